@@ -1,0 +1,148 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" driver
+
+	"meridian/ent"
+	"meridian/ent/migrate"
+)
+
+// DB is an open database: the ent client and the counting driver under it.
+type DB struct {
+	Client  *ent.Client
+	Driver  *Driver
+	Dialect string // dialect.SQLite or dialect.Postgres
+	// Embedded reports whether this is the embedded SQLite file.
+	Embedded bool
+	sql      *sql.DB
+}
+
+// Open connects to databaseURL, or — when it is empty — to the embedded
+// SQLite file meridian.db in dataDir, and migrates the schema.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	var (
+		db       *sql.DB
+		dia      string
+		err      error
+		embedded bool
+	)
+	switch {
+	case databaseURL == "":
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+		}
+		db, err = openSQLite(filepath.Join(dataDir, "meridian.db"))
+		dia, embedded = dialect.SQLite, true
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		db, err = sql.Open("pgx", databaseURL)
+		dia = dialect.Postgres
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(10)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	case strings.HasPrefix(databaseURL, "sqlite:"), strings.HasPrefix(databaseURL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "file:")
+		path = strings.TrimPrefix(path, "//")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		db, err = openSQLite(path)
+		dia, embedded = dialect.SQLite, true
+	default:
+		return nil, fmt.Errorf("DATABASE_URL: unsupported scheme in %q (want postgres://, sqlite: or empty for the embedded default)", redact(databaseURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dia, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", dia, redact(databaseURL), err)
+	}
+	drv := NewDriver(entsql.OpenDB(dia, db))
+	out := &DB{
+		Client:   ent.NewClient(ent.Driver(drv)),
+		Driver:   drv,
+		Dialect:  dia,
+		Embedded: embedded,
+		sql:      db,
+	}
+	if err := out.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return out, nil
+}
+
+// openSQLite opens a SQLite file with foreign keys on, WAL journaling and a
+// busy timeout. Writes take the lock at BEGIN (txlock=immediate) so that two
+// writers never deadlock upgrading a read lock. Times are stored in SQLite's
+// own format so that its date functions and string comparisons work on them.
+func openSQLite(path string) (*sql.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create directory for %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is all SQLite allows; a small pool keeps readers
+	// concurrent under WAL without piling up busy writers.
+	db.SetMaxOpenConns(4)
+	return db, nil
+}
+
+// Migrate creates or alters the tables to match the ent schema. ent's
+// migration is additive and idempotent, so it runs at every start.
+func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+		return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
+	}
+	return nil
+}
+
+// Ping checks the connection, for /readyz.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", d.Dialect, err)
+	}
+	return nil
+}
+
+// Close closes the client and the pool.
+func (d *DB) Close() error { return d.Client.Close() }
+
+// redact hides the password of a connection URL for logs and errors.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

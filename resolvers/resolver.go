@@ -1,0 +1,18 @@
+// Package resolvers implements the GraphQL resolvers. They stay thin: reads go
+// through ent (with entgql field collection) and the per-request loaders,
+// writes through package store, aggregates through package stats.
+package resolvers
+
+import (
+	"meridian/ent"
+	"meridian/stats"
+	"meridian/store"
+)
+
+// Resolver is the root resolver; it holds the dependencies shared by all
+// requests. Per-request state (loaders) travels in the context.
+type Resolver struct {
+	Client *ent.Client
+	Store  *store.Store
+	Stats  *stats.Stats
+}
