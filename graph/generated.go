@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"math"
 	"meridian/ent"
-	"meridian/graph/model"
 	"meridian/stats"
+	"meridian/store"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -174,7 +174,7 @@ type ComplexityRoot struct {
 		DeleteOrder   func(childComplexity int, id int) int
 		DeleteProduct func(childComplexity int, id int) int
 		DeleteUser    func(childComplexity int, id int) int
-		ImportUsers   func(childComplexity int, input []*model.ImportUserInput) int
+		ImportUsers   func(childComplexity int, input []*store.ImportUser) int
 		UpdateAddress func(childComplexity int, id int, input ent.UpdateAddressInput) int
 		UpdateCity    func(childComplexity int, id int, input ent.UpdateCityInput) int
 		UpdateCountry func(childComplexity int, id int, input ent.UpdateCountryInput) int
@@ -332,7 +332,7 @@ type MutationResolver interface {
 	CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*ent.Order, error)
 	UpdateOrder(ctx context.Context, id int, input ent.UpdateOrderInput) (*ent.Order, error)
 	DeleteOrder(ctx context.Context, id int) (int, error)
-	ImportUsers(ctx context.Context, input []*model.ImportUserInput) (*model.ImportUsersPayload, error)
+	ImportUsers(ctx context.Context, input []*store.ImportUser) (*store.ImportResult, error)
 }
 type OrderResolver interface {
 	User(ctx context.Context, obj *ent.Order) (*ent.User, error)
@@ -946,7 +946,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ImportUsers(childComplexity, args["input"].([]*model.ImportUserInput)), true
+		return e.ComplexityRoot.Mutation.ImportUsers(childComplexity, args["input"].([]*store.ImportUser)), true
 	case "Mutation.updateAddress":
 		if e.ComplexityRoot.Mutation.UpdateAddress == nil {
 			break
@@ -2607,8 +2607,8 @@ func (ec *executionContext) field_Mutation_importUsers_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) ([]*model.ImportUserInput, error) {
-			return ec.unmarshalNImportUserInput2ᚕᚖmeridianᚋgraphᚋmodelᚐImportUserInputᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.ImportUser, error) {
+			return ec.unmarshalNImportUserInput2ᚕᚖmeridianᚋstoreᚐImportUserᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4957,7 +4957,7 @@ func (ec *executionContext) fieldContext_HighValueUser_percentile(_ context.Cont
 	return graphql.NewScalarFieldContext("HighValueUser", field, false, false, "Float")
 }
 
-func (ec *executionContext) _ImportRowError_index(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportRowError_index(ctx context.Context, field graphql.CollectedField, obj *store.RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4980,7 +4980,7 @@ func (ec *executionContext) fieldContext_ImportRowError_index(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ImportRowError_code(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportRowError_code(ctx context.Context, field graphql.CollectedField, obj *store.RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5003,7 +5003,7 @@ func (ec *executionContext) fieldContext_ImportRowError_code(_ context.Context, 
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *store.RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5026,7 +5026,7 @@ func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Contex
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImportRowError_field(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportRowError_field(ctx context.Context, field graphql.CollectedField, obj *store.RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5049,7 +5049,7 @@ func (ec *executionContext) fieldContext_ImportRowError_field(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImportUsersPayload_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportUsersPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportUsersPayload_imported(ctx context.Context, field graphql.CollectedField, obj *store.ImportResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5072,7 +5072,7 @@ func (ec *executionContext) fieldContext_ImportUsersPayload_imported(_ context.C
 	return graphql.NewScalarFieldContext("ImportUsersPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ImportUsersPayload_failed(ctx context.Context, field graphql.CollectedField, obj *model.ImportUsersPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportUsersPayload_failed(ctx context.Context, field graphql.CollectedField, obj *store.ImportResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5095,7 +5095,7 @@ func (ec *executionContext) fieldContext_ImportUsersPayload_failed(_ context.Con
 	return graphql.NewScalarFieldContext("ImportUsersPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ImportUsersPayload_users(ctx context.Context, field graphql.CollectedField, obj *model.ImportUsersPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportUsersPayload_users(ctx context.Context, field graphql.CollectedField, obj *store.ImportResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5127,7 +5127,7 @@ func (ec *executionContext) fieldContext_ImportUsersPayload_users(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _ImportUsersPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.ImportUsersPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImportUsersPayload_errors(ctx context.Context, field graphql.CollectedField, obj *store.ImportResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5139,8 +5139,8 @@ func (ec *executionContext) _ImportUsersPayload_errors(ctx context.Context, fiel
 			return obj.Errors, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportRowError) graphql.Marshaler {
-			return ec.marshalNImportRowError2ᚕᚖmeridianᚋgraphᚋmodelᚐImportRowErrorᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.RowError) graphql.Marshaler {
+			return ec.marshalNImportRowError2ᚕᚖmeridianᚋstoreᚐRowErrorᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5961,11 +5961,11 @@ func (ec *executionContext) _Mutation_importUsers(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ImportUsers(ctx, fc.Args["input"].([]*model.ImportUserInput))
+			return ec.Resolvers.Mutation().ImportUsers(ctx, fc.Args["input"].([]*store.ImportUser))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportUsersPayload) graphql.Marshaler {
-			return ec.marshalNImportUsersPayload2ᚖmeridianᚋgraphᚋmodelᚐImportUsersPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportUsersPayload2ᚖmeridianᚋstoreᚐImportResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10957,8 +10957,8 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (ent.CreateUserInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputImportAddressInput(ctx context.Context, obj any) (model.ImportAddressInput, error) {
-	var it model.ImportAddressInput
+func (ec *executionContext) unmarshalInputImportAddressInput(ctx context.Context, obj any) (store.ImportAddress, error) {
+	var it store.ImportAddress
 	if obj == nil {
 		return it, nil
 	}
@@ -11007,14 +11007,14 @@ func (ec *executionContext) unmarshalInputImportAddressInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalImportAddressInput(ctx context.Context, raw any) (model.ImportAddressInput, error) {
-	var out model.ImportAddressInput
+func UnmarshalImportAddressInput(ctx context.Context, raw any) (store.ImportAddress, error) {
+	var out store.ImportAddress
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportAddressInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputImportUserInput(ctx context.Context, obj any) (model.ImportUserInput, error) {
-	var it model.ImportUserInput
+func (ec *executionContext) unmarshalInputImportUserInput(ctx context.Context, obj any) (store.ImportUser, error) {
+	var it store.ImportUser
 	if obj == nil {
 		return it, nil
 	}
@@ -11061,7 +11061,7 @@ func (ec *executionContext) unmarshalInputImportUserInput(ctx context.Context, o
 			it.LastActiveAt = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOImportAddressInput2ᚖmeridianᚋgraphᚋmodelᚐImportAddressInput(ctx, v)
+			data, err := ec.unmarshalOImportAddressInput2ᚖmeridianᚋstoreᚐImportAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11077,8 +11077,8 @@ func (ec *executionContext) unmarshalInputImportUserInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalImportUserInput(ctx context.Context, raw any) (model.ImportUserInput, error) {
-	var out model.ImportUserInput
+func UnmarshalImportUserInput(ctx context.Context, raw any) (store.ImportUser, error) {
+	var out store.ImportUser
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportUserInput", raw, &out)
 	return out, err
 }
@@ -13761,7 +13761,7 @@ func (ec *executionContext) _HighValueUser(ctx context.Context, sel ast.Selectio
 
 var importRowErrorImplementors = []string{"ImportRowError"}
 
-func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRowError) graphql.Marshaler {
+func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.SelectionSet, obj *store.RowError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13809,7 +13809,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 
 var importUsersPayloadImplementors = []string{"ImportUsersPayload"}
 
-func (ec *executionContext) _ImportUsersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ImportUsersPayload) graphql.Marshaler {
+func (ec *executionContext) _ImportUsersPayload(ctx context.Context, sel ast.SelectionSet, obj *store.ImportResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, importUsersPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15514,11 +15514,11 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	return ret
 }
 
-func (ec *executionContext) marshalNImportRowError2ᚕᚖmeridianᚋgraphᚋmodelᚐImportRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportRowError) graphql.Marshaler {
+func (ec *executionContext) marshalNImportRowError2ᚕᚖmeridianᚋstoreᚐRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.RowError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNImportRowError2ᚖmeridianᚋgraphᚋmodelᚐImportRowError(ctx, sel, v[i])
+		return ec.marshalNImportRowError2ᚖmeridianᚋstoreᚐRowError(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15530,7 +15530,7 @@ func (ec *executionContext) marshalNImportRowError2ᚕᚖmeridianᚋgraphᚋmode
 	return ret
 }
 
-func (ec *executionContext) marshalNImportRowError2ᚖmeridianᚋgraphᚋmodelᚐImportRowError(ctx context.Context, sel ast.SelectionSet, v *model.ImportRowError) graphql.Marshaler {
+func (ec *executionContext) marshalNImportRowError2ᚖmeridianᚋstoreᚐRowError(ctx context.Context, sel ast.SelectionSet, v *store.RowError) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImportRowError!")
 		return graphql.Null
@@ -15538,13 +15538,13 @@ func (ec *executionContext) marshalNImportRowError2ᚖmeridianᚋgraphᚋmodel�
 	return ec._ImportRowError(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖmeridianᚋgraphᚋmodelᚐImportUserInputᚄ(ctx context.Context, v any) ([]*model.ImportUserInput, error) {
+func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖmeridianᚋstoreᚐImportUserᚄ(ctx context.Context, v any) ([]*store.ImportUser, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.ImportUserInput, len(vSlice))
+	res := make([]*store.ImportUser, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNImportUserInput2ᚖmeridianᚋgraphᚋmodelᚐImportUserInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNImportUserInput2ᚖmeridianᚋstoreᚐImportUser(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -15552,12 +15552,12 @@ func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖmeridianᚋgraphᚋm
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNImportUserInput2ᚖmeridianᚋgraphᚋmodelᚐImportUserInput(ctx context.Context, v any) (*model.ImportUserInput, error) {
+func (ec *executionContext) unmarshalNImportUserInput2ᚖmeridianᚋstoreᚐImportUser(ctx context.Context, v any) (*store.ImportUser, error) {
 	res, err := ec.unmarshalInputImportUserInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNImportUsersPayload2ᚖmeridianᚋgraphᚋmodelᚐImportUsersPayload(ctx context.Context, sel ast.SelectionSet, v *model.ImportUsersPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNImportUsersPayload2ᚖmeridianᚋstoreᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *store.ImportResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImportUsersPayload!")
 		return graphql.Null
@@ -16340,7 +16340,7 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) unmarshalOImportAddressInput2ᚖmeridianᚋgraphᚋmodelᚐImportAddressInput(ctx context.Context, v any) (*model.ImportAddressInput, error) {
+func (ec *executionContext) unmarshalOImportAddressInput2ᚖmeridianᚋstoreᚐImportAddress(ctx context.Context, v any) (*store.ImportAddress, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -7,71 +7,110 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
+	"meridian/apperr"
 	"meridian/ent"
 	"meridian/graph"
+	"meridian/loaders"
 
 	"entgo.io/contrib/entgql"
 )
 
 // City is the resolver for the city field.
 func (r *addressResolver) City(ctx context.Context, obj *ent.Address) (*ent.City, error) {
-	panic(fmt.Errorf("not implemented: City - city"))
+	if c, err := obj.Edges.CityOrErr(); err == nil {
+		return c, nil
+	}
+	return loaders.For(ctx).City.Load(ctx, obj.CityID)()
 }
 
 // Country is the resolver for the country field.
 func (r *cityResolver) Country(ctx context.Context, obj *ent.City) (*ent.Country, error) {
-	panic(fmt.Errorf("not implemented: Country - country"))
+	if c, err := obj.Edges.CountryOrErr(); err == nil {
+		return c, nil
+	}
+	return loaders.For(ctx).Country.Load(ctx, obj.CountryID)()
 }
 
 // User is the resolver for the user field.
 func (r *orderResolver) User(ctx context.Context, obj *ent.Order) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	if u, err := obj.Edges.UserOrErr(); err == nil {
+		return u, nil
+	}
+	return loaders.For(ctx).User.Load(ctx, obj.UserID)()
 }
 
 // Product is the resolver for the product field.
 func (r *orderResolver) Product(ctx context.Context, obj *ent.Order) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: Product - product"))
+	if p, err := obj.Edges.ProductOrErr(); err == nil {
+		return p, nil
+	}
+	return loaders.For(ctx).Product.Load(ctx, obj.ProductID)()
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return orNil(r.Client.Noder(ctx, id))
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	if len(ids) > maxPage {
+		return nil, apperr.BadInput("ids", "at most %d ids", maxPage)
+	}
+	return r.Client.Noders(ctx, ids)
 }
 
 // Cities is the resolver for the cities field.
 func (r *queryResolver) Cities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CityOrder, where *ent.CityWhereInput) (*ent.CityConnection, error) {
-	panic(fmt.Errorf("not implemented: Cities - cities"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.Client.City.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithCityOrder(orderBy), ent.WithCityFilter(where.Filter))
 }
 
 // Countries is the resolver for the countries field.
 func (r *queryResolver) Countries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CountryOrder, where *ent.CountryWhereInput) (*ent.CountryConnection, error) {
-	panic(fmt.Errorf("not implemented: Countries - countries"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.Client.Country.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithCountryOrder(orderBy), ent.WithCountryFilter(where.Filter))
 }
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error) {
-	panic(fmt.Errorf("not implemented: Orders - orders"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.Client.Order.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithOrderOrder(orderBy), ent.WithOrderFilter(where.Filter))
 }
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
-	panic(fmt.Errorf("not implemented: Products - products"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.Client.Product.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.Client.User.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
 // Address is the resolver for the address field.
 func (r *userResolver) Address(ctx context.Context, obj *ent.User) (*ent.Address, error) {
-	panic(fmt.Errorf("not implemented: Address - address"))
+	if a, err := obj.Edges.AddressOrErr(); err == nil || obj.AddressID == nil {
+		return a, nil
+	}
+	return loaders.For(ctx).Address.Load(ctx, *obj.AddressID)()
 }
 
 // Address returns graph.AddressResolver implementation.

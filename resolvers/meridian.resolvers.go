@@ -7,11 +7,15 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
+	"meridian/apperr"
 	"meridian/ent"
+	"meridian/ent/country"
+	"meridian/ent/user"
 	"meridian/graph"
-	"meridian/graph/model"
+	"meridian/loaders"
 	"meridian/stats"
+	"meridian/store"
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -19,162 +23,183 @@ import (
 
 // Stats is the resolver for the stats field.
 func (r *cityResolver) Stats(ctx context.Context, obj *ent.City) (*stats.CityStats, error) {
-	panic(fmt.Errorf("not implemented: Stats - stats"))
+	return loaders.For(ctx).CityS.Load(ctx, obj.ID)()
 }
 
 // Users is the resolver for the users field.
 func (r *cityResolver) Users(ctx context.Context, obj *ent.City, after *entgql.Cursor[int], first *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	return loaders.For(ctx).UsersIn(ctx, loaders.InCity, obj.ID, loaders.UsersArgs{After: after, First: first, OrderBy: orderBy, Where: where})
 }
 
 // Stats is the resolver for the stats field.
 func (r *countryResolver) Stats(ctx context.Context, obj *ent.Country) (*stats.CountryStats, error) {
-	panic(fmt.Errorf("not implemented: Stats - stats"))
+	return loaders.For(ctx).CountryS.Load(ctx, obj.ID)()
 }
 
 // Users is the resolver for the users field.
 func (r *countryResolver) Users(ctx context.Context, obj *ent.Country, after *entgql.Cursor[int], first *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	return loaders.For(ctx).UsersIn(ctx, loaders.InCountry, obj.ID, loaders.UsersArgs{After: after, First: first, OrderBy: orderBy, Where: where})
 }
 
 // CreateCountry is the resolver for the createCountry field.
 func (r *mutationResolver) CreateCountry(ctx context.Context, input ent.CreateCountryInput) (*ent.Country, error) {
-	panic(fmt.Errorf("not implemented: CreateCountry - createCountry"))
+	return r.Store.CreateCountry(ctx, input)
 }
 
 // UpdateCountry is the resolver for the updateCountry field.
 func (r *mutationResolver) UpdateCountry(ctx context.Context, id int, input ent.UpdateCountryInput) (*ent.Country, error) {
-	panic(fmt.Errorf("not implemented: UpdateCountry - updateCountry"))
+	return r.Store.UpdateCountry(ctx, id, input)
 }
 
 // DeleteCountry is the resolver for the deleteCountry field.
 func (r *mutationResolver) DeleteCountry(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteCountry - deleteCountry"))
+	return id, r.Store.DeleteCountry(ctx, id)
 }
 
 // CreateCity is the resolver for the createCity field.
 func (r *mutationResolver) CreateCity(ctx context.Context, input ent.CreateCityInput) (*ent.City, error) {
-	panic(fmt.Errorf("not implemented: CreateCity - createCity"))
+	return r.Store.CreateCity(ctx, input)
 }
 
 // UpdateCity is the resolver for the updateCity field.
 func (r *mutationResolver) UpdateCity(ctx context.Context, id int, input ent.UpdateCityInput) (*ent.City, error) {
-	panic(fmt.Errorf("not implemented: UpdateCity - updateCity"))
+	return r.Store.UpdateCity(ctx, id, input)
 }
 
 // DeleteCity is the resolver for the deleteCity field.
 func (r *mutationResolver) DeleteCity(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteCity - deleteCity"))
+	return id, r.Store.DeleteCity(ctx, id)
 }
 
 // CreateAddress is the resolver for the createAddress field.
 func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAddressInput) (*ent.Address, error) {
-	panic(fmt.Errorf("not implemented: CreateAddress - createAddress"))
+	return r.Store.CreateAddress(ctx, input)
 }
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id int, input ent.UpdateAddressInput) (*ent.Address, error) {
-	panic(fmt.Errorf("not implemented: UpdateAddress - updateAddress"))
+	return r.Store.UpdateAddress(ctx, id, input)
 }
 
 // DeleteAddress is the resolver for the deleteAddress field.
 func (r *mutationResolver) DeleteAddress(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteAddress - deleteAddress"))
+	return id, r.Store.DeleteAddress(ctx, id)
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input ent.CreateUserInput) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: CreateUser - createUser"))
+	return r.Store.CreateUser(ctx, input)
 }
 
 // UpdateUser is the resolver for the updateUser field.
 func (r *mutationResolver) UpdateUser(ctx context.Context, id int, input ent.UpdateUserInput) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: UpdateUser - updateUser"))
+	return r.Store.UpdateUser(ctx, id, input)
 }
 
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteUser - deleteUser"))
+	return id, r.Store.DeleteUser(ctx, id)
 }
 
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input ent.CreateProductInput) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: CreateProduct - createProduct"))
+	return r.Store.CreateProduct(ctx, input)
 }
 
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id int, input ent.UpdateProductInput) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: UpdateProduct - updateProduct"))
+	return r.Store.UpdateProduct(ctx, id, input)
 }
 
 // DeleteProduct is the resolver for the deleteProduct field.
 func (r *mutationResolver) DeleteProduct(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteProduct - deleteProduct"))
+	return id, r.Store.DeleteProduct(ctx, id)
 }
 
 // CreateOrder is the resolver for the createOrder field.
 func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*ent.Order, error) {
-	panic(fmt.Errorf("not implemented: CreateOrder - createOrder"))
+	return r.Store.CreateOrder(ctx, input)
 }
 
 // UpdateOrder is the resolver for the updateOrder field.
 func (r *mutationResolver) UpdateOrder(ctx context.Context, id int, input ent.UpdateOrderInput) (*ent.Order, error) {
-	panic(fmt.Errorf("not implemented: UpdateOrder - updateOrder"))
+	return r.Store.UpdateOrder(ctx, id, input)
 }
 
 // DeleteOrder is the resolver for the deleteOrder field.
 func (r *mutationResolver) DeleteOrder(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteOrder - deleteOrder"))
+	return id, r.Store.DeleteOrder(ctx, id)
 }
 
 // ImportUsers is the resolver for the importUsers field.
-func (r *mutationResolver) ImportUsers(ctx context.Context, input []*model.ImportUserInput) (*model.ImportUsersPayload, error) {
-	panic(fmt.Errorf("not implemented: ImportUsers - importUsers"))
+func (r *mutationResolver) ImportUsers(ctx context.Context, input []*store.ImportUser) (*store.ImportResult, error) {
+	return r.Store.ImportUsers(ctx, input)
 }
 
 // Country is the resolver for the country field.
 func (r *queryResolver) Country(ctx context.Context, code string) (*ent.Country, error) {
-	panic(fmt.Errorf("not implemented: Country - country"))
+	c, err := r.Client.Country.Query().
+		Where(country.Code(strings.ToUpper(strings.TrimSpace(code)))).
+		CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNil(c.Only(ctx))
 }
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, username string) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	q, err := r.Client.User.Query().Where(user.Username(username)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNil(q.Only(ctx))
 }
 
 // UserStats is the resolver for the userStats field.
 func (r *queryResolver) UserStats(ctx context.Context, activeWithinDays *int) (*stats.UserStats, error) {
-	panic(fmt.Errorf("not implemented: UserStats - userStats"))
+	days := 30
+	if activeWithinDays != nil {
+		days = *activeWithinDays
+	}
+	if days < 1 || days > 3650 {
+		return nil, apperr.BadInput("activeWithinDays", "must be between 1 and 3650")
+	}
+	return r.Stats.UserStats(ctx, time.Duration(days)*24*time.Hour, time.Now().UTC())
 }
 
 // UsersByCountry is the resolver for the usersByCountry field.
 func (r *queryResolver) UsersByCountry(ctx context.Context, limit *int) ([]*stats.CountryUserCount, error) {
-	panic(fmt.Errorf("not implemented: UsersByCountry - usersByCountry"))
+	return r.Stats.UsersByCountry(ctx, intOr(limit, 50))
 }
 
 // UsersByCity is the resolver for the usersByCity field.
 func (r *queryResolver) UsersByCity(ctx context.Context, countryCode *string, limit *int) ([]*stats.CityUserCount, error) {
-	panic(fmt.Errorf("not implemented: UsersByCity - usersByCity"))
+	code := ""
+	if countryCode != nil {
+		code = strings.ToUpper(strings.TrimSpace(*countryCode))
+	}
+	return r.Stats.UsersByCity(ctx, code, intOr(limit, 50))
 }
 
 // UserDistribution is the resolver for the userDistribution field.
 func (r *queryResolver) UserDistribution(ctx context.Context) ([]*stats.CountryShare, error) {
-	panic(fmt.Errorf("not implemented: UserDistribution - userDistribution"))
+	return r.Stats.UserDistribution(ctx)
 }
 
 // UsersRankedByActivity is the resolver for the usersRankedByActivity field.
 func (r *queryResolver) UsersRankedByActivity(ctx context.Context, limit *int, since *time.Time) ([]*stats.RankedUser, error) {
-	panic(fmt.Errorf("not implemented: UsersRankedByActivity - usersRankedByActivity"))
+	return r.Stats.UsersRankedByActivity(ctx, intOr(limit, 20), since)
 }
 
 // RegistrationCohorts is the resolver for the registrationCohorts field.
 func (r *queryResolver) RegistrationCohorts(ctx context.Context, period stats.Period, periods *int, from *time.Time, to *time.Time) ([]*stats.RegistrationCohort, error) {
-	panic(fmt.Errorf("not implemented: RegistrationCohorts - registrationCohorts"))
+	return r.Stats.RegistrationCohorts(ctx, period, intOr(periods, 6), from, to)
 }
 
 // HighValueUsers is the resolver for the highValueUsers field.
 func (r *queryResolver) HighValueUsers(ctx context.Context, minSpent *float64, top *int, percentile *float64) ([]*stats.HighValueUser, error) {
-	panic(fmt.Errorf("not implemented: HighValueUsers - highValueUsers"))
+	return r.Stats.HighValueUsers(ctx, minSpent, top, percentile)
 }
 
 // Mutation returns graph.MutationResolver implementation.

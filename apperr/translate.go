@@ -1,0 +1,90 @@
+package apperr
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"meridian/ent"
+)
+
+var (
+	sqliteUniqueRE = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+	pgKeyRE        = regexp.MustCompile(`Key \((\w+)\)`)
+)
+
+// Translate maps ent and database errors to *Error: validation failures to
+// BAD_USER_INPUT, missing rows to NOT_FOUND, unique and foreign-key
+// violations to CONFLICT. Other errors are returned unchanged.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := As(err); ok {
+		return err
+	}
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		field := graphQLName(ve.Name)
+		msg := ve.Unwrap().Error()
+		// ent prefixes its messages with the Go field path; keep the reason.
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return &Error{Code: BadUserInput, Field: field, Message: msg, Err: err}
+	}
+	var nf *ent.NotFoundError
+	if errors.As(err, &nf) {
+		return &Error{Code: NotFound, Message: nf.Error(), Err: err}
+	}
+	var ce *ent.ConstraintError
+	if errors.As(err, &ce) {
+		return constraint(err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "23503") {
+		return constraint(err)
+	}
+	return err
+}
+
+func constraint(err error) *Error {
+	msg := err.Error()
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		field := ""
+		if m := pgKeyRE.FindStringSubmatch(pe.Detail); m != nil {
+			field = graphQLName(m[1])
+		}
+		if pe.Code == "23503" {
+			return &Error{Code: Conflict, Field: field, Message: "the record is referenced by, or references, another record", Err: err}
+		}
+		return &Error{Code: Conflict, Field: field, Message: "already exists", Err: err}
+	}
+	if m := sqliteUniqueRE.FindStringSubmatch(msg); m != nil {
+		return &Error{Code: Conflict, Field: graphQLName(m[1]), Message: "already exists", Err: err}
+	}
+	if strings.Contains(msg, "FOREIGN KEY") {
+		return &Error{Code: Conflict, Message: "the record is referenced by, or references, another record", Err: err}
+	}
+	return &Error{Code: Conflict, Message: "conflicts with a stored record", Err: err}
+}
+
+// graphQLName turns a column name (postal_code, city_id) into the GraphQL
+// field name (postalCode, cityID).
+func graphQLName(col string) string {
+	parts := strings.Split(col, "_")
+	for i := 1; i < len(parts); i++ {
+		switch parts[i] {
+		case "id":
+			parts[i] = "ID"
+		default:
+			if parts[i] != "" {
+				parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+			}
+		}
+	}
+	return strings.Join(parts, "")
+}

@@ -1,0 +1,117 @@
+// Package config reads Meridian's configuration from the environment, in
+// one place. Every variable, its default and its meaning is listed in Vars,
+// which `meridian --help` prints.
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable Meridian reads.
+func Vars() []Var {
+	return []Var{
+		{"MERIDIAN_ADDR", ":8080", "address the HTTP server listens on"},
+		{"DATABASE_URL", "", "postgres://… for PostgreSQL (pgx); empty for the embedded SQLite file in MERIDIAN_DATA_DIR; sqlite:PATH for another SQLite file"},
+		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
+		{"MERIDIAN_DEMO_SEED", "true", "seed demo data on start when the embedded database is empty"},
+		{"MERIDIAN_DEMO_USERS", "2000", "number of demo users seeded on first start"},
+		{"MERIDIAN_LOADER_WAIT", "3ms", "how long a dataloader collects keys before it queries"},
+		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
+		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
+		{"MERIDIAN_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"MERIDIAN_LOG_FORMAT", "text", "text or json"},
+	}
+}
+
+// Config is the parsed configuration.
+type Config struct {
+	Addr            string
+	DatabaseURL     string
+	DataDir         string
+	DemoSeed        bool
+	DemoUsers       int
+	LoaderWait      time.Duration
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogJSON         bool
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests). It reports every bad value at once.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars() {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []string
+	bad := func(name string, err error) { errs = append(errs, fmt.Sprintf("%s: %v", name, err)) }
+	dur := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			bad(name, fmt.Errorf("want a positive duration such as 5s, got %q", get(name)))
+		}
+		return d
+	}
+	c := Config{
+		Addr:            get("MERIDIAN_ADDR"),
+		DatabaseURL:     get("DATABASE_URL"),
+		DataDir:         get("MERIDIAN_DATA_DIR"),
+		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),
+		RequestTimeout:  dur("MERIDIAN_REQUEST_TIMEOUT"),
+		ShutdownTimeout: dur("MERIDIAN_SHUTDOWN_TIMEOUT"),
+	}
+	var err error
+	if c.DemoSeed, err = strconv.ParseBool(get("MERIDIAN_DEMO_SEED")); err != nil {
+		bad("MERIDIAN_DEMO_SEED", err)
+	}
+	if c.DemoUsers, err = strconv.Atoi(get("MERIDIAN_DEMO_USERS")); err != nil || c.DemoUsers < 0 {
+		bad("MERIDIAN_DEMO_USERS", fmt.Errorf("want a non-negative integer, got %q", get("MERIDIAN_DEMO_USERS")))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("MERIDIAN_LOG_LEVEL"))); err != nil {
+		bad("MERIDIAN_LOG_LEVEL", err)
+	}
+	switch f := get("MERIDIAN_LOG_FORMAT"); f {
+	case "text":
+	case "json":
+		c.LogJSON = true
+	default:
+		bad("MERIDIAN_LOG_FORMAT", fmt.Errorf("want text or json, got %q", f))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// PrintHelp writes the variables table.
+func PrintHelp(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, v := range Vars() {
+		d := v.Default
+		if d == "" {
+			d = "(empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, d, v.Help)
+	}
+	tw.Flush()
+}

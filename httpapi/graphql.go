@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"meridian/apperr"
+	"meridian/database"
+	"meridian/graph"
+	"meridian/resolvers"
+	"meridian/stats"
+)
+
+// NewGraphQL returns the gqlgen server.
+func NewGraphQL(d Deps, st *stats.Stats) *handler.Server {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{
+		Client: d.DB.Client,
+		Store:  storeFor(d),
+		Stats:  st,
+	}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(statementCount{})
+	srv.SetErrorPresenter(presenter(d.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		d.Logger.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
+		return &apperr.Error{Code: apperr.Internal, Message: "internal error"}
+	})
+	return srv
+}
+
+// presenter gives every error an extensions.code. Application errors keep
+// their message; unexpected errors are logged and answered with a generic
+// message so that no internals leak.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperr.As(apperr.Translate(err)); ok {
+			gerr.Message = e.Error()
+			setCode(gerr, string(e.Code))
+			if e.Field != "" {
+				gerr.Extensions["field"] = e.Field
+			}
+			return gerr
+		}
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			gerr.Message = "the request took too long"
+			setCode(gerr, "TIMEOUT")
+			return gerr
+		case errors.Is(err, context.Canceled):
+			gerr.Message = "the request was cancelled"
+			setCode(gerr, "CANCELLED")
+			return gerr
+		}
+		if badInput(err) {
+			if _, ok := gerr.Extensions["code"]; !ok {
+				setCode(gerr, string(apperr.BadUserInput))
+			}
+			return gerr
+		}
+		log.ErrorContext(ctx, "resolver error", "error", err, "path", gerr.Path.String())
+		gerr.Message = "internal error"
+		setCode(gerr, string(apperr.Internal))
+		return gerr
+	}
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+}
+
+// statementCount reports the SQL statements a request ran, and how long it
+// took, in the response's extensions: the proof of "one statement per level".
+type statementCount struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = statementCount{}
+
+func (statementCount) ExtensionName() string                   { return "StatementCount" }
+func (statementCount) Validate(graphql.ExecutableSchema) error { return nil }
+func (statementCount) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if resp == nil {
+		return nil
+	}
+	if c := database.CounterFrom(ctx); c != nil {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["sqlStatements"] = c.N()
+		resp.Extensions["durationMs"] = float64(time.Since(start).Microseconds()) / 1000
+	}
+	return resp
+}
+
+// badInput reports an error that gqlgen or entgql raised about the request
+// itself (argument coercion, first with last, …): a *gqlerror.Error that
+// wraps no other error. Errors from resolvers arrive wrapped in a
+// *gqlerror.Error too, but with the cause inside.
+func badInput(err error) bool {
+	for err != nil {
+		ge, ok := err.(*gqlerror.Error)
+		if ok && ge.Err == nil {
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+// Package httpapi assembles Meridian's HTTP surface: the GraphQL endpoint
+// (gqlgen with per-request loaders, error codes and statement counts), the
+// GraphiQL playground, and the health and readiness probes.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"meridian/database"
+	"meridian/loaders"
+	"meridian/stats"
+	"meridian/store"
+)
+
+// Deps are what the HTTP surface serves from.
+type Deps struct {
+	DB             *database.DB
+	Logger         *slog.Logger
+	LoaderWait     time.Duration
+	RequestTimeout time.Duration
+}
+
+// NewHandler returns the server's routes:
+//
+//	/         GraphiQL
+//	/query    GraphQL (POST and GET)
+//	/healthz  liveness: the process serves HTTP
+//	/readyz   readiness: every backend answers
+func NewHandler(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	st := stats.New(d.DB)
+	gql := NewGraphQL(d, st)
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
+	mux.Handle("/query", withRequest(d, loaders.Middleware(loaders.Config{
+		Client: d.DB.Client,
+		Stats:  st,
+		Wait:   d.LoaderWait,
+	})(gql)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		checks := map[string]string{}
+		status := http.StatusOK
+		if err := d.DB.Ping(ctx); err != nil {
+			checks["database"] = err.Error()
+			status = http.StatusServiceUnavailable
+		} else {
+			checks["database"] = "ok"
+		}
+		writeJSON(w, status, checks)
+	})
+	return mux
+}
+
+// withRequest gives each GraphQL request its deadline and statement counter.
+func withRequest(d Deps, next http.Handler) http.Handler {
+	timeout := d.RequestTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		ctx, _ = database.WithCounter(ctx)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// storeFor is split out so tests can build the resolver graph the same way.
+func storeFor(d Deps) *store.Store { return store.New(d.DB.Client) }

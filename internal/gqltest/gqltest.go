@@ -1,0 +1,99 @@
+// Package gqltest drives Meridian's real HTTP handler in tests: it posts
+// GraphQL operations and decodes the data, the errors with their
+// extensions.code, and the statement count the server reports.
+package gqltest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"meridian/database"
+	"meridian/httpapi"
+)
+
+// Client posts operations to an in-process server.
+type Client struct {
+	t   testing.TB
+	srv *httptest.Server
+}
+
+// New starts the handler over db. Loaders wait longer than in production so
+// that batching is deterministic even on a loaded CI machine with -race.
+func New(t testing.TB, db *database.DB) *Client {
+	t.Helper()
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, LoaderWait: 20 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	return &Client{t: t, srv: srv}
+}
+
+// URL is the server's base URL.
+func (c *Client) URL() string { return c.srv.URL }
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Data       json.RawMessage `json:"data"`
+	Errors     []Error         `json:"errors"`
+	Extensions struct {
+		SQLStatements int64 `json:"sqlStatements"`
+	} `json:"extensions"`
+	Status int `json:"-"`
+}
+
+// Do posts query with vars and decodes the response.
+func (c *Client) Do(query string, vars map[string]any) *Response {
+	c.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res, err := http.Post(c.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatalf("post: %v", err)
+	}
+	defer res.Body.Close()
+	var out Response
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		c.t.Fatalf("decode response (status %d): %v", res.StatusCode, err)
+	}
+	out.Status = res.StatusCode
+	return &out
+}
+
+// MustDo is Do that fails the test on any GraphQL error and decodes data into v.
+func (c *Client) MustDo(query string, vars map[string]any, v any) *Response {
+	c.t.Helper()
+	r := c.Do(query, vars)
+	if len(r.Errors) > 0 {
+		c.t.Fatalf("unexpected errors (%d): %+v", len(r.Errors), r.Errors[:min(3, len(r.Errors))])
+	}
+	if v != nil {
+		if err := json.Unmarshal(r.Data, v); err != nil {
+			c.t.Fatalf("decode data: %v\n%s", err, r.Data)
+		}
+	}
+	return r
+}
+
+// ErrorCode is Do that expects exactly one error and returns it.
+func (c *Client) ErrorCode(query string, vars map[string]any) Error {
+	c.t.Helper()
+	r := c.Do(query, vars)
+	if len(r.Errors) != 1 {
+		c.t.Fatalf("want exactly one error, got %+v (data %s)", r.Errors, r.Data)
+	}
+	return r.Errors[0]
+}

@@ -1,0 +1,107 @@
+// Package loaders owns the per-request dataloaders (dataloader v7) that batch
+// what entgql's eager loading cannot: to-one edges of entities that were not
+// eager-loaded, the two-hop City.users and Country.users edges, and the
+// per-country and per-city stats. Each loader turns the N calls made while
+// resolving one level of a query into one SQL statement.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"meridian/ent"
+	"meridian/stats"
+)
+
+// DefaultWait is how long a loader collects keys before it runs its batch.
+// gqlgen resolves the elements of a list concurrently, so all the keys of one
+// level arrive within microseconds; the wait only bounds latency.
+const DefaultWait = 3 * time.Millisecond
+
+// Config builds the loaders of each request.
+type Config struct {
+	Client *ent.Client
+	Stats  *stats.Stats
+	Wait   time.Duration
+}
+
+// Loaders are one request's loaders.
+type Loaders struct {
+	cfg Config
+
+	Country  *dataloader.Loader[int, *ent.Country]
+	City     *dataloader.Loader[int, *ent.City]
+	Address  *dataloader.Loader[int, *ent.Address]
+	User     *dataloader.Loader[int, *ent.User]
+	Product  *dataloader.Loader[int, *ent.Product]
+	CountryS *dataloader.Loader[int, *stats.CountryStats]
+	CityS    *dataloader.Loader[int, *stats.CityStats]
+
+	mu sync.Mutex
+	// usersIn holds the two-hop loaders, one per query position and
+	// arguments (see usersInKey), created on first use.
+	usersIn map[string]*dataloader.Loader[int, *ent.UserConnection]
+}
+
+// New returns fresh loaders for one request.
+func New(cfg Config) *Loaders {
+	if cfg.Wait <= 0 {
+		cfg.Wait = DefaultWait
+	}
+	l := &Loaders{cfg: cfg, usersIn: map[string]*dataloader.Loader[int, *ent.UserConnection]{}}
+	c := cfg.Client
+	l.Country = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Country, error) {
+		return c.Country.Query().Where(countryIDIn(ids)).All(ctx)
+	}, func(v *ent.Country) int { return v.ID }, "country"))
+	l.City = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.City, error) {
+		return c.City.Query().Where(cityIDIn(ids)).All(ctx)
+	}, func(v *ent.City) int { return v.ID }, "city"))
+	l.Address = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Address, error) {
+		return c.Address.Query().Where(addressIDIn(ids)).All(ctx)
+	}, func(v *ent.Address) int { return v.ID }, "address"))
+	l.User = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.User, error) {
+		return c.User.Query().Where(userIDIn(ids)).All(ctx)
+	}, func(v *ent.User) int { return v.ID }, "user"))
+	l.Product = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Product, error) {
+		return c.Product.Query().Where(productIDIn(ids)).All(ctx)
+	}, func(v *ent.Product) int { return v.ID }, "product"))
+	l.CountryS = newLoader(cfg, fromMap(cfg.Stats.CountryStats))
+	l.CityS = newLoader(cfg, fromMap(cfg.Stats.CityStats))
+	return l
+}
+
+func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	// No cache across batches is needed beyond the request: the loader dies
+	// with it. The default in-memory cache dedupes keys within the request.
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[K, V](cfg.Wait))
+}
+
+type ctxKey struct{}
+
+// Middleware puts fresh loaders into each request's context.
+func Middleware(cfg Config) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(cfg))))
+		})
+	}
+}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. It panics when the middleware is
+// missing, which is a wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loaders: no loaders in context; wrap the handler with loaders.Middleware")
+	}
+	return l
+}

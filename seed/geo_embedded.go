@@ -1,0 +1,381 @@
+package seed
+
+// EmbeddedGeo returns the compact built-in geography: 47 real countries on
+// every inhabited continent, each with its 3–8 largest or best-known cities.
+// Coordinates are true WGS84 city-centre positions (decimal degrees, about
+// 0.01° accuracy); populations are rounded metropolitan figures, good enough
+// to weight where demo users live. Continents use Natural Earth's vocabulary
+// so that data seeded from this table and from LoadGeoDir look alike.
+//
+// The slices are built afresh on every call, so callers may modify them.
+func EmbeddedGeo() ([]GeoCountry, []GeoCity) {
+	countries := []GeoCountry{
+		// Africa
+		{"EG", "Egypt", "Africa"},
+		{"ET", "Ethiopia", "Africa"},
+		{"GH", "Ghana", "Africa"},
+		{"KE", "Kenya", "Africa"},
+		{"MA", "Morocco", "Africa"},
+		{"NG", "Nigeria", "Africa"},
+		{"SN", "Senegal", "Africa"},
+		{"ZA", "South Africa", "Africa"},
+		// Asia
+		{"AE", "United Arab Emirates", "Asia"},
+		{"CN", "China", "Asia"},
+		{"ID", "Indonesia", "Asia"},
+		{"IL", "Israel", "Asia"},
+		{"IN", "India", "Asia"},
+		{"JP", "Japan", "Asia"},
+		{"KR", "South Korea", "Asia"},
+		{"TH", "Thailand", "Asia"},
+		{"TR", "Turkey", "Asia"},
+		{"VN", "Vietnam", "Asia"},
+		// Europe
+		{"DE", "Germany", "Europe"},
+		{"EE", "Estonia", "Europe"},
+		{"ES", "Spain", "Europe"},
+		{"FR", "France", "Europe"},
+		{"GB", "United Kingdom", "Europe"},
+		{"IE", "Ireland", "Europe"},
+		{"IS", "Iceland", "Europe"},
+		{"IT", "Italy", "Europe"},
+		{"LU", "Luxembourg", "Europe"},
+		{"MT", "Malta", "Europe"},
+		{"NL", "Netherlands", "Europe"},
+		{"PL", "Poland", "Europe"},
+		{"PT", "Portugal", "Europe"},
+		{"SE", "Sweden", "Europe"},
+		{"UA", "Ukraine", "Europe"},
+		// North America
+		{"CA", "Canada", "North America"},
+		{"CR", "Costa Rica", "North America"},
+		{"CU", "Cuba", "North America"},
+		{"MX", "Mexico", "North America"},
+		{"US", "United States of America", "North America"},
+		// Oceania
+		{"AU", "Australia", "Oceania"},
+		{"FJ", "Fiji", "Oceania"},
+		{"NZ", "New Zealand", "Oceania"},
+		// South America
+		{"AR", "Argentina", "South America"},
+		{"BR", "Brazil", "South America"},
+		{"CL", "Chile", "South America"},
+		{"CO", "Colombia", "South America"},
+		{"PE", "Peru", "South America"},
+		{"UY", "Uruguay", "South America"},
+	}
+	cities := []GeoCity{
+		// Egypt
+		{"Cairo", "EG", 30.04, 31.24, 20900000},
+		{"Alexandria", "EG", 31.20, 29.92, 5400000},
+		{"Giza", "EG", 30.01, 31.21, 4400000},
+		{"Port Said", "EG", 31.26, 32.30, 750000},
+		{"Luxor", "EG", 25.69, 32.64, 500000},
+		{"Aswan", "EG", 24.09, 32.90, 320000},
+		// Ethiopia
+		{"Addis Ababa", "ET", 9.03, 38.74, 5000000},
+		{"Dire Dawa", "ET", 9.60, 41.85, 450000},
+		{"Mekele", "ET", 13.50, 39.47, 330000},
+		{"Gondar", "ET", 12.61, 37.47, 320000},
+		{"Bahir Dar", "ET", 11.59, 37.39, 300000},
+		// Ghana
+		{"Accra", "GH", 5.60, -0.19, 2500000},
+		{"Kumasi", "GH", 6.69, -1.62, 2000000},
+		{"Sekondi-Takoradi", "GH", 4.93, -1.76, 450000},
+		{"Tamale", "GH", 9.40, -0.85, 370000},
+		{"Cape Coast", "GH", 5.11, -1.25, 170000},
+		// Kenya
+		{"Nairobi", "KE", -1.29, 36.82, 4400000},
+		{"Mombasa", "KE", -4.04, 39.67, 1200000},
+		{"Nakuru", "KE", -0.30, 36.07, 570000},
+		{"Eldoret", "KE", 0.51, 35.27, 475000},
+		{"Kisumu", "KE", -0.09, 34.77, 400000},
+		// Morocco
+		{"Casablanca", "MA", 33.57, -7.59, 3700000},
+		{"Rabat", "MA", 34.02, -6.84, 1900000},
+		{"Fez", "MA", 34.03, -5.00, 1200000},
+		{"Marrakesh", "MA", 31.63, -7.99, 1000000},
+		{"Tangier", "MA", 35.76, -5.83, 1000000},
+		{"Agadir", "MA", 30.42, -9.60, 900000},
+		// Nigeria
+		{"Lagos", "NG", 6.52, 3.38, 15000000},
+		{"Kano", "NG", 12.00, 8.52, 4000000},
+		{"Ibadan", "NG", 7.38, 3.95, 3500000},
+		{"Abuja", "NG", 9.08, 7.40, 3000000},
+		{"Port Harcourt", "NG", 4.82, 7.03, 2000000},
+		{"Benin City", "NG", 6.34, 5.63, 1500000},
+		// Senegal
+		{"Dakar", "SN", 14.69, -17.44, 3100000},
+		{"Touba", "SN", 14.85, -15.88, 750000},
+		{"Thiès", "SN", 14.79, -16.93, 350000},
+		{"Saint-Louis", "SN", 16.02, -16.49, 200000},
+		// South Africa
+		{"Johannesburg", "ZA", -26.20, 28.05, 5600000},
+		{"Cape Town", "ZA", -33.92, 18.42, 4600000},
+		{"Durban", "ZA", -29.86, 31.02, 3400000},
+		{"Pretoria", "ZA", -25.75, 28.19, 2500000},
+		{"Port Elizabeth", "ZA", -33.96, 25.60, 1200000},
+		{"Bloemfontein", "ZA", -29.12, 26.21, 550000},
+
+		// United Arab Emirates
+		{"Dubai", "AE", 25.20, 55.27, 3300000},
+		{"Abu Dhabi", "AE", 24.45, 54.38, 1500000},
+		{"Sharjah", "AE", 25.35, 55.39, 1400000},
+		{"Al Ain", "AE", 24.21, 55.74, 650000},
+		// China
+		{"Shanghai", "CN", 31.23, 121.47, 24000000},
+		{"Beijing", "CN", 39.90, 116.41, 21000000},
+		{"Guangzhou", "CN", 23.13, 113.26, 13000000},
+		{"Shenzhen", "CN", 22.54, 114.06, 12500000},
+		{"Tianjin", "CN", 39.13, 117.20, 11000000},
+		{"Chongqing", "CN", 29.56, 106.55, 9500000},
+		{"Chengdu", "CN", 30.66, 104.07, 9000000},
+		{"Wuhan", "CN", 30.59, 114.31, 8400000},
+		// Indonesia
+		{"Jakarta", "ID", -6.21, 106.85, 10500000},
+		{"Surabaya", "ID", -7.25, 112.75, 2900000},
+		{"Bandung", "ID", -6.91, 107.61, 2500000},
+		{"Medan", "ID", 3.59, 98.67, 2200000},
+		{"Semarang", "ID", -6.97, 110.42, 1600000},
+		{"Makassar", "ID", -5.14, 119.42, 1500000},
+		// Israel
+		{"Tel Aviv-Yafo", "IL", 32.09, 34.78, 3800000},
+		{"Jerusalem", "IL", 31.77, 35.21, 950000},
+		{"Haifa", "IL", 32.79, 34.99, 1000000},
+		{"Beersheba", "IL", 31.25, 34.79, 210000},
+		// India
+		{"Delhi", "IN", 28.66, 77.23, 26000000},
+		{"Mumbai", "IN", 19.08, 72.88, 20700000},
+		{"Kolkata", "IN", 22.57, 88.36, 14800000},
+		{"Bangalore", "IN", 12.97, 77.59, 11000000},
+		{"Chennai", "IN", 13.08, 80.27, 10000000},
+		{"Hyderabad", "IN", 17.39, 78.49, 9500000},
+		{"Ahmedabad", "IN", 23.02, 72.57, 7000000},
+		{"Pune", "IN", 18.52, 73.86, 6000000},
+		// Japan
+		{"Tokyo", "JP", 35.68, 139.69, 37000000},
+		{"Osaka", "JP", 34.69, 135.50, 19000000},
+		{"Nagoya", "JP", 35.18, 136.91, 9000000},
+		{"Yokohama", "JP", 35.44, 139.64, 3700000},
+		{"Sapporo", "JP", 43.06, 141.35, 2600000},
+		{"Fukuoka", "JP", 33.59, 130.40, 2500000},
+		{"Kobe", "JP", 34.69, 135.20, 1500000},
+		{"Kyoto", "JP", 35.01, 135.77, 1500000},
+		// South Korea
+		{"Seoul", "KR", 37.57, 126.98, 9800000},
+		{"Busan", "KR", 35.18, 129.08, 3400000},
+		{"Incheon", "KR", 37.46, 126.71, 2900000},
+		{"Daegu", "KR", 35.87, 128.60, 2400000},
+		{"Daejeon", "KR", 36.35, 127.38, 1500000},
+		{"Gwangju", "KR", 35.16, 126.85, 1500000},
+		// Thailand
+		{"Bangkok", "TH", 13.76, 100.50, 10500000},
+		{"Chiang Mai", "TH", 18.79, 98.98, 1000000},
+		{"Nakhon Ratchasima", "TH", 14.97, 102.10, 450000},
+		{"Hat Yai", "TH", 7.01, 100.47, 400000},
+		{"Nonthaburi", "TH", 13.86, 100.51, 260000},
+		{"Phuket", "TH", 7.88, 98.39, 250000},
+		// Turkey
+		{"Istanbul", "TR", 41.01, 28.98, 15500000},
+		{"Ankara", "TR", 39.93, 32.86, 5600000},
+		{"Izmir", "TR", 38.42, 27.14, 4400000},
+		{"Bursa", "TR", 40.19, 29.06, 2000000},
+		{"Adana", "TR", 37.00, 35.32, 1800000},
+		{"Antalya", "TR", 36.90, 30.70, 1300000},
+		// Vietnam
+		{"Ho Chi Minh City", "VN", 10.82, 106.63, 9000000},
+		{"Hanoi", "VN", 21.03, 105.85, 8000000},
+		{"Haiphong", "VN", 20.86, 106.68, 2000000},
+		{"Da Nang", "VN", 16.05, 108.22, 1200000},
+		{"Can Tho", "VN", 10.03, 105.78, 1200000},
+
+		// Germany
+		{"Berlin", "DE", 52.52, 13.40, 3700000},
+		{"Hamburg", "DE", 53.55, 9.99, 1900000},
+		{"Munich", "DE", 48.14, 11.58, 1500000},
+		{"Cologne", "DE", 50.94, 6.96, 1100000},
+		{"Frankfurt", "DE", 50.11, 8.68, 760000},
+		{"Stuttgart", "DE", 48.78, 9.18, 630000},
+		{"Düsseldorf", "DE", 51.23, 6.77, 620000},
+		{"Leipzig", "DE", 51.34, 12.37, 600000},
+		// Estonia
+		{"Tallinn", "EE", 59.44, 24.75, 440000},
+		{"Tartu", "EE", 58.38, 26.72, 95000},
+		{"Narva", "EE", 59.38, 28.19, 55000},
+		{"Pärnu", "EE", 58.39, 24.50, 40000},
+		// Spain
+		{"Madrid", "ES", 40.42, -3.70, 6600000},
+		{"Barcelona", "ES", 41.39, 2.17, 5500000},
+		{"Valencia", "ES", 39.47, -0.38, 1600000},
+		{"Seville", "ES", 37.39, -5.98, 1200000},
+		{"Bilbao", "ES", 43.26, -2.93, 875000},
+		{"Zaragoza", "ES", 41.65, -0.88, 675000},
+		{"Málaga", "ES", 36.72, -4.42, 570000},
+		// France
+		{"Paris", "FR", 48.86, 2.35, 11000000},
+		{"Lyon", "FR", 45.76, 4.84, 1700000},
+		{"Marseille", "FR", 43.30, 5.37, 1600000},
+		{"Toulouse", "FR", 43.60, 1.44, 1000000},
+		{"Lille", "FR", 50.63, 3.06, 1000000},
+		{"Nice", "FR", 43.70, 7.27, 1000000},
+		{"Bordeaux", "FR", 44.84, -0.58, 900000},
+		{"Strasbourg", "FR", 48.58, 7.75, 500000},
+		// United Kingdom
+		{"London", "GB", 51.51, -0.13, 9000000},
+		{"Manchester", "GB", 53.48, -2.24, 2800000},
+		{"Birmingham", "GB", 52.49, -1.89, 2600000},
+		{"Leeds", "GB", 53.80, -1.55, 1900000},
+		{"Glasgow", "GB", 55.86, -4.25, 1700000},
+		{"Liverpool", "GB", 53.41, -2.98, 900000},
+		{"Edinburgh", "GB", 55.95, -3.19, 530000},
+		{"Cardiff", "GB", 51.48, -3.18, 480000},
+		// Ireland
+		{"Dublin", "IE", 53.35, -6.26, 1200000},
+		{"Cork", "IE", 51.90, -8.47, 210000},
+		{"Limerick", "IE", 52.66, -8.63, 95000},
+		{"Galway", "IE", 53.27, -9.06, 80000},
+		// Iceland
+		{"Reykjavík", "IS", 64.15, -21.94, 135000},
+		{"Kópavogur", "IS", 64.11, -21.91, 38000},
+		{"Hafnarfjörður", "IS", 64.07, -21.96, 30000},
+		{"Akureyri", "IS", 65.68, -18.09, 19000},
+		// Italy
+		{"Rome", "IT", 41.90, 12.50, 3300000},
+		{"Milan", "IT", 45.46, 9.19, 3200000},
+		{"Naples", "IT", 40.85, 14.27, 2200000},
+		{"Turin", "IT", 45.07, 7.69, 1700000},
+		{"Palermo", "IT", 38.12, 13.36, 850000},
+		{"Florence", "IT", 43.77, 11.26, 700000},
+		{"Bologna", "IT", 44.49, 11.34, 400000},
+		// Luxembourg
+		{"Luxembourg", "LU", 49.61, 6.13, 125000},
+		{"Esch-sur-Alzette", "LU", 49.50, 5.98, 36000},
+		{"Differdange", "LU", 49.52, 5.89, 27000},
+		// Malta
+		{"Valletta", "MT", 35.90, 14.51, 210000},
+		{"Birkirkara", "MT", 35.90, 14.46, 25000},
+		{"Mosta", "MT", 35.91, 14.43, 20000},
+		{"Sliema", "MT", 35.91, 14.50, 17000},
+		// Netherlands
+		{"Amsterdam", "NL", 52.37, 4.90, 1100000},
+		{"Rotterdam", "NL", 51.92, 4.48, 650000},
+		{"The Hague", "NL", 52.08, 4.30, 550000},
+		{"Utrecht", "NL", 52.09, 5.12, 360000},
+		{"Eindhoven", "NL", 51.44, 5.47, 240000},
+		// Poland
+		{"Warsaw", "PL", 52.23, 21.01, 1800000},
+		{"Kraków", "PL", 50.06, 19.94, 780000},
+		{"Łódź", "PL", 51.76, 19.46, 680000},
+		{"Wrocław", "PL", 51.11, 17.03, 640000},
+		{"Poznań", "PL", 52.41, 16.93, 530000},
+		{"Gdańsk", "PL", 54.35, 18.65, 470000},
+		{"Szczecin", "PL", 53.43, 14.55, 400000},
+		{"Lublin", "PL", 51.25, 22.57, 340000},
+		// Portugal
+		{"Lisbon", "PT", 38.72, -9.14, 2800000},
+		{"Porto", "PT", 41.15, -8.61, 1300000},
+		{"Braga", "PT", 41.55, -8.42, 190000},
+		{"Coimbra", "PT", 40.21, -8.43, 140000},
+		// Sweden
+		{"Stockholm", "SE", 59.33, 18.07, 1600000},
+		{"Gothenburg", "SE", 57.71, 11.97, 600000},
+		{"Malmö", "SE", 55.60, 13.00, 350000},
+		{"Uppsala", "SE", 59.86, 17.64, 180000},
+		// Ukraine
+		{"Kyiv", "UA", 50.45, 30.52, 2950000},
+		{"Kharkiv", "UA", 49.99, 36.23, 1400000},
+		{"Odesa", "UA", 46.48, 30.72, 1000000},
+		{"Dnipro", "UA", 48.46, 35.05, 980000},
+		{"Donetsk", "UA", 48.00, 37.80, 900000},
+		{"Lviv", "UA", 49.84, 24.03, 720000},
+		{"Zaporizhzhia", "UA", 47.84, 35.14, 720000},
+
+		// Canada
+		{"Toronto", "CA", 43.65, -79.38, 5600000},
+		{"Montreal", "CA", 45.50, -73.57, 3500000},
+		{"Vancouver", "CA", 49.28, -123.12, 2300000},
+		{"Calgary", "CA", 51.05, -114.07, 1300000},
+		{"Ottawa", "CA", 45.42, -75.70, 1100000},
+		{"Edmonton", "CA", 53.55, -113.49, 1100000},
+		// Costa Rica
+		{"San José", "CR", 9.93, -84.08, 1400000},
+		{"Alajuela", "CR", 10.02, -84.21, 250000},
+		{"Limón", "CR", 9.99, -83.03, 60000},
+		// Cuba
+		{"Havana", "CU", 23.11, -82.37, 2100000},
+		{"Santiago de Cuba", "CU", 20.02, -75.82, 500000},
+		{"Camagüey", "CU", 21.38, -77.92, 300000},
+		// Mexico
+		{"Mexico City", "MX", 19.43, -99.13, 21000000},
+		{"Guadalajara", "MX", 20.67, -103.35, 5000000},
+		{"Monterrey", "MX", 25.69, -100.32, 4700000},
+		{"Puebla", "MX", 19.04, -98.21, 2900000},
+		{"Tijuana", "MX", 32.51, -117.04, 1900000},
+		// United States of America
+		{"New York", "US", 40.71, -74.01, 18800000},
+		{"Los Angeles", "US", 34.05, -118.24, 12500000},
+		{"Chicago", "US", 41.88, -87.63, 8900000},
+		{"Houston", "US", 29.76, -95.37, 6300000},
+		{"Philadelphia", "US", 39.95, -75.17, 5700000},
+		{"Phoenix", "US", 33.45, -112.07, 4600000},
+		{"San Francisco", "US", 37.77, -122.42, 3300000},
+		{"Seattle", "US", 47.61, -122.33, 3400000},
+
+		// Australia
+		{"Sydney", "AU", -33.87, 151.21, 5300000},
+		{"Melbourne", "AU", -37.81, 144.96, 5100000},
+		{"Brisbane", "AU", -27.47, 153.03, 2600000},
+		{"Perth", "AU", -31.95, 115.86, 2100000},
+		{"Adelaide", "AU", -34.93, 138.60, 1400000},
+		{"Gold Coast", "AU", -28.02, 153.40, 700000},
+		{"Canberra", "AU", -35.28, 149.13, 460000},
+		{"Hobart", "AU", -42.88, 147.33, 250000},
+		// Fiji
+		{"Suva", "FJ", -18.14, 178.44, 190000},
+		{"Lautoka", "FJ", -17.62, 177.45, 55000},
+		{"Nadi", "FJ", -17.80, 177.42, 45000},
+		// New Zealand
+		{"Auckland", "NZ", -36.85, 174.76, 1700000},
+		{"Wellington", "NZ", -41.29, 174.78, 420000},
+		{"Christchurch", "NZ", -43.53, 172.64, 390000},
+		{"Hamilton", "NZ", -37.79, 175.28, 180000},
+		{"Dunedin", "NZ", -45.87, 170.50, 130000},
+
+		// Argentina
+		{"Buenos Aires", "AR", -34.60, -58.38, 15000000},
+		{"Córdoba", "AR", -31.42, -64.18, 1500000},
+		{"Rosario", "AR", -32.95, -60.65, 1300000},
+		{"Mendoza", "AR", -32.89, -68.83, 1100000},
+		{"La Plata", "AR", -34.92, -57.95, 900000},
+		// Brazil
+		{"São Paulo", "BR", -23.55, -46.63, 21000000},
+		{"Rio de Janeiro", "BR", -22.91, -43.17, 13000000},
+		{"Belo Horizonte", "BR", -19.92, -43.94, 5900000},
+		{"Brasília", "BR", -15.79, -47.88, 4500000},
+		{"Recife", "BR", -8.05, -34.88, 4000000},
+		{"Fortaleza", "BR", -3.73, -38.52, 3900000},
+		{"Salvador", "BR", -12.97, -38.50, 3900000},
+		{"Manaus", "BR", -3.12, -60.02, 2200000},
+		// Chile
+		{"Santiago", "CL", -33.45, -70.67, 6800000},
+		{"Concepción", "CL", -36.83, -73.05, 1000000},
+		{"Valparaíso", "CL", -33.05, -71.62, 950000},
+		{"Antofagasta", "CL", -23.65, -70.40, 400000},
+		// Colombia
+		{"Bogotá", "CO", 4.71, -74.07, 10000000},
+		{"Medellín", "CO", 6.24, -75.58, 4000000},
+		{"Cali", "CO", 3.45, -76.53, 2800000},
+		{"Barranquilla", "CO", 10.96, -74.80, 2200000},
+		{"Cartagena", "CO", 10.39, -75.51, 1000000},
+		// Peru
+		{"Lima", "PE", -12.05, -77.04, 10500000},
+		{"Arequipa", "PE", -16.41, -71.54, 1100000},
+		{"Trujillo", "PE", -8.11, -79.03, 1000000},
+		{"Cusco", "PE", -13.53, -71.97, 430000},
+		// Uruguay
+		{"Montevideo", "UY", -34.90, -56.19, 1700000},
+		{"Salto", "UY", -31.39, -57.96, 105000},
+		{"Paysandú", "UY", -32.32, -58.08, 77000},
+	}
+	return countries, cities
+}

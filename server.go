@@ -1,0 +1,176 @@
+// Command meridian is the GraphQL analytics API server. main only reads the
+// configuration and wires the packages together.
+//
+//	meridian                      serve (embedded SQLite and demo data by default)
+//	meridian seed [flags]         generate demo data into the configured database
+//	meridian --help               list commands and environment variables
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"meridian/config"
+	"meridian/database"
+	"meridian/httpapi"
+	"meridian/seed"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "meridian:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		usage(stdout)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if len(args) == 0 {
+		return serve(ctx, cfg, log)
+	}
+	switch args[0] {
+	case "seed":
+		return seedCmd(ctx, cfg, args[1:], stderr)
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Meridian — a GraphQL analytics API.
+
+Usage:
+  meridian                 serve GraphQL on MERIDIAN_ADDR (GraphiQL at /, API at /query)
+  meridian seed [flags]    generate deterministic demo data (meridian seed --help)
+  meridian --help          this text
+
+Environment:
+`)
+	config.PrintHelp(w)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database ready", "dialect", db.Dialect, "embedded", db.Embedded)
+	if db.Embedded && cfg.DemoSeed {
+		empty, err := seed.IsEmpty(ctx, db.Client)
+		if err != nil {
+			return err
+		}
+		if empty {
+			log.Info("seeding demo data into the empty embedded database", "users", cfg.DemoUsers)
+			sum, err := seed.Generate(ctx, db.Client, seed.Options{Users: cfg.DemoUsers, Seed: 1})
+			if err != nil {
+				return fmt.Errorf("seed demo data: %w", err)
+			}
+			log.Info("demo data seeded", "countries", sum.Countries, "cities", sum.Cities, "users", sum.Users, "orders", sum.Orders, "took", sum.Took.Round(time.Millisecond))
+		}
+	}
+	srv := &http.Server{
+		Addr: cfg.Addr,
+		Handler: httpapi.NewHandler(httpapi.Deps{
+			DB:             db,
+			Logger:         log,
+			LoaderWait:     cfg.LoaderWait,
+			RequestTimeout: cfg.RequestTimeout,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("serving", "playground", "http://"+displayAddr(ln.Addr())+"/", "graphql", "http://"+displayAddr(ln.Addr())+"/query")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.Int("users", 2000, "number of users to generate")
+	s := fs.Uint64("seed", 1, "random seed: the same seed and flags give the same data")
+	geo := fs.String("geo", "", "directory with Natural Earth countries.csv and cities.csv (e.g. ../shared/data/geo); default: the embedded table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *users < 0 {
+		return fmt.Errorf("seed: --users must not be negative")
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	empty, err := seed.IsEmpty(ctx, db.Client)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return fmt.Errorf("seed: the database already holds data; seed into an empty database")
+	}
+	sum, err := seed.Generate(ctx, db.Client, seed.Options{Users: *users, Seed: *s, GeoDir: *geo, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "\nseeded %d countries, %d cities, %d addresses, %d users, %d products, %d orders in %s\n",
+		sum.Countries, sum.Cities, sum.Addresses, sum.Users, sum.Products, sum.Orders, sum.Took.Round(time.Millisecond))
+	return nil
+}
