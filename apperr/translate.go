@@ -25,6 +25,14 @@ func Translate(err error) error {
 	if _, ok := As(err); ok {
 		return err
 	}
+	var ie interface {
+		error
+		BadUserInput() (field, msg string)
+	}
+	if errors.As(err, &ie) {
+		f, m := ie.BadUserInput()
+		return &Error{Code: BadUserInput, Field: f, Message: m, Err: err}
+	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		field := graphQLName(ve.Name)

@@ -67,7 +67,7 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, "CANCELLED")
 			return gerr
 		}
-		if badInput(err) {
+		if badInput(err) || atArgument(ctx, gerr) {
 			if _, ok := gerr.Extensions["code"]; !ok {
 				setCode(gerr, string(apperr.BadUserInput))
 			}
@@ -125,6 +125,25 @@ func badInput(err error) bool {
 			return true
 		}
 		err = errors.Unwrap(err)
+	}
+	return false
+}
+
+// atArgument reports an error located at one of the field's arguments: gqlgen
+// could not decode it (a malformed cursor or time, say).
+func atArgument(ctx context.Context, e *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || len(e.Path) != len(fc.Path())+1 {
+		return false
+	}
+	name, ok := e.Path[len(e.Path)-1].(ast.PathName)
+	if !ok {
+		return false
+	}
+	for _, a := range fc.Field.Arguments {
+		if a.Name == string(name) {
+			return true
+		}
 	}
 	return false
 }

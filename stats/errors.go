@@ -43,3 +43,6 @@ func checkLimit(limit, def int) (int, error) {
 
 // finite reports whether f is a real number (neither NaN nor ±Inf).
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// BadUserInput lets package apperr map the error to BAD_USER_INPUT.
+func (e *InputError) BadUserInput() (field, msg string) { return e.Field, e.Msg }

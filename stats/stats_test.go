@@ -493,8 +493,14 @@ func testBadInput(t *testing.T, s *stats.Stats) {
 		}},
 		{"no criterion", "minSpent", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, nil, nil, nil); return err }},
 		{"minSpent negative", "minSpent", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, ptr(-1.0), nil, nil); return err }},
-		{"minSpent NaN", "minSpent", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, ptr(math.NaN()), nil, nil); return err }},
-		{"minSpent Inf", "minSpent", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, ptr(math.Inf(1)), nil, nil); return err }},
+		{"minSpent NaN", "minSpent", func(ctx context.Context) error {
+			_, err := s.HighValueUsers(ctx, ptr(math.NaN()), nil, nil)
+			return err
+		}},
+		{"minSpent Inf", "minSpent", func(ctx context.Context) error {
+			_, err := s.HighValueUsers(ctx, ptr(math.Inf(1)), nil, nil)
+			return err
+		}},
 		{"top 0", "top", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, nil, ptr(0), nil); return err }},
 		{"top too large", "top", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, nil, ptr(1001), nil); return err }},
 		{"percentile 0", "percentile", func(ctx context.Context) error { _, err := s.HighValueUsers(ctx, nil, nil, ptr(0.0)); return err }},

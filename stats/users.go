@@ -163,16 +163,25 @@ func (s *Stats) UsersRankedByActivity(ctx context.Context, limit int, since *tim
 	users, err := s.db.Client.User.Query().
 		Limit(limit).
 		Modify(func(sel *sql.Selector) {
-			o := sql.Dialect(sel.Dialect()).Table(order.Table).As("o")
-			// The inner join drops users without (counted) orders.
-			sel.Join(o).On(sel.C(user.FieldID), o.C(order.FieldUserID))
-			if since != nil {
-				sel.Where(sql.GTE(o.C(order.FieldCreatedAt), utcArg(*since)))
-			}
-			sel.GroupBy(sel.Columns(user.Columns...)...).
+			// Orders are counted per user in a subquery (over the
+			// orders(user_id, created_at) index) and joined to the users,
+			// rather than grouping the wide user rows. The inner join drops
+			// users without (counted) orders.
+			b := sql.Dialect(sel.Dialect())
+			o := b.Table(order.Table)
+			activity := b.Select(o.C(order.FieldUserID)).
 				AppendSelectExprAs(sql.Raw("COUNT(*)"), colOrders).
 				AppendSelectExprAs(sql.Raw("SUM("+o.C(order.FieldAmount)+")"), colSpent).
-				AppendSelectExprAs(sql.Raw("RANK() OVER (ORDER BY COUNT(*) DESC)"), colRank).
+				From(o).
+				GroupBy(o.C(order.FieldUserID)).
+				As("activity")
+			if since != nil {
+				activity.Where(sql.GTE(o.C(order.FieldCreatedAt), utcArg(*since)))
+			}
+			sel.Join(activity).On(sel.C(user.FieldID), activity.C(order.FieldUserID)).
+				AppendSelectAs(activity.C(colOrders), colOrders).
+				AppendSelectAs(activity.C(colSpent), colSpent).
+				AppendSelectExprAs(sql.Raw("RANK() OVER (ORDER BY "+activity.C(colOrders)+" DESC)"), colRank).
 				OrderExpr(sql.Raw(colRank)).
 				OrderBy(sel.C(user.FieldID))
 		}).
