@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "seed":
 		return seedCmd(ctx, cfg, args[1:], stderr)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
 	default:
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -63,6 +65,7 @@ func usage(w io.Writer) {
 Usage:
   meridian                 serve GraphQL on MERIDIAN_ADDR (GraphiQL at /, API at /query)
   meridian seed [flags]    generate deterministic demo data (meridian seed --help)
+  meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
   meridian --help          this text
 
 Environment:
@@ -147,6 +150,7 @@ func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Wr
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 2000, "number of users to generate")
 	s := fs.Uint64("seed", 1, "random seed: the same seed and flags give the same data")
+	ifEmpty := fs.Bool("if-empty", false, "do nothing (and succeed) when the database already holds data")
 	geo := fs.String("geo", "", "directory with Natural Earth countries.csv and cities.csv (e.g. ../shared/data/geo); default: the embedded table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -164,6 +168,10 @@ func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Wr
 		return err
 	}
 	if !empty {
+		if *ifEmpty {
+			fmt.Fprintln(stderr, "seed: the database already holds data; nothing to do")
+			return nil
+		}
 		return fmt.Errorf("seed: the database already holds data; seed into an empty database")
 	}
 	sum, err := seed.Generate(ctx, db.Client, seed.Options{Users: *users, Seed: *s, GeoDir: *geo, Progress: stderr})
@@ -172,5 +180,29 @@ func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Wr
 	}
 	fmt.Fprintf(stderr, "\nseeded %d countries, %d cities, %d addresses, %d users, %d products, %d orders in %s\n",
 		sum.Countries, sum.Cities, sum.Addresses, sum.Users, sum.Products, sum.Orders, sum.Took.Round(time.Millisecond))
+	return nil
+}
+
+// healthcheck asks the server on MERIDIAN_ADDR for /readyz; distroless
+// images have no curl.
+func healthcheck(ctx context.Context, cfg config.Config) error {
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: MERIDIAN_ADDR %q: %w", cfg.Addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /readyz answered %s", res.Status)
+	}
 	return nil
 }

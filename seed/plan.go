@@ -413,8 +413,12 @@ func (n *namer) username() string {
 	}
 	// Every name handed out is a key of next, so probing suffixes until
 	// one is free keeps names unique even when base+k is itself a base.
+	sep := ""
+	if last := base[len(base)-1]; last >= '0' && last <= '9' {
+		sep = "_" // "anna1990_2", not the misleading "anna19902"
+	}
 	for {
-		name := base + strconv.Itoa(k)
+		name := base + sep + strconv.Itoa(k)
 		k++
 		if _, clash := n.next[name]; !clash {
 			n.next[base] = k

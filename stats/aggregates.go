@@ -3,15 +3,14 @@ package stats
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 )
 
 // countryStatsSQL aggregates a batch of countries. Cities, users and orders are
 // counted in separate CTEs and joined on the country, because one join across
 // all three would multiply each user by their orders and each city by its
-// users. %s is the list of id placeholders, bound once: the ids CTE keeps only
-// existing countries and every other CTE starts from it.
+// users. %s is the idSet subquery, bound once: the ids CTE keeps only existing
+// countries and every other CTE starts from it.
 const countryStatsSQL = `
 WITH ids AS (
 	SELECT id FROM countries WHERE id IN (%s)
@@ -129,17 +128,10 @@ func (s *Stats) CityStats(ctx context.Context, cityIDs []int) (map[int]*CityStat
 }
 
 func (s *Stats) ownerAggregates(ctx context.Context, stmt string, ids []int) ([]ownerAggregate, error) {
-	// A dataloader batch may repeat a key; binding it twice is harmless but
-	// wastes placeholders.
-	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := s.query(ctx, fmt.Sprintf(stmt, placeholders(len(ids))), args...)
+	rows, err := s.query(ctx, fmt.Sprintf(stmt, s.idSet()), jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -45,12 +45,29 @@ func numberPlaceholders(query string) string {
 	return b.String()
 }
 
-// placeholders returns "?, ?, …" for n arguments.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
+// idSet is a subquery yielding the ids of a JSON array bound as one argument
+// (see jsonIDs). One argument rather than one placeholder per id keeps a
+// dataloader batch of any size under the backends' parameter limits (32766 on
+// SQLite, 65535 on PostgreSQL) and the statement text the same for every
+// batch.
+func (s *Stats) idSet() string {
+	if s.postgres() {
+		return "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))"
 	}
-	return strings.Repeat("?, ", n-1) + "?"
+	return "SELECT value FROM json_each(?)"
+}
+
+// jsonIDs encodes ids as a JSON array for idSet.
+func jsonIDs(ids []int) string {
+	b := make([]byte, 0, 2+8*len(ids))
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return string(append(b, ']'))
 }
 
 // utcArg is a time as a query argument. On SQLite times are TEXT compared as

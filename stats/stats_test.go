@@ -90,6 +90,23 @@ func testCountryStats(t *testing.T, s *stats.Stats, f *fixture) {
 			t.Errorf("%s = %+v, want %+v", code, *g, w)
 		}
 	}
+
+	// A batch far beyond SQLite's 32766 bound parameters is still one
+	// statement: the ids travel as one argument.
+	big := make([]int, 0, 40000)
+	for i := range 40000 - len(ids) {
+		big = append(big, -1-i)
+	}
+	big = append(big, ids...)
+	ctx, check = counting(t)
+	got, err = s.CountryStats(ctx, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(1)
+	if len(got) != len(want) || got[f.countries["FR"].ID].UserCount != 4 {
+		t.Errorf("big batch: got %d countries (FR %+v), want %d", len(got), got[f.countries["FR"].ID], len(want))
+	}
 }
 
 func testCityStats(t *testing.T, s *stats.Stats, f *fixture) {

@@ -1,0 +1,40 @@
+# Meridian — make targets. `make run` and `make test` are the two commands
+# of the README.
+
+GO        ?= go
+# Packages whose code runs concurrently (loaders, the HTTP surface, the
+# counting driver) run under the race detector.
+RACE_PKGS := ./database/... ./loaders/... ./httpapi/...
+PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
+
+.PHONY: run test test-race test-unit generate check-generated lint bench seed help
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: ## serve on :8080 (embedded SQLite + demo data unless DATABASE_URL is set)
+	$(GO) run .
+
+test: test-unit test-race ## the whole suite, on SQLite and PostgreSQL
+
+test-unit:
+	$(GO) test -count=1 $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(PKGS))
+
+test-race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+generate: ## regenerate ent and gqlgen code
+	$(GO) generate ./...
+
+check-generated: generate ## fail when generated code is stale
+	@git diff --exit-code --stat -- ent graph resolvers || (echo "generated code is stale: run make generate and commit" && exit 1)
+
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^ent/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: ## benchmarks on PostgreSQL (TEST_DATABASE_URL), results in bench/
+	./bench/run.sh
+
+seed: ## seed demo data into DATABASE_URL (or the embedded file): make seed USERS=100000
+	$(GO) run . seed --users $${USERS:-2000}

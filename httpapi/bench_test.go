@@ -1,0 +1,79 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"meridian/database"
+	"meridian/httpapi"
+	"meridian/internal/fixture"
+	"meridian/internal/testdb"
+	"meridian/seed"
+)
+
+// benchServer serves db with the production loader wait.
+func benchServer(b *testing.B, db *database.DB) *httptest.Server {
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// post runs one query and returns the statements the server reported.
+func post(b *testing.B, url, query string) int64 {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	res, err := http.Post(url+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Errors     []any
+		Extensions struct{ SQLStatements int64 }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		b.Fatal(err)
+	}
+	if len(out.Errors) > 0 {
+		b.Fatalf("errors: %v", out.Errors[:1])
+	}
+	return out.Extensions.SQLStatements
+}
+
+// BenchmarkFourLevelQuery: countries → cities → users → address over
+// 10 × 20 × 10 rows on PostgreSQL, end to end through HTTP.
+func BenchmarkFourLevelQuery(b *testing.B) {
+	db := testdb.Open(b, "postgres")
+	if _, err := fixture.NewGrid(context.Background(), db.Client, 10, 20, 10); err != nil {
+		b.Fatal(err)
+	}
+	srv := benchServer(b, db)
+	var stmts int64
+	for b.Loop() {
+		stmts += post(b, srv.URL, fourLevels)
+	}
+	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
+}
+
+// BenchmarkCountryStats100k: every country's stats over the 100,000-user
+// demo data set on PostgreSQL (one GROUP BY for all countries).
+func BenchmarkCountryStats100k(b *testing.B) {
+	db := testdb.Open(b, "postgres")
+	start := time.Now()
+	if _, err := seed.Generate(context.Background(), db.Client, seed.Options{Users: 100000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded 100,000 users in %s", time.Since(start).Round(time.Millisecond))
+	srv := benchServer(b, db)
+	const q = `{ countries(first: 1000) { edges { node { code stats { userCount cityCount avgTotalSpent totalRevenue } } } } }`
+	var stmts int64
+	b.ResetTimer()
+	for b.Loop() {
+		stmts += post(b, srv.URL, q)
+	}
+	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
+}
