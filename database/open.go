@@ -91,7 +91,8 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 // openSQLite opens a SQLite file with foreign keys on, WAL journaling and a
 // busy timeout. Writes take the lock at BEGIN (txlock=immediate) so that two
 // writers never deadlock upgrading a read lock. Times are stored in SQLite's
-// own format so that its date functions and string comparisons work on them.
+// own format, converted to UTC, so that its date functions and string
+// comparisons work on them whatever zone a client sent.
 func openSQLite(path string) (*sql.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -105,6 +106,7 @@ func openSQLite(path string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err

@@ -124,8 +124,8 @@ func newWeighted(w []float64) weighted {
 func (c weighted) pick(r *rand.Rand) int {
 	x := r.Float64() * c[len(c)-1]
 	i, _ := slices.BinarySearch(c, x)
-	// x equal to a cumulative sum belongs to the next bucket; the guard
-	// also skips zero-weight buckets at the end.
+	// Bucket i covers [c[i-1], c[i]): an x equal to c[i] belongs to the
+	// next non-empty bucket.
 	for i < len(c)-1 && c[i] <= x {
 		i++
 	}
@@ -199,12 +199,13 @@ func buildUsers(p *plan, cats []category, opts Options, r *rand.Rand) []hiddenTr
 	}
 
 	// Only users who signed up before the dormancy cut-off can be dormant;
-	// raise their probability so that dormantShare of all users are.
+	// raise their probability so that dormantShare of all users are. The
+	// extra day keeps dormant users clearly on their side of 90 days.
 	cutoff := now.Add(-dormantAfter - 24*time.Hour)
 	eligible := signupCDF(1 - float64(now.Sub(cutoff))/float64(history))
 	pDormant := min(1, dormantShare/eligible)
 
-	names := newNamer(r)
+	names, domains := newNamer(r), emailDomains()
 	drafts := make([]userDraft, n)
 	for i := range drafts {
 		d := &drafts[i]
@@ -224,7 +225,7 @@ func buildUsers(p *plan, cats []category, opts Options, r *rand.Rand) []hiddenTr
 		d.heavy = r.Float64() < heavyShare
 		d.taste = newWeighted(dirichlet(r, alpha))
 		d.username = names.username()
-		d.email = d.username + "@" + pickOne(r, emailDomains())
+		d.email = d.username + "@" + pickOne(r, domains)
 		d.address = -1
 		if r.Float64() >= noAddressShare {
 			d.address = 0 // has one; the index is set after sorting
