@@ -2,11 +2,15 @@ package loaders
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"meridian/apperr"
+	"meridian/ent"
 	"meridian/ent/predicate"
 )
 
@@ -51,6 +55,93 @@ func fromMap[V any](fetch func(context.Context, []int) (map[int]V, error)) datal
 		}
 		return out
 	}
+}
+
+// Country loads a country by id. Every call made for the same position in
+// the query is answered by one statement, which also eager-loads the edges
+// selected below the country (entgql field collection).
+func (l *Loaders) Country(ctx context.Context, id int) (*ent.Country, error) {
+	return loadAt(l, ctx, "Country", id, func(ctx context.Context, ids []int) ([]*ent.Country, error) {
+		q, err := l.cfg.Client.Country.Query().Where(countryIDIn(ids)).CollectFields(ctx, "Country")
+		if err != nil {
+			return nil, err
+		}
+		return q.All(ctx)
+	}, func(v *ent.Country) int { return v.ID })
+}
+
+// City loads a city by id; see Country.
+func (l *Loaders) City(ctx context.Context, id int) (*ent.City, error) {
+	return loadAt(l, ctx, "City", id, func(ctx context.Context, ids []int) ([]*ent.City, error) {
+		q, err := l.cfg.Client.City.Query().Where(cityIDIn(ids)).CollectFields(ctx, "City")
+		if err != nil {
+			return nil, err
+		}
+		return q.All(ctx)
+	}, func(v *ent.City) int { return v.ID })
+}
+
+// Address loads an address by id; see Country.
+func (l *Loaders) Address(ctx context.Context, id int) (*ent.Address, error) {
+	return loadAt(l, ctx, "Address", id, func(ctx context.Context, ids []int) ([]*ent.Address, error) {
+		q, err := l.cfg.Client.Address.Query().Where(addressIDIn(ids)).CollectFields(ctx, "Address")
+		if err != nil {
+			return nil, err
+		}
+		return q.All(ctx)
+	}, func(v *ent.Address) int { return v.ID })
+}
+
+// User loads a user by id; see Country.
+func (l *Loaders) User(ctx context.Context, id int) (*ent.User, error) {
+	return loadAt(l, ctx, "User", id, func(ctx context.Context, ids []int) ([]*ent.User, error) {
+		q, err := l.cfg.Client.User.Query().Where(userIDIn(ids)).CollectFields(ctx, "User")
+		if err != nil {
+			return nil, err
+		}
+		return q.All(ctx)
+	}, func(v *ent.User) int { return v.ID })
+}
+
+// Product loads a product by id; see Country.
+func (l *Loaders) Product(ctx context.Context, id int) (*ent.Product, error) {
+	return loadAt(l, ctx, "Product", id, func(ctx context.Context, ids []int) ([]*ent.Product, error) {
+		q, err := l.cfg.Client.Product.Query().Where(productIDIn(ids)).CollectFields(ctx, "Product")
+		if err != nil {
+			return nil, err
+		}
+		return q.All(ctx)
+	}, func(v *ent.Product) int { return v.ID })
+}
+
+// loadAt finds or makes the loader of kind at the query position of ctx and
+// loads id with it.
+func loadAt[V any](l *Loaders, ctx context.Context, kind string, id int, fetch func(context.Context, []int) ([]V, error), idOf func(V) int) (V, error) {
+	key := kind + "|" + positionKey(ctx)
+	l.mu.Lock()
+	ld, ok := l.byID[key].(*dataloader.Loader[int, V])
+	if !ok {
+		ld = newLoader(l.cfg, byID(fetch, idOf, strings.ToLower(kind)))
+		l.byID[key] = ld
+	}
+	l.mu.Unlock()
+	return ld.Load(ctx, id)()
+}
+
+// positionKey is the field path of ctx without list indices: all the
+// elements of a list share it, and so share a batch.
+func positionKey(ctx context.Context) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	var path []string
+	for _, p := range fc.Path() {
+		if s, ok := p.(ast.PathName); ok {
+			path = append(path, string(s))
+		}
+	}
+	return strings.Join(path, ".")
 }
 
 // idIn is `id IN (…)` for any entity; the generated predicates differ only

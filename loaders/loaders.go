@@ -33,11 +33,6 @@ type Config struct {
 type Loaders struct {
 	cfg Config
 
-	Country  *dataloader.Loader[int, *ent.Country]
-	City     *dataloader.Loader[int, *ent.City]
-	Address  *dataloader.Loader[int, *ent.Address]
-	User     *dataloader.Loader[int, *ent.User]
-	Product  *dataloader.Loader[int, *ent.Product]
 	CountryS *dataloader.Loader[int, *stats.CountryStats]
 	CityS    *dataloader.Loader[int, *stats.CityStats]
 
@@ -45,6 +40,9 @@ type Loaders struct {
 	// usersIn holds the two-hop loaders, one per query position and
 	// arguments (see usersInKey), created on first use.
 	usersIn map[string]*dataloader.Loader[int, *ent.UserConnection]
+	// byID holds the lookups by primary key, one per entity type and query
+	// position, so that each batch can eager-load the selection below it.
+	byID map[string]any
 }
 
 // New returns fresh loaders for one request.
@@ -52,23 +50,7 @@ func New(cfg Config) *Loaders {
 	if cfg.Wait <= 0 {
 		cfg.Wait = DefaultWait
 	}
-	l := &Loaders{cfg: cfg, usersIn: map[string]*dataloader.Loader[int, *ent.UserConnection]{}}
-	c := cfg.Client
-	l.Country = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Country, error) {
-		return c.Country.Query().Where(countryIDIn(ids)).All(ctx)
-	}, func(v *ent.Country) int { return v.ID }, "country"))
-	l.City = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.City, error) {
-		return c.City.Query().Where(cityIDIn(ids)).All(ctx)
-	}, func(v *ent.City) int { return v.ID }, "city"))
-	l.Address = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Address, error) {
-		return c.Address.Query().Where(addressIDIn(ids)).All(ctx)
-	}, func(v *ent.Address) int { return v.ID }, "address"))
-	l.User = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.User, error) {
-		return c.User.Query().Where(userIDIn(ids)).All(ctx)
-	}, func(v *ent.User) int { return v.ID }, "user"))
-	l.Product = newLoader(cfg, byID(func(ctx context.Context, ids []int) ([]*ent.Product, error) {
-		return c.Product.Query().Where(productIDIn(ids)).All(ctx)
-	}, func(v *ent.Product) int { return v.ID }, "product"))
+	l := &Loaders{cfg: cfg, usersIn: map[string]*dataloader.Loader[int, *ent.UserConnection]{}, byID: map[string]any{}}
 	l.CountryS = newLoader(cfg, fromMap(cfg.Stats.CountryStats))
 	l.CityS = newLoader(cfg, fromMap(cfg.Stats.CityStats))
 	return l

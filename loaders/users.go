@@ -12,7 +12,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"meridian/apperr"
 	"meridian/ent"
@@ -65,14 +64,6 @@ func (l *Loaders) UsersIn(ctx context.Context, place Place, id int, args UsersAr
 // usersInKey identifies a query position (the field path without list
 // indices) and the arguments, so that one batch serves the same selection.
 func usersInKey(ctx context.Context, place Place, args UsersArgs) (string, error) {
-	var path []string
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		for _, p := range fc.Path() {
-			if s, ok := p.(ast.PathName); ok {
-				path = append(path, string(s))
-			}
-		}
-	}
 	// The raw arguments (variables resolved) identify the page asked for.
 	var raw map[string]any
 	if fc := graphql.GetFieldContext(ctx); fc != nil && graphql.HasOperationContext(ctx) {
@@ -84,7 +75,7 @@ func usersInKey(ctx context.Context, place Place, args UsersArgs) (string, error
 	if err != nil {
 		return "", fmt.Errorf("users loader key: %w", err)
 	}
-	return fmt.Sprintf("%d|%s|%s", place, strings.Join(path, "."), a), nil
+	return fmt.Sprintf("%d|%s|%s", place, positionKey(ctx), a), nil
 }
 
 func (l *Loaders) loadUsersIn(ctx context.Context, place Place, ids []int, args UsersArgs) []*dataloader.Result[*ent.UserConnection] {

@@ -20,7 +20,7 @@ func (r *addressResolver) City(ctx context.Context, obj *ent.Address) (*ent.City
 	if c, err := obj.Edges.CityOrErr(); err == nil {
 		return c, nil
 	}
-	return loaders.For(ctx).City.Load(ctx, obj.CityID)()
+	return loaders.For(ctx).City(ctx, obj.CityID)
 }
 
 // Country is the resolver for the country field.
@@ -28,7 +28,7 @@ func (r *cityResolver) Country(ctx context.Context, obj *ent.City) (*ent.Country
 	if c, err := obj.Edges.CountryOrErr(); err == nil {
 		return c, nil
 	}
-	return loaders.For(ctx).Country.Load(ctx, obj.CountryID)()
+	return loaders.For(ctx).Country(ctx, obj.CountryID)
 }
 
 // User is the resolver for the user field.
@@ -36,7 +36,7 @@ func (r *orderResolver) User(ctx context.Context, obj *ent.Order) (*ent.User, er
 	if u, err := obj.Edges.UserOrErr(); err == nil {
 		return u, nil
 	}
-	return loaders.For(ctx).User.Load(ctx, obj.UserID)()
+	return loaders.For(ctx).User(ctx, obj.UserID)
 }
 
 // Product is the resolver for the product field.
@@ -44,7 +44,7 @@ func (r *orderResolver) Product(ctx context.Context, obj *ent.Order) (*ent.Produ
 	if p, err := obj.Edges.ProductOrErr(); err == nil {
 		return p, nil
 	}
-	return loaders.For(ctx).Product.Load(ctx, obj.ProductID)()
+	return loaders.For(ctx).Product(ctx, obj.ProductID)
 }
 
 // Node is the resolver for the node field.
@@ -110,7 +110,7 @@ func (r *userResolver) Address(ctx context.Context, obj *ent.User) (*ent.Address
 	if a, err := obj.Edges.AddressOrErr(); err == nil || obj.AddressID == nil {
 		return a, nil
 	}
-	return loaders.For(ctx).Address.Load(ctx, *obj.AddressID)()
+	return loaders.For(ctx).Address(ctx, *obj.AddressID)
 }
 
 // Address returns graph.AddressResolver implementation.
