@@ -35,10 +35,15 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Address() AddressResolver
 	City() CityResolver
+	CityUserCount() CityUserCountResolver
 	Country() CountryResolver
+	CountryShare() CountryShareResolver
+	CountryUserCount() CountryUserCountResolver
+	HighValueUser() HighValueUserResolver
 	Mutation() MutationResolver
 	Order() OrderResolver
 	Query() QueryResolver
+	RankedUser() RankedUserResolver
 	User() UserResolver
 }
 
@@ -309,9 +314,21 @@ type CityResolver interface {
 	Stats(ctx context.Context, obj *ent.City) (*stats.CityStats, error)
 	Users(ctx context.Context, obj *ent.City, after *entgql.Cursor[int], first *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 }
+type CityUserCountResolver interface {
+	City(ctx context.Context, obj *stats.CityUserCount) (*ent.City, error)
+}
 type CountryResolver interface {
 	Stats(ctx context.Context, obj *ent.Country) (*stats.CountryStats, error)
 	Users(ctx context.Context, obj *ent.Country, after *entgql.Cursor[int], first *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+}
+type CountryShareResolver interface {
+	Country(ctx context.Context, obj *stats.CountryShare) (*ent.Country, error)
+}
+type CountryUserCountResolver interface {
+	Country(ctx context.Context, obj *stats.CountryUserCount) (*ent.Country, error)
+}
+type HighValueUserResolver interface {
+	User(ctx context.Context, obj *stats.HighValueUser) (*ent.User, error)
 }
 type MutationResolver interface {
 	CreateCountry(ctx context.Context, input ent.CreateCountryInput) (*ent.Country, error)
@@ -355,6 +372,9 @@ type QueryResolver interface {
 	UsersRankedByActivity(ctx context.Context, limit *int, since *time.Time) ([]*stats.RankedUser, error)
 	RegistrationCohorts(ctx context.Context, period stats.Period, periods *int, from *time.Time, to *time.Time) ([]*stats.RegistrationCohort, error)
 	HighValueUsers(ctx context.Context, minSpent *float64, top *int, percentile *float64) ([]*stats.HighValueUser, error)
+}
+type RankedUserResolver interface {
+	User(ctx context.Context, obj *stats.RankedUser) (*ent.User, error)
 }
 type UserResolver interface {
 	Address(ctx context.Context, obj *ent.User) (*ent.Address, error)
@@ -4254,7 +4274,7 @@ func (ec *executionContext) _CityUserCount_city(ctx context.Context, field graph
 			return ec.fieldContext_CityUserCount_city(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.City, nil
+			return ec.Resolvers.CityUserCount().City(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
@@ -4268,8 +4288,8 @@ func (ec *executionContext) fieldContext_CityUserCount_city(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "CityUserCount",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_City(ctx, field)
 		},
@@ -4663,7 +4683,7 @@ func (ec *executionContext) _CountryShare_country(ctx context.Context, field gra
 			return ec.fieldContext_CountryShare_country(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
+			return ec.Resolvers.CountryShare().Country(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
@@ -4677,8 +4697,8 @@ func (ec *executionContext) fieldContext_CountryShare_country(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "CountryShare",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Country(ctx, field)
 		},
@@ -4833,7 +4853,7 @@ func (ec *executionContext) _CountryUserCount_country(ctx context.Context, field
 			return ec.fieldContext_CountryUserCount_country(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
+			return ec.Resolvers.CountryUserCount().Country(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
@@ -4847,8 +4867,8 @@ func (ec *executionContext) fieldContext_CountryUserCount_country(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "CountryUserCount",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Country(ctx, field)
 		},
@@ -4888,7 +4908,7 @@ func (ec *executionContext) _HighValueUser_user(ctx context.Context, field graph
 			return ec.fieldContext_HighValueUser_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+			return ec.Resolvers.HighValueUser().User(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -4902,8 +4922,8 @@ func (ec *executionContext) fieldContext_HighValueUser_user(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "HighValueUser",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -7532,7 +7552,7 @@ func (ec *executionContext) _RankedUser_user(ctx context.Context, field graphql.
 			return ec.fieldContext_RankedUser_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+			return ec.Resolvers.RankedUser().User(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -7546,8 +7566,8 @@ func (ec *executionContext) fieldContext_RankedUser_user(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "RankedUser",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -13414,14 +13434,15 @@ func (ec *executionContext) _CityUserCount(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CityUserCount")
 		case "city":
-			out.Values[i] = ec._CityUserCount_city(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CityUserCount_city(ctx, field, obj)
+				})
 		case "users":
 			out.Values[i] = ec._CityUserCount_users(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13599,19 +13620,20 @@ func (ec *executionContext) _CountryShare(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CountryShare")
 		case "country":
-			out.Values[i] = ec._CountryShare_country(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CountryShare_country(ctx, field, obj)
+				})
 		case "users":
 			out.Values[i] = ec._CountryShare_users(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "share":
 			out.Values[i] = ec._CountryShare_share(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13690,14 +13712,15 @@ func (ec *executionContext) _CountryUserCount(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CountryUserCount")
 		case "country":
-			out.Values[i] = ec._CountryUserCount_country(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CountryUserCount_country(ctx, field, obj)
+				})
 		case "users":
 			out.Values[i] = ec._CountryUserCount_users(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13728,19 +13751,20 @@ func (ec *executionContext) _HighValueUser(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("HighValueUser")
 		case "user":
-			out.Values[i] = ec._HighValueUser_user(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HighValueUser_user(ctx, field, obj)
+				})
 		case "totalSpent":
 			out.Values[i] = ec._HighValueUser_totalSpent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "percentile":
 			out.Values[i] = ec._HighValueUser_percentile(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14523,22 +14547,23 @@ func (ec *executionContext) _RankedUser(ctx context.Context, sel ast.SelectionSe
 		case "rank":
 			out.Values[i] = ec._RankedUser_rank(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "user":
-			out.Values[i] = ec._RankedUser_user(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RankedUser_user(ctx, field, obj)
+				})
 		case "orders":
 			out.Values[i] = ec._RankedUser_orders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "spent":
 			out.Values[i] = ec._RankedUser_spent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"meridian/database"
@@ -223,6 +224,46 @@ func TestTwoHopEdgesPaginateAndBatch(t *testing.T) {
 
 		if e := c.ErrorCode(`{ country(code: "AA") { users(first: 5000) { totalCount } } }`, nil); e.Code() != "BAD_USER_INPUT" {
 			t.Errorf("first: 5000 → %s, want BAD_USER_INPUT", e.Code())
+		}
+	})
+}
+
+// TestEveryPathBatches walks the other ways into nested data — analytics
+// rows, root orders, to-one chains — and checks one statement per level.
+func TestEveryPathBatches(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		if _, err := fixture.NewGrid(context.Background(), db.Client, 4, 3, 5); err != nil {
+			t.Fatal(err)
+		}
+		c := gqltest.New(t, db)
+		for _, tc := range []struct {
+			name  string
+			query string
+			want  int64
+		}{
+			{"analytics row → country → cities → users → orders → product",
+				`{ usersByCountry(limit: 10) { users country { code cities(first: 2) { edges { node { name
+					users(first: 2) { edges { node { username orders(first: 1) { edges { node { product { name } } } } } } } } } } } } }`, 6},
+			{"analytics row without edges reuses the row's entity",
+				`{ usersByCountry(limit: 10) { users country { code name } } }`, 1},
+			{"ranked user → address → city → country",
+				`{ usersRankedByActivity(limit: 50) { rank user { username address { city { name country { code } } } } } }`, 5},
+			{"orders → user → address → city, and product",
+				`{ orders(first: 50) { edges { node { amount user { username address { city { name } } } product { sku } } } } }`, 5},
+			{"cities → country → cities (both directions)",
+				`{ cities(first: 12) { edges { node { name country { code cities(first: 3) { edges { node { name } } } } } } } }`, 3},
+			{"node lookups batch their edges",
+				`{ countries(first: 4) { edges { node { stats { userCount } cities(first: 3) { edges { node { stats { userCount totalRevenue } } } } } } } }`, 4},
+		} {
+			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+				r := c.MustDo(tc.query, nil, nil)
+				if got := r.Extensions.SQLStatements; got != tc.want {
+					t.Errorf("statements = %d, want %d", got, tc.want)
+				}
+				if len(r.Data) < 50 {
+					t.Errorf("suspiciously little data: %s", r.Data)
+				}
+			})
 		}
 	})
 }

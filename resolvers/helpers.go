@@ -1,6 +1,10 @@
 package resolvers
 
 import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
 	"meridian/apperr"
 	"meridian/ent"
 )
@@ -48,4 +52,19 @@ func intOr(p *int, def int) int {
 		return def
 	}
 	return *p
+}
+
+// selectsEdges reports whether the field's selection goes below the entity
+// (a sub-selection other than __typename's), i.e. needs eager loading.
+func selectsEdges(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+		if len(f.Selections) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -31,6 +31,14 @@ func (r *cityResolver) Users(ctx context.Context, obj *ent.City, after *entgql.C
 	return loaders.For(ctx).UsersIn(ctx, loaders.InCity, obj.ID, loaders.UsersArgs{After: after, First: first, OrderBy: orderBy, Where: where})
 }
 
+// City is the resolver for the city field.
+func (r *cityUserCountResolver) City(ctx context.Context, obj *stats.CityUserCount) (*ent.City, error) {
+	if !selectsEdges(ctx) {
+		return obj.City, nil
+	}
+	return loaders.For(ctx).City(ctx, obj.City.ID)
+}
+
 // Stats is the resolver for the stats field.
 func (r *countryResolver) Stats(ctx context.Context, obj *ent.Country) (*stats.CountryStats, error) {
 	return loaders.For(ctx).CountryS.Load(ctx, obj.ID)()
@@ -39,6 +47,30 @@ func (r *countryResolver) Stats(ctx context.Context, obj *ent.Country) (*stats.C
 // Users is the resolver for the users field.
 func (r *countryResolver) Users(ctx context.Context, obj *ent.Country, after *entgql.Cursor[int], first *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
 	return loaders.For(ctx).UsersIn(ctx, loaders.InCountry, obj.ID, loaders.UsersArgs{After: after, First: first, OrderBy: orderBy, Where: where})
+}
+
+// Country is the resolver for the country field.
+func (r *countryShareResolver) Country(ctx context.Context, obj *stats.CountryShare) (*ent.Country, error) {
+	if !selectsEdges(ctx) {
+		return obj.Country, nil
+	}
+	return loaders.For(ctx).Country(ctx, obj.Country.ID)
+}
+
+// Country is the resolver for the country field.
+func (r *countryUserCountResolver) Country(ctx context.Context, obj *stats.CountryUserCount) (*ent.Country, error) {
+	if !selectsEdges(ctx) {
+		return obj.Country, nil
+	}
+	return loaders.For(ctx).Country(ctx, obj.Country.ID)
+}
+
+// User is the resolver for the user field.
+func (r *highValueUserResolver) User(ctx context.Context, obj *stats.HighValueUser) (*ent.User, error) {
+	if !selectsEdges(ctx) {
+		return obj.User, nil
+	}
+	return loaders.For(ctx).User(ctx, obj.User.ID)
 }
 
 // CreateCountry is the resolver for the createCountry field.
@@ -202,7 +234,39 @@ func (r *queryResolver) HighValueUsers(ctx context.Context, minSpent *float64, t
 	return r.Stats.HighValueUsers(ctx, minSpent, top, percentile)
 }
 
+// User is the resolver for the user field.
+func (r *rankedUserResolver) User(ctx context.Context, obj *stats.RankedUser) (*ent.User, error) {
+	if !selectsEdges(ctx) {
+		return obj.User, nil
+	}
+	return loaders.For(ctx).User(ctx, obj.User.ID)
+}
+
+// CityUserCount returns graph.CityUserCountResolver implementation.
+func (r *Resolver) CityUserCount() graph.CityUserCountResolver { return &cityUserCountResolver{r} }
+
+// CountryShare returns graph.CountryShareResolver implementation.
+func (r *Resolver) CountryShare() graph.CountryShareResolver { return &countryShareResolver{r} }
+
+// CountryUserCount returns graph.CountryUserCountResolver implementation.
+func (r *Resolver) CountryUserCount() graph.CountryUserCountResolver {
+	return &countryUserCountResolver{r}
+}
+
+// HighValueUser returns graph.HighValueUserResolver implementation.
+func (r *Resolver) HighValueUser() graph.HighValueUserResolver { return &highValueUserResolver{r} }
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// RankedUser returns graph.RankedUserResolver implementation.
+func (r *Resolver) RankedUser() graph.RankedUserResolver { return &rankedUserResolver{r} }
+
+type (
+	cityUserCountResolver    struct{ *Resolver }
+	countryShareResolver     struct{ *Resolver }
+	countryUserCountResolver struct{ *Resolver }
+	highValueUserResolver    struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	rankedUserResolver       struct{ *Resolver }
+)
