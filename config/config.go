@@ -26,7 +26,7 @@ func Vars() []Var {
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
 		{"MERIDIAN_DEMO_SEED", "true", "seed demo data on start when the embedded database is empty"},
 		{"MERIDIAN_DEMO_USERS", "2000", "number of demo users seeded on first start"},
-		{"MERIDIAN_LOADER_WAIT", "3ms", "how long a dataloader collects keys before it queries"},
+		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
 		{"MERIDIAN_LOG_LEVEL", "info", "debug, info, warn or error"},

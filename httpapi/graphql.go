@@ -20,13 +20,14 @@ import (
 	"meridian/graph"
 	"meridian/resolvers"
 	"meridian/stats"
+	"meridian/store"
 )
 
 // NewGraphQL returns the gqlgen server.
 func NewGraphQL(d Deps, st *stats.Stats) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{
 		Client: d.DB.Client,
-		Store:  storeFor(d),
+		Store:  store.New(d.DB.Client),
 		Stats:  st,
 	}}))
 	srv.AddTransport(transport.Options{})

@@ -15,7 +15,6 @@ import (
 	"meridian/database"
 	"meridian/loaders"
 	"meridian/stats"
-	"meridian/store"
 )
 
 // Deps are what the HTTP surface serves from.
@@ -83,6 +82,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-// storeFor is split out so tests can build the resolver graph the same way.
-func storeFor(d Deps) *store.Store { return store.New(d.DB.Client) }

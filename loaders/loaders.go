@@ -20,7 +20,7 @@ import (
 // DefaultWait is how long a loader collects keys before it runs its batch.
 // gqlgen resolves the elements of a list concurrently, so all the keys of one
 // level arrive within microseconds; the wait only bounds latency.
-const DefaultWait = 3 * time.Millisecond
+const DefaultWait = 10 * time.Millisecond
 
 // Config builds the loaders of each request.
 type Config struct {
