@@ -61,57 +61,57 @@ func fromMap[V any](fetch func(context.Context, []int) (map[int]V, error)) datal
 // the query is answered by one statement, which also eager-loads the edges
 // selected below the country (entgql field collection).
 func (l *Loaders) Country(ctx context.Context, id int) (*ent.Country, error) {
-	return loadAt(l, ctx, "Country", id, func(ctx context.Context, ids []int) ([]*ent.Country, error) {
-		q, err := l.cfg.Client.Country.Query().Where(countryIDIn(ids)).CollectFields(ctx, "Country")
-		if err != nil {
-			return nil, err
-		}
-		return q.All(ctx)
-	}, func(v *ent.Country) int { return v.ID })
+	return loadAt(l, ctx, "Country", id, collected("Country", func(ids []int) *ent.CountryQuery {
+		return l.cfg.Client.Country.Query().Where(countryIDIn(ids))
+	}), func(v *ent.Country) int { return v.ID })
 }
 
 // City loads a city by id; see Country.
 func (l *Loaders) City(ctx context.Context, id int) (*ent.City, error) {
-	return loadAt(l, ctx, "City", id, func(ctx context.Context, ids []int) ([]*ent.City, error) {
-		q, err := l.cfg.Client.City.Query().Where(cityIDIn(ids)).CollectFields(ctx, "City")
-		if err != nil {
-			return nil, err
-		}
-		return q.All(ctx)
-	}, func(v *ent.City) int { return v.ID })
+	return loadAt(l, ctx, "City", id, collected("City", func(ids []int) *ent.CityQuery {
+		return l.cfg.Client.City.Query().Where(cityIDIn(ids))
+	}), func(v *ent.City) int { return v.ID })
 }
 
 // Address loads an address by id; see Country.
 func (l *Loaders) Address(ctx context.Context, id int) (*ent.Address, error) {
-	return loadAt(l, ctx, "Address", id, func(ctx context.Context, ids []int) ([]*ent.Address, error) {
-		q, err := l.cfg.Client.Address.Query().Where(addressIDIn(ids)).CollectFields(ctx, "Address")
-		if err != nil {
-			return nil, err
-		}
-		return q.All(ctx)
-	}, func(v *ent.Address) int { return v.ID })
+	return loadAt(l, ctx, "Address", id, collected("Address", func(ids []int) *ent.AddressQuery {
+		return l.cfg.Client.Address.Query().Where(addressIDIn(ids))
+	}), func(v *ent.Address) int { return v.ID })
 }
 
 // User loads a user by id; see Country.
 func (l *Loaders) User(ctx context.Context, id int) (*ent.User, error) {
-	return loadAt(l, ctx, "User", id, func(ctx context.Context, ids []int) ([]*ent.User, error) {
-		q, err := l.cfg.Client.User.Query().Where(userIDIn(ids)).CollectFields(ctx, "User")
-		if err != nil {
-			return nil, err
-		}
-		return q.All(ctx)
-	}, func(v *ent.User) int { return v.ID })
+	return loadAt(l, ctx, "User", id, collected("User", func(ids []int) *ent.UserQuery {
+		return l.cfg.Client.User.Query().Where(userIDIn(ids))
+	}), func(v *ent.User) int { return v.ID })
 }
 
 // Product loads a product by id; see Country.
 func (l *Loaders) Product(ctx context.Context, id int) (*ent.Product, error) {
-	return loadAt(l, ctx, "Product", id, func(ctx context.Context, ids []int) ([]*ent.Product, error) {
-		q, err := l.cfg.Client.Product.Query().Where(productIDIn(ids)).CollectFields(ctx, "Product")
+	return loadAt(l, ctx, "Product", id, collected("Product", func(ids []int) *ent.ProductQuery {
+		return l.cfg.Client.Product.Query().Where(productIDIn(ids))
+	}), func(v *ent.Product) int { return v.ID })
+}
+
+// collectingQuery is what every generated ent query offers.
+type collectingQuery[Q, V any] interface {
+	CollectFields(context.Context, ...string) (Q, error)
+	All(context.Context) ([]V, error)
+}
+
+// collected runs the query of ids with entgql field collection on the
+// batch's context (the first caller's field), so that what the query selects
+// below the entities is eager-loaded too. typename is the GraphQL type, for
+// fragments with type conditions.
+func collected[Q collectingQuery[Q, V], V any](typename string, query func(ids []int) Q) func(context.Context, []int) ([]V, error) {
+	return func(ctx context.Context, ids []int) ([]V, error) {
+		q, err := query(ids).CollectFields(ctx, typename)
 		if err != nil {
 			return nil, err
 		}
 		return q.All(ctx)
-	}, func(v *ent.Product) int { return v.ID })
+	}
 }
 
 // loadAt finds or makes the loader of kind at the query position of ctx and
