@@ -1,0 +1,45 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DatabaseURL != "" || c.DataDir != "./data" || !c.DemoSeed || c.DemoUsers != 2000 ||
+		c.LoaderWait != 10*time.Millisecond || c.LogLevel != slog.LevelInfo || c.LogJSON {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestOverridesAndErrors(t *testing.T) {
+	env := map[string]string{"MERIDIAN_ADDR": "127.0.0.1:9000", "MERIDIAN_LOG_FORMAT": "json", "MERIDIAN_LOG_LEVEL": "debug", "MERIDIAN_DEMO_SEED": "false"}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil || c.Addr != "127.0.0.1:9000" || !c.LogJSON || c.LogLevel != slog.LevelDebug || c.DemoSeed {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	env = map[string]string{"MERIDIAN_DEMO_USERS": "-3", "MERIDIAN_REQUEST_TIMEOUT": "0s", "MERIDIAN_LOG_LEVEL": "loud"}
+	_, err = Load(func(k string) string { return env[k] })
+	for _, name := range []string{"MERIDIAN_DEMO_USERS", "MERIDIAN_REQUEST_TIMEOUT", "MERIDIAN_LOG_LEVEL"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}
+
+func TestHelpListsEveryVariableOnce(t *testing.T) {
+	var b bytes.Buffer
+	PrintHelp(&b)
+	for _, v := range Vars() {
+		if n := strings.Count(b.String(), v.Name+" "); n != 1 {
+			t.Errorf("%s appears %d times in --help", v.Name, n)
+		}
+	}
+}
