@@ -27,7 +27,7 @@ generate: ## regenerate ent and gqlgen code
 	$(GO) generate ./...
 
 check-generated: generate ## fail when generated code is stale
-	@git diff --exit-code --stat -- ent graph resolvers || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@if [ -n "$$(git status --porcelain -- ent graph resolvers gqlgen.yml)" ]; then git status --short -- ent graph resolvers; echo "generated code is stale: run make generate and commit"; exit 1; fi
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...

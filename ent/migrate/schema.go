@@ -168,6 +168,11 @@ var (
 		PrimaryKey: []*schema.Column{ProductsColumns[0]},
 		Indexes: []*schema.Index{
 			{
+				Name:    "product_name",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[2]},
+			},
+			{
 				Name:    "product_category",
 				Unique:  false,
 				Columns: []*schema.Column{ProductsColumns[3]},

@@ -50,6 +50,7 @@ func (Product) Edges() []ent.Edge {
 // Indexes of the Product.
 func (Product) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("name"),
 		index.Fields("category"),
 		index.Fields("price"),
 	}
