@@ -148,3 +148,7 @@ func redact(raw string) string {
 	}
 	return u.String()
 }
+
+// SQL is the connection pool, for code that needs database/sql directly
+// (the event store's bulk ingest). Statements run through it are not counted.
+func (d *DB) SQL() *sql.DB { return d.sql }

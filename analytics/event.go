@@ -1,0 +1,248 @@
+package analytics
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcloughlin/geohash"
+	"github.com/oklog/ulid/v2"
+)
+
+// Event is one tracked event as stored, with its derived fields.
+type Event struct {
+	ID        string         `json:"id"`
+	UserID    int            `json:"userId"`
+	Type      string         `json:"type"`
+	Timestamp time.Time      `json:"timestamp"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	Geo       *Geo           `json:"geo,omitempty"`
+
+	// Derived at ingest by Prepare; never taken from clients.
+	Day      time.Time `json:"-"` // UTC midnight
+	Week     time.Time `json:"-"` // UTC Monday midnight
+	Month    time.Time `json:"-"` // UTC first of the month
+	Cell     string    `json:"-"` // geohash of Geo at CellPrecision, "" without Geo
+	Revenue  float64   `json:"-"` // purchase: price × quantity
+	Category string    `json:"-"` // metadata.category, "" when absent
+}
+
+// Geo is where an event happened.
+type Geo struct {
+	Country string  `json:"country,omitempty"` // ISO-3166 alpha-2
+	City    string  `json:"city,omitempty"`
+	Lon     float64 `json:"lon"`
+	Lat     float64 `json:"lat"`
+}
+
+// EventInput is an event as a client sends it.
+type EventInput struct {
+	ID        *string
+	UserID    int
+	Type      string
+	Timestamp *time.Time
+	Metadata  map[string]any
+	Geo       *Geo
+}
+
+// CellPrecision is the geohash length of Event.Cell: 5 characters, cells of
+// about 4.9 km × 4.9 km at the equator — small enough to prefilter a "near"
+// search, large enough that a 50 km radius needs a few hundred cells at most.
+const CellPrecision = 5
+
+// Limits of an event.
+const (
+	MaxMetadataBytes = 16 << 10
+	MaxBatch         = 10000
+	maxIDLen         = 64
+)
+
+// Policy is the configurable part of validation.
+type Policy struct {
+	// Types are the accepted event types.
+	Types []string
+	// AcceptUnknownTypes stores events of other types instead of refusing them.
+	AcceptUnknownTypes bool
+	// MaxFuture is how far past now a timestamp may lie (clock skew).
+	MaxFuture time.Duration
+}
+
+// DefaultTypes are the event types accepted by default.
+func DefaultTypes() []string {
+	return []string{"page_view", "click", "search", "add_to_cart", "remove_from_cart", "purchase", "signup", "login", "logout"}
+}
+
+// DefaultPolicy accepts DefaultTypes, refuses others, and allows five
+// minutes of clock skew.
+func DefaultPolicy() Policy {
+	return Policy{Types: DefaultTypes(), MaxFuture: 5 * time.Minute}
+}
+
+// FieldError is why one input was refused: the field at fault and a code
+// (apperr's BAD_USER_INPUT for all of them today).
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// BadUserInput lets package apperr map the error to BAD_USER_INPUT.
+func (e *FieldError) BadUserInput() (field, msg string) { return e.Field, e.Msg }
+
+var (
+	idRE      = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	minTime   = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Prepare validates in against the policy and returns the event to store,
+// with its id (a ULID when the client gave none) and derived fields.
+func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
+	e := Event{UserID: in.UserID, Type: strings.TrimSpace(in.Type), Metadata: in.Metadata}
+	if in.ID != nil {
+		id := strings.TrimSpace(*in.ID)
+		if id == "" || len(id) > maxIDLen || !idRE.MatchString(id) {
+			return Event{}, &FieldError{"id", fmt.Sprintf("must be 1–%d characters of letters, digits, _ . : -", maxIDLen)}
+		}
+		e.ID = id
+	} else {
+		e.ID = ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
+	}
+	if in.UserID <= 0 {
+		return Event{}, &FieldError{"userId", "must be a positive user id"}
+	}
+	if e.Type == "" {
+		return Event{}, &FieldError{"type", "is required"}
+	}
+	if !p.AcceptUnknownTypes && !slices.Contains(p.Types, e.Type) {
+		return Event{}, &FieldError{"type", fmt.Sprintf("unknown event type %q (accepted: %s)", e.Type, strings.Join(p.Types, ", "))}
+	}
+	e.Timestamp = now.UTC()
+	if in.Timestamp != nil {
+		e.Timestamp = in.Timestamp.UTC()
+	}
+	if e.Timestamp.Before(minTime) {
+		return Event{}, &FieldError{"timestamp", "is before 2000-01-01"}
+	}
+	if e.Timestamp.After(now.Add(p.MaxFuture)) {
+		return Event{}, &FieldError{"timestamp", "is in the future"}
+	}
+	// Stores keep microseconds (PostgreSQL) or milliseconds (MongoDB).
+	e.Timestamp = e.Timestamp.Truncate(time.Millisecond)
+	if err := checkMetadata(&e); err != nil {
+		return Event{}, err
+	}
+	if g := in.Geo; g != nil {
+		if err := checkGeo(g); err != nil {
+			return Event{}, err
+		}
+		c := *g
+		c.Country = strings.ToUpper(strings.TrimSpace(c.Country))
+		e.Geo = &c
+		e.Cell = geohash.EncodeWithPrecision(c.Lat, c.Lon, CellPrecision)
+	}
+	e.Day, e.Week, e.Month = Buckets(e.Timestamp)
+	return e, nil
+}
+
+func checkMetadata(e *Event) error {
+	if e.Metadata == nil {
+		if e.Type == "purchase" {
+			return &FieldError{"metadata.price", "a purchase needs a price"}
+		}
+		return nil
+	}
+	b, err := json.Marshal(e.Metadata)
+	if err != nil {
+		return &FieldError{"metadata", "is not valid JSON"}
+	}
+	if len(b) > MaxMetadataBytes {
+		return &FieldError{"metadata", fmt.Sprintf("is %d bytes; at most %d", len(b), MaxMetadataBytes)}
+	}
+	price, hasPrice, err := number(e.Metadata, "price")
+	if err != nil {
+		return err
+	}
+	qty, hasQty, err := number(e.Metadata, "quantity")
+	if err != nil {
+		return err
+	}
+	if hasPrice && price < 0 {
+		return &FieldError{"metadata.price", "must not be negative"}
+	}
+	if hasQty && (qty <= 0 || qty != math.Trunc(qty)) {
+		return &FieldError{"metadata.quantity", "must be a positive whole number"}
+	}
+	if c, ok := e.Metadata["category"].(string); ok {
+		e.Category = strings.TrimSpace(c)
+	}
+	if e.Type == "purchase" {
+		if !hasPrice {
+			return &FieldError{"metadata.price", "a purchase needs a price"}
+		}
+		if !hasQty {
+			qty = 1
+		}
+		e.Revenue = math.Round(price*qty*100) / 100
+	}
+	return nil
+}
+
+// number reads a finite number from metadata.
+func number(m map[string]any, key string) (float64, bool, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	var f float64
+	switch n := v.(type) {
+	case float64:
+		f = n
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case json.Number:
+		var err error
+		if f, err = n.Float64(); err != nil {
+			return 0, false, &FieldError{"metadata." + key, "must be a number"}
+		}
+	default:
+		return 0, false, &FieldError{"metadata." + key, "must be a number"}
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, &FieldError{"metadata." + key, "must be a finite number"}
+	}
+	return f, true, nil
+}
+
+func checkGeo(g *Geo) error {
+	if math.IsNaN(g.Lat) || g.Lat < -90 || g.Lat > 90 {
+		return &FieldError{"geo.lat", "must be between -90 and 90"}
+	}
+	if math.IsNaN(g.Lon) || g.Lon < -180 || g.Lon > 180 {
+		return &FieldError{"geo.lon", "must be between -180 and 180"}
+	}
+	if c := strings.ToUpper(strings.TrimSpace(g.Country)); c != "" && !countryRE.MatchString(c) {
+		return &FieldError{"geo.country", "must be an ISO-3166 alpha-2 code"}
+	}
+	if len(g.City) > 120 {
+		return &FieldError{"geo.city", "is longer than 120 characters"}
+	}
+	return nil
+}
+
+// Buckets returns the UTC day, ISO week (from Monday) and month of t.
+func Buckets(t time.Time) (day, week, month time.Time) {
+	t = t.UTC()
+	day = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	week = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	month = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return day, week, month
+}

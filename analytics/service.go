@@ -1,0 +1,67 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Service is the entry point of the API layer: validation by policy, then
+// the store.
+type Service struct {
+	Store  Store
+	Policy Policy
+	Now    func() time.Time
+}
+
+// TrackResult is the outcome of one input of Track: the stored event (also
+// when it was a duplicate of one already stored), or why it was refused.
+type TrackResult struct {
+	Event     *Event
+	Duplicate bool
+	Err       *FieldError
+}
+
+// Track validates every input and stores the valid ones in one Insert.
+// Refused inputs are reported per item; the valid ones are stored all the
+// same. An error is returned only when the store fails (then nothing of the
+// call was stored).
+func (s *Service) Track(ctx context.Context, in []EventInput) ([]TrackResult, int, error) {
+	if len(in) > MaxBatch {
+		return nil, 0, &FieldError{"inputs", fmt.Sprintf("at most %d events per call, got %d", MaxBatch, len(in))}
+	}
+	now := s.now()
+	out := make([]TrackResult, len(in))
+	valid := make([]Event, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for i, e := range in {
+		ev, err := s.Policy.Prepare(e, now)
+		if err != nil {
+			fe, ok := err.(*FieldError)
+			if !ok {
+				fe = &FieldError{"input", err.Error()}
+			}
+			out[i].Err = fe
+			continue
+		}
+		out[i].Event = &ev
+		if seen[ev.ID] {
+			out[i].Duplicate = true
+			continue
+		}
+		seen[ev.ID] = true
+		valid = append(valid, ev)
+	}
+	n, err := s.Store.Insert(ctx, valid)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store events: %w", err)
+	}
+	return out, n, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
