@@ -7,18 +7,24 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"meridian/analytics"
+	"meridian/eventstore"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"meridian/config"
 	"meridian/database"
@@ -51,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "seed":
 		return seedCmd(ctx, cfg, args[1:], stderr)
+	case "export":
+		return exportCmd(ctx, cfg, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	default:
@@ -65,6 +73,7 @@ func usage(w io.Writer) {
 Usage:
   meridian                 serve GraphQL on MERIDIAN_ADDR (GraphiQL at /, API at /query)
   meridian seed [flags]    generate deterministic demo data (meridian seed --help)
+  meridian export [flags]  stream events as NDJSON or CSV (meridian export --help)
   meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
   meridian --help          this text
 
@@ -102,10 +111,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Info("demo data seeded", "countries", sum.Countries, "cities", sum.Cities, "users", sum.Users, "orders", sum.Orders, "took", sum.Took.Round(time.Millisecond))
 		}
 	}
+	events, backend, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
+	if err != nil {
+		return err
+	}
+	defer events.Close(context.Background())
+	log.Info("event store ready", "backend", backend)
+	go eventstore.RunRetention(ctx, events, cfg.EventRetention, time.Hour, log)
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: httpapi.NewHandler(httpapi.Deps{
 			DB:             db,
+			Events:         events,
+			Policy:         policy(cfg),
 			Logger:         log,
 			LoaderWait:     cfg.LoaderWait,
 			RequestTimeout: cfg.RequestTimeout,
@@ -206,3 +224,71 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 	}
 	return nil
 }
+
+func policy(cfg config.Config) analytics.Policy {
+	p := analytics.DefaultPolicy()
+	p.Types = cfg.EventTypes
+	p.AcceptUnknownTypes = cfg.AcceptUnknown
+	return p
+}
+
+// exportCmd streams events like GET /export/events, with a progress bar on
+// stderr.
+func exportCmd(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "RFC 3339 start (inclusive)")
+	to := fs.String("to", "", "RFC 3339 end (exclusive)")
+	var types stringList
+	fs.Var(&types, "type", "event type to export (repeatable)")
+	user := fs.String("user", "", "only this user id")
+	country := fs.String("country", "", "only events in this ISO alpha-2 country")
+	format := fs.String("format", "ndjson", "ndjson or csv")
+	out := fs.String("out", "-", "output file, - for stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	q := map[string][]string{"from": {*from}, "to": {*to}, "type": types, "user": {*user}, "country": {*country}, "format": {*format}}
+	rg, f, fmtName, err := httpapi.ExportParams(q)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	events, _, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
+	if err != nil {
+		return err
+	}
+	defer events.Close(context.Background())
+	w := stdout
+	if *out != "-" {
+		file, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer file.Close()
+		w = file
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("exporting events"),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	n, err := httpapi.WriteExport(ctx, events, rg, f, fmtName, bw, func() { _ = bar.Add(1) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	_ = bar.Finish()
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(stderr, "exported %d events\n", n)
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -33,6 +33,13 @@ func Translate(err error) error {
 		f, m := ie.BadUserInput()
 		return &Error{Code: BadUserInput, Field: f, Message: m, Err: err}
 	}
+	var nfe interface {
+		error
+		NotFound() string
+	}
+	if errors.As(err, &nfe) {
+		return &Error{Code: NotFound, Message: nfe.NotFound(), Err: err}
+	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		field := graphQLName(ve.Name)

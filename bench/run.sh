@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # make bench: Go benchmarks on PostgreSQL (TEST_DATABASE_URL, default the
-# local server). Results go to bench/results-<date>.txt and the terminal.
+# local server) and SQLite. Results go to bench/results-<date>.txt and the
+# terminal. BENCHTIME sets -benchtime for the repeatable ones (default 3s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+bt="${BENCHTIME:-3s}"
 {
 	echo "# $(date -u) $(go version) $(nproc) cores"
-	go test -run '^$' -bench 'FourLevel|CountryStats' -benchmem -benchtime "${BENCHTIME:-3s}" ./httpapi/
+	echo "## relational core"
+	go test -run '^$' -bench 'FourLevel|CountryStats' -benchmem -benchtime "$bt" ./httpapi/
+	echo "## demo data"
 	go test -run '^$' -bench . -benchmem -benchtime 1x ./seed/
+	echo "## events: ingest through trackEvents (10,000 per call)"
+	go test -run '^$' -bench 'TrackEvents' -benchtime 10x ./httpapi/
+	echo "## events: store ingest and queries over 1,000,000 events"
+	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./analytics/sqlstore/
+	echo "## events: exporting 1,000,000 events"
+	go test -run '^$' -bench 'Export1M' -benchtime 1x -timeout 30m ./httpapi/
 } 2>&1 | tee "$out"
 echo "results: $out"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"meridian/analytics"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,6 +27,11 @@ func Vars() []Var {
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
 		{"MERIDIAN_DEMO_SEED", "true", "seed demo data on start when the embedded database is empty"},
 		{"MERIDIAN_DEMO_USERS", "2000", "number of demo users seeded on first start"},
+		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
+		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
+		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
+		{"MERIDIAN_UNKNOWN_EVENT_TYPES", "reject", "reject or accept events of other types"},
+		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
@@ -41,6 +47,11 @@ type Config struct {
 	DataDir         string
 	DemoSeed        bool
 	DemoUsers       int
+	MongoURI        string
+	MongoDatabase   string
+	EventTypes      []string
+	AcceptUnknown   bool
+	EventRetention  time.Duration
 	LoaderWait      time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
@@ -75,11 +86,35 @@ func Load(getenv func(string) string) (Config, error) {
 		Addr:            get("MERIDIAN_ADDR"),
 		DatabaseURL:     get("DATABASE_URL"),
 		DataDir:         get("MERIDIAN_DATA_DIR"),
+		MongoURI:        get("MONGODB_URI"),
+		MongoDatabase:   get("MONGODB_DATABASE"),
 		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),
 		RequestTimeout:  dur("MERIDIAN_REQUEST_TIMEOUT"),
 		ShutdownTimeout: dur("MERIDIAN_SHUTDOWN_TIMEOUT"),
 	}
 	var err error
+	for _, t := range strings.Split(get("MERIDIAN_EVENT_TYPES"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.EventTypes = append(c.EventTypes, t)
+		}
+	}
+	if len(c.EventTypes) == 0 {
+		bad("MERIDIAN_EVENT_TYPES", fmt.Errorf("want at least one type"))
+	}
+	switch v := get("MERIDIAN_UNKNOWN_EVENT_TYPES"); v {
+	case "reject":
+	case "accept":
+		c.AcceptUnknown = true
+	default:
+		bad("MERIDIAN_UNKNOWN_EVENT_TYPES", fmt.Errorf("want reject or accept, got %q", v))
+	}
+	if v := get("MERIDIAN_EVENT_RETENTION"); v != "0" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			bad("MERIDIAN_EVENT_RETENTION", fmt.Errorf("want 0 or a duration of at least 1h, got %q", v))
+		}
+		c.EventRetention = d
+	}
 	if c.DemoSeed, err = strconv.ParseBool(get("MERIDIAN_DEMO_SEED")); err != nil {
 		bad("MERIDIAN_DEMO_SEED", err)
 	}

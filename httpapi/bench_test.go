@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"meridian/analytics/sqlstore"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -18,7 +19,11 @@ import (
 
 // benchServer serves db with the production loader wait.
 func benchServer(b *testing.B, db *database.DB) *httptest.Server {
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db}))
+	events, err := sqlstore.New(context.Background(), db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events}))
 	b.Cleanup(srv.Close)
 	return srv
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"meridian/analytics"
 	"runtime/debug"
 	"time"
 
@@ -29,6 +30,7 @@ func NewGraphQL(d Deps, st *stats.Stats) *handler.Server {
 		Client: d.DB.Client,
 		Store:  store.New(d.DB.Client),
 		Stats:  st,
+		Events: &analytics.Service{Store: d.Events, Policy: d.Policy},
 	}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"meridian/analytics"
 	"net/http"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 // Deps are what the HTTP surface serves from.
 type Deps struct {
 	DB             *database.DB
+	Events         analytics.Store
+	Policy         analytics.Policy
 	Logger         *slog.Logger
 	LoaderWait     time.Duration
 	RequestTimeout time.Duration
@@ -29,6 +32,7 @@ type Deps struct {
 //
 //	/         GraphiQL
 //	/query    GraphQL (POST and GET)
+//	/export/events  events as NDJSON or CSV, streamed
 //	/healthz  liveness: the process serves HTTP
 //	/readyz   readiness: every backend answers
 func NewHandler(d Deps) http.Handler {
@@ -36,14 +40,19 @@ func NewHandler(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	st := stats.New(d.DB)
+	if d.Policy.Types == nil {
+		d.Policy = analytics.DefaultPolicy()
+	}
 	gql := NewGraphQL(d, st)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
 	mux.Handle("/query", withRequest(d, loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
+		Events: d.Events,
 		Wait:   d.LoaderWait,
 	})(gql)))
+	mux.Handle("GET /export/events", exportEvents(d.Events))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -52,11 +61,13 @@ func NewHandler(d Deps) http.Handler {
 		defer cancel()
 		checks := map[string]string{}
 		status := http.StatusOK
-		if err := d.DB.Ping(ctx); err != nil {
-			checks["database"] = err.Error()
-			status = http.StatusServiceUnavailable
-		} else {
-			checks["database"] = "ok"
+		for name, ping := range map[string]func(context.Context) error{"database": d.DB.Ping, "events": d.Events.Ping} {
+			if err := ping(ctx); err != nil {
+				checks[name] = err.Error()
+				status = http.StatusServiceUnavailable
+			} else {
+				checks[name] = "ok"
+			}
 		}
 		writeJSON(w, status, checks)
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
+	"meridian/analytics"
 	"meridian/ent"
 	"meridian/stats"
 )
@@ -26,6 +27,7 @@ const DefaultWait = 10 * time.Millisecond
 type Config struct {
 	Client *ent.Client
 	Stats  *stats.Stats
+	Events analytics.Store
 	Wait   time.Duration
 }
 

@@ -2,11 +2,16 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"meridian/analytics"
 	"meridian/apperr"
 	"meridian/ent"
+	"meridian/graph/model"
 )
 
 // maxPage caps first/last on every connection; defaultPage applies when a
@@ -67,4 +72,69 @@ func selectsEdges(ctx context.Context) bool {
 		}
 	}
 	return false
+}
+
+// rangeFilter turns the common event-query arguments into store terms.
+func rangeFilter(from, to *time.Time, f *model.EventFilter) (analytics.Range, analytics.Filter, error) {
+	var r analytics.Range
+	if from != nil {
+		r.From = from.UTC()
+	}
+	if to != nil {
+		r.To = to.UTC()
+	}
+	if from != nil && to != nil && !r.From.Before(r.To) {
+		return r, analytics.Filter{}, apperr.BadInput("to", "must be after from")
+	}
+	var out analytics.Filter
+	if f != nil {
+		out.Types = f.Types
+		if f.UserID != nil {
+			out.UserID = *f.UserID
+		}
+		if f.Country != nil {
+			out.Country = strings.ToUpper(strings.TrimSpace(*f.Country))
+		}
+	}
+	return r, out, nil
+}
+
+// metricsFrom reads a JSON object of numbers.
+func metricsFrom(m map[string]any) (map[string]float64, error) {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		var f float64
+		switch n := v.(type) {
+		case float64:
+			f = n
+		case int64:
+			f = float64(n)
+		case int:
+			f = float64(n)
+		case json.Number:
+			var err error
+			if f, err = n.Float64(); err != nil {
+				return nil, apperr.BadInput("metrics."+k, "must be a number")
+			}
+		default:
+			return nil, apperr.BadInput("metrics."+k, "must be a number")
+		}
+		out[k] = f
+	}
+	if err := analytics.CheckMetrics(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ptrs adapts a store's value slice to gqlgen's pointer slices.
+func ptrs[T any](v []T, err error) ([]*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, len(v))
+	for i := range v {
+		out[i] = &v[i]
+	}
+	return out, nil
 }

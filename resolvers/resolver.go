@@ -4,6 +4,7 @@
 package resolvers
 
 import (
+	"meridian/analytics"
 	"meridian/ent"
 	"meridian/stats"
 	"meridian/store"
@@ -15,4 +16,5 @@ type Resolver struct {
 	Client *ent.Client
 	Store  *store.Store
 	Stats  *stats.Stats
+	Events *analytics.Service
 }

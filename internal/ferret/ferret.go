@@ -10,6 +10,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,12 @@ import (
 	"meridian/internal/testdb"
 )
 
+// newMu serialises ferretdb.New: it writes a package variable of FerretDB
+// (version.Get().Package = "embedded") on every call, a data race between
+// parallel tests otherwise. The only package-level state here, and it
+// guards FerretDB's, not ours.
+var newMu sync.Mutex
+
 // Start runs a FerretDB on 127.0.0.1 (a free port) backed by a fresh
 // PostgreSQL database, and returns its mongodb:// URI. The server stops,
 // and its database is dropped, when the test ends. FerretDB logs every
@@ -25,12 +32,14 @@ import (
 func Start(t testing.TB) string {
 	t.Helper()
 	pgURL := testdb.NewPostgresDatabase(t)
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:      ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:       "postgresql",
 		PostgreSQLURL: pgURL,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	newMu.Unlock()
 	if err != nil {
 		t.Fatalf("ferret: cannot start FerretDB on PostgreSQL %s: %v", pgURL, err)
 	}

@@ -2,6 +2,9 @@ package ferret
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,5 +33,46 @@ func TestStart(t *testing.T) {
 	var got struct{ N int }
 	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got.N != 1 {
 		t.Fatalf("find = %+v, %v", got, err)
+	}
+}
+
+// TestOnlyTestsImportIt: no package of the module links this package or
+// FerretDB outside its tests (go list's Deps leave test imports out).
+func TestOnlyTestsImportIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list over the module")
+	}
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "meridian/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, deps, _ := strings.Cut(line, " ")
+		if pkg == "meridian/internal/ferret" {
+			continue
+		}
+		for _, d := range strings.Fields(deps) {
+			if d == "meridian/internal/ferret" || strings.HasPrefix(d, "github.com/FerretDB/") {
+				t.Errorf("%s links %s: import internal/ferret only from _test.go files", pkg, d)
+				break
+			}
+		}
+	}
+}
+
+// TestParallelStarts: Start is safe from parallel tests (run with -race).
+func TestParallelStarts(t *testing.T) {
+	for i := range 3 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			c, err := mongo.Connect(options.Client().ApplyURI(Start(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Disconnect(context.Background())
+			if err := c.Ping(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -5,7 +5,9 @@ package gqltest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"meridian/analytics/sqlstore"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,11 +23,16 @@ type Client struct {
 	srv *httptest.Server
 }
 
-// New starts the handler over db. Loaders wait longer than in production so
-// that batching is deterministic even on a loaded CI machine with -race.
+// New starts the handler over db, with the SQL event store in the same
+// database. Loaders wait longer than in production so that batching is
+// deterministic even on a loaded CI machine with -race.
 func New(t testing.TB, db *database.DB) *Client {
 	t.Helper()
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, LoaderWait: 20 * time.Millisecond}))
+	events, err := sqlstore.New(context.Background(), db)
+	if err != nil {
+		t.Fatalf("event store: %v", err)
+	}
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, LoaderWait: 20 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	return &Client{t: t, srv: srv}
 }

@@ -1,0 +1,28 @@
+// Package sqlstore is the SQL backend of analytics.Store: tracked events,
+// their daily rollups and user profiles, kept in the same SQLite file or
+// PostgreSQL database as the ent schema and run through the same counting
+// driver, so that statements are counted and one backup holds everything.
+//
+// It owns these tables (see schema.go for each column and index, and why):
+//
+//   - events: one row per event, keyed by its id, which is the idempotency
+//     key (INSERT … ON CONFLICT (id) DO NOTHING). Everything a query groups
+//     or filters by — UTC day, week and month, geohash cell, revenue,
+//     category, country — is a plain column computed at ingest by
+//     analytics.Policy.Prepare, so every query is an index range scan plus a
+//     GROUP BY, the same statement on both backends.
+//   - event_counts_daily: events per (day, type, country), maintained in the
+//     transaction of every insert and delete. EventDistribution reads it for
+//     the whole days of a range and the raw events only for the partial days
+//     at its edges, so its cost depends on the number of days, not events.
+//   - user_profiles and profile_interests: profiles as one row with JSON
+//     lists and metrics, plus one row per (interest, username) so that
+//     "users by interest" is a primary-key range scan in username order.
+//   - analytics_migrations: the schema versions applied, so that later
+//     changes are added as new numbered migrations.
+//
+// The two backends differ only where they must: how times and dates are
+// stored (TIMESTAMPTZ and DATE on PostgreSQL; fixed-width UTC text on
+// SQLite), how a set of ids is bound (an array or a JSON array) and how a
+// batch is ingested (one unnest statement or multi-row VALUES chunks).
+package sqlstore

@@ -1,0 +1,501 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"meridian/analytics"
+)
+
+// exportPage is the number of events Export reads per statement.
+const exportPage = 5000
+
+// conds collects the AND-ed conditions of a WHERE clause and their
+// arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+func (c *conds) add(cond string, args ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, args...)
+}
+
+// sql is " WHERE …", or "" without conditions.
+func (c *conds) sql() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.where, " AND ")
+}
+
+// eventConds are the conditions of a range and a filter on events.
+func (s *Store) eventConds(r analytics.Range, f analytics.Filter) *conds {
+	c := &conds{}
+	if !r.From.IsZero() {
+		c.add("ts >= ?", s.tsArg(r.From))
+	}
+	if !r.To.IsZero() {
+		c.add("ts < ?", s.tsArg(r.To))
+	}
+	typeConds(c, f)
+	if f.UserID != 0 {
+		c.add("user_id = ?", int64(f.UserID))
+	}
+	return c
+}
+
+// typeConds adds the type and country conditions of f, the ones that both
+// events and the rollup can answer. Types are few (the policy's list), so
+// they are placeholders, which lets the planners use (type, ts).
+func typeConds(c *conds, f analytics.Filter) {
+	if types := uniqueStrings(f.Types); len(types) > 0 {
+		args := make([]any, len(types))
+		for i, t := range types {
+			args[i] = t
+		}
+		c.add("type IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(types)), ", ")+")", args...)
+	}
+	if country := strings.ToUpper(strings.TrimSpace(f.Country)); country != "" {
+		c.add("country = ?", country)
+	}
+}
+
+func uniqueStrings(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// EventDistribution counts events per type. The whole UTC days of the range
+// are read from the daily rollup, the partial days at its edges from the
+// events, in one UNION ALL statement; a filter on a user, which the rollup
+// does not carry, reads the events throughout (through the user's index).
+func (s *Store) EventDistribution(ctx context.Context, r analytics.Range, f analytics.Filter) ([]analytics.TypeCount, error) {
+	var (
+		parts []string
+		args  []any
+	)
+	raw := func(rr analytics.Range) {
+		c := s.eventConds(rr, f)
+		parts = append(parts, "SELECT type, COUNT(*) AS n FROM events"+c.sql()+" GROUP BY type")
+		args = append(args, c.args...)
+	}
+	lo, hi, whole := wholeDays(r)
+	if f.UserID != 0 || !whole {
+		raw(r)
+	} else {
+		c := &conds{}
+		if !lo.IsZero() {
+			c.add("day >= ?", s.dayArg(lo))
+		}
+		if !hi.IsZero() {
+			c.add("day < ?", s.dayArg(hi))
+		}
+		typeConds(c, f)
+		parts = append(parts, "SELECT type, SUM(count) AS n FROM event_counts_daily"+c.sql()+" GROUP BY type")
+		args = append(args, c.args...)
+		if !r.From.IsZero() && r.From.Before(lo) {
+			raw(analytics.Range{From: r.From, To: lo})
+		}
+		if !r.To.IsZero() && hi.Before(r.To) {
+			raw(analytics.Range{From: hi, To: r.To})
+		}
+	}
+	rows, err := s.query(ctx, `SELECT type, CAST(SUM(n) AS BIGINT) FROM (`+strings.Join(parts, " UNION ALL ")+`) x GROUP BY type HAVING SUM(n) > 0`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("event distribution: %w", err)
+	}
+	defer rows.Close()
+	out := []analytics.TypeCount{}
+	for rows.Next() {
+		var tc analytics.TypeCount
+		if err := rows.Scan(&tc.Type, &tc.Count); err != nil {
+			return nil, fmt.Errorf("event distribution: %w", err)
+		}
+		out = append(out, tc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("event distribution: %w", err)
+	}
+	// A handful of rows: sorted here, in byte order like every backend.
+	slices.SortFunc(out, func(a, b analytics.TypeCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Type, b.Type))
+	})
+	return out, nil
+}
+
+// wholeDays splits r at UTC midnights: [lo, hi) are the whole days inside it
+// (a zero bound is open, as in r), and whole is false when there is none.
+func wholeDays(r analytics.Range) (lo, hi time.Time, whole bool) {
+	if !r.From.IsZero() {
+		lo = ceilDay(r.From)
+	}
+	if !r.To.IsZero() {
+		hi, _, _ = analytics.Buckets(r.To)
+	}
+	return lo, hi, lo.IsZero() || hi.IsZero() || lo.Before(hi)
+}
+
+// ceilDay is the first UTC midnight at or after t.
+func ceilDay(t time.Time) time.Time {
+	d, _, _ := analytics.Buckets(t)
+	if d.Before(t) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+// UserActivity ranks users by events in the range.
+func (s *Store) UserActivity(ctx context.Context, r analytics.Range, f analytics.Filter, limit int) ([]analytics.UserActivity, error) {
+	out := []analytics.UserActivity{}
+	if limit <= 0 {
+		return out, nil
+	}
+	c := s.eventConds(r, f)
+	rows, err := s.query(ctx, `SELECT user_id, COUNT(*) AS n, COUNT(DISTINCT type), MAX(ts) FROM events`+c.sql()+
+		` GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?`, append(c.args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("user activity: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a analytics.UserActivity
+		if err := rows.Scan(&a.UserID, &a.Events, &a.DistinctTypes, timeValue{&a.LastSeen}); err != nil {
+			return nil, fmt.Errorf("user activity: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("user activity: %w", err)
+	}
+	return out, nil
+}
+
+// PurchaseAnalytics groups the purchases of the range by a precomputed
+// column. Revenue is summed in integer cents, so it is exact.
+func (s *Store) PurchaseAnalytics(ctx context.Context, r analytics.Range, by analytics.GroupBy) ([]analytics.PurchaseGroup, error) {
+	col, timed := "", true
+	switch by {
+	case analytics.ByCategory:
+		col, timed = "category", false
+	case analytics.ByCountry:
+		col, timed = "country", false
+	case analytics.ByDay:
+		col = "day"
+	case analytics.ByWeek:
+		col = "week"
+	case analytics.ByMonth:
+		col = "month"
+	default:
+		return nil, &analytics.FieldError{Field: "groupBy", Msg: fmt.Sprintf("unknown grouping %q", by)}
+	}
+	c := s.eventConds(r, analytics.Filter{Types: []string{"purchase"}})
+	rows, err := s.query(ctx, `SELECT `+col+`, CAST(SUM(revenue_cents) AS BIGINT), COUNT(*), COUNT(DISTINCT user_id) FROM events`+c.sql()+
+		` GROUP BY `+col, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("purchase analytics by %s: %w", by, err)
+	}
+	defer rows.Close()
+	out := []analytics.PurchaseGroup{}
+	for rows.Next() {
+		var (
+			g     analytics.PurchaseGroup
+			cents int64
+			key   any = &g.Key
+			start time.Time
+		)
+		if timed {
+			key = timeValue{&start}
+		}
+		if err := rows.Scan(key, &cents, &g.Orders, &g.UniqueBuyers); err != nil {
+			return nil, fmt.Errorf("purchase analytics by %s: %w", by, err)
+		}
+		if timed {
+			g.Key, g.Start = start.Format(time.RFC3339), &start
+		}
+		g.Revenue = float64(cents) / 100
+		if g.Orders > 0 {
+			g.AvgOrderValue = g.Revenue / float64(g.Orders)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("purchase analytics by %s: %w", by, err)
+	}
+	// Few groups; sorted here so that ties order by byte, as on every backend.
+	slices.SortFunc(out, func(a, b analytics.PurchaseGroup) int {
+		if timed {
+			return a.Start.Compare(*b.Start)
+		}
+		return cmp.Or(cmp.Compare(b.Revenue, a.Revenue), strings.Compare(a.Key, b.Key))
+	})
+	return out, nil
+}
+
+// periodCol is the precomputed bucket column of a period.
+func periodCol(p analytics.Period) (string, error) {
+	switch p {
+	case analytics.Day:
+		return "day", nil
+	case analytics.Week:
+		return "week", nil
+	case analytics.Month:
+		return "month", nil
+	}
+	return "", &analytics.FieldError{Field: "period", Msg: fmt.Sprintf("unknown period %q", p)}
+}
+
+// UserPeriods lists the distinct (user, period) pairs of matching events.
+func (s *Store) UserPeriods(ctx context.Context, p analytics.Period, r analytics.Range, f analytics.Filter) ([]analytics.UserPeriod, error) {
+	col, err := periodCol(p)
+	if err != nil {
+		return nil, err
+	}
+	c := s.eventConds(r, f)
+	rows, err := s.query(ctx, `SELECT DISTINCT user_id, `+col+` FROM events`+c.sql()+` ORDER BY user_id, `+col, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("user periods: %w", err)
+	}
+	defer rows.Close()
+	out := []analytics.UserPeriod{}
+	for rows.Next() {
+		var up analytics.UserPeriod
+		if err := rows.Scan(&up.UserID, timeValue{&up.Start}); err != nil {
+			return nil, fmt.Errorf("user periods: %w", err)
+		}
+		out = append(out, up)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("user periods: %w", err)
+	}
+	return out, nil
+}
+
+// InCells returns the matching events in the geohash prefixes, each prefix
+// p an index range [p, p+"~") ('~' sorts after every geohash character).
+func (s *Store) InCells(ctx context.Context, cells []string, r analytics.Range, f analytics.Filter) ([]analytics.Event, error) {
+	cells = uniqueStrings(cells)
+	if len(cells) == 0 {
+		return []analytics.Event{}, nil
+	}
+	c := s.eventConds(r, f)
+	// "cell IS NOT NULL" is implied by the ranges; spelled out, it lets
+	// SQLite match the partial index for every branch of the OR.
+	ors := make([]string, len(cells))
+	args := make([]any, 0, 2*len(cells))
+	for i, p := range cells {
+		ors[i] = "(cell >= ? AND cell < ?)"
+		args = append(args, p, p+"~")
+	}
+	c.add("cell IS NOT NULL AND ("+strings.Join(ors, " OR ")+")", args...)
+	out, err := s.queryEvents(ctx, `SELECT `+eventCols+` FROM events`+c.sql()+` ORDER BY ts, id`, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events in cells: %w", err)
+	}
+	return out, nil
+}
+
+// UserEvents pages through many users' events in one statement: a window
+// numbers each user's matching events newest first and keeps the first
+// q.Limit. The cursor condition is the row comparison (ts, id) < (…)
+// spelled out, which both planners turn into a range on the user's
+// (user_id, ts DESC, id DESC) index.
+func (s *Store) UserEvents(ctx context.Context, q analytics.UserEventsQuery) (map[int][]analytics.Event, error) {
+	out := map[int][]analytics.Event{}
+	users := uniqueIDs(q.UserIDs)
+	if len(users) == 0 || q.Limit <= 0 {
+		return out, nil
+	}
+	c := &conds{}
+	set, arg := s.userSet("user_id", users)
+	c.add(set, arg)
+	typeConds(c, analytics.Filter{Types: q.Types})
+	if b := q.Before; b != nil {
+		ts := s.tsArg(b.Timestamp)
+		c.add("ts <= ? AND (ts < ? OR id < ?)", ts, ts, b.ID)
+	}
+	events, err := s.queryEvents(ctx, `SELECT `+eventCols+` FROM (
+	SELECT `+eventCols+`, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, id DESC) AS rn
+	FROM events`+c.sql()+`
+) x WHERE rn <= ? ORDER BY user_id, ts DESC, id DESC`, append(c.args, q.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("user events: %w", err)
+	}
+	for _, e := range events {
+		out[e.UserID] = append(out[e.UserID], e)
+	}
+	return out, nil
+}
+
+// ActivitySummaries aggregates the users' events in one GROUP BY.
+func (s *Store) ActivitySummaries(ctx context.Context, userIDs []int) (map[int]analytics.ActivitySummary, error) {
+	out := map[int]analytics.ActivitySummary{}
+	users := uniqueIDs(userIDs)
+	if len(users) == 0 {
+		return out, nil
+	}
+	set, arg := s.userSet("user_id", users)
+	rows, err := s.query(ctx, `SELECT user_id, COUNT(*), COUNT(DISTINCT type), MIN(ts), MAX(ts) FROM events WHERE `+set+` GROUP BY user_id`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("activity summaries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			user int
+			a    analytics.ActivitySummary
+		)
+		if err := rows.Scan(&user, &a.Events, &a.DistinctTypes, timeValue{&a.FirstSeen}, timeValue{&a.LastSeen}); err != nil {
+			return nil, fmt.Errorf("activity summaries: %w", err)
+		}
+		out[user] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity summaries: %w", err)
+	}
+	return out, nil
+}
+
+// Export streams the matching events in (timestamp, id) order by keyset
+// pages: each page is one short statement starting after the last event of
+// the previous one, read completely before fn sees it. So memory holds one
+// page, no statement or transaction stays open while fn runs (fn may be
+// slow, or use the database itself), and no page is skipped or repeated.
+// Events inserted meanwhile appear when they sort after the current
+// position.
+func (s *Store) Export(ctx context.Context, r analytics.Range, f analytics.Filter, fn func(*analytics.Event) error) error {
+	var last *analytics.Event
+	for {
+		c := s.eventConds(r, f)
+		if last != nil {
+			ts := s.tsArg(last.Timestamp)
+			c.add("ts >= ? AND (ts > ? OR id > ?)", ts, ts, last.ID)
+		}
+		page, err := s.queryEvents(ctx, `SELECT `+eventCols+` FROM events`+c.sql()+` ORDER BY ts, id LIMIT ?`, append(c.args, exportPage)...)
+		if err != nil {
+			return fmt.Errorf("export events: %w", err)
+		}
+		for i := range page {
+			if err := fn(&page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < exportPage {
+			return nil
+		}
+		last = &page[len(page)-1]
+	}
+}
+
+// DeleteBefore deletes the events before t and takes them off the daily
+// rollup in the same transaction, so that the rollup always counts exactly
+// the stored events. Rollup rows that drop to zero are deleted.
+//
+// PostgreSQL: the rollup rows the deletion can touch are locked first, in
+// key order — the order ingest upserts them in — so that a concurrent
+// Insert cannot deadlock with it; then one statement deletes the events and
+// subtracts the counts of the rows it RETURNs: one snapshot, so an event
+// committed concurrently is either both deleted and subtracted or neither.
+// SQLite: writers are serialised (the transaction holds the write lock), so
+// the counts are subtracted by one aggregate over the doomed events before
+// they are deleted.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	lastDay, _, _ := analytics.Buckets(t)
+	err := s.inTx(ctx, func(tx txn) error {
+		if s.pg {
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM event_counts_daily WHERE day <= $1 ORDER BY day, type, country FOR UPDATE`, s.dayArg(lastDay)); err != nil {
+				return fmt.Errorf("lock rollup: %w", err)
+			}
+			err := scanOne(ctx, tx, `WITH del AS (
+	DELETE FROM events WHERE ts < $1 RETURNING day, type, country
+), counts AS (
+	SELECT day, type, country, COUNT(*) AS n FROM del GROUP BY day, type, country
+), rollup AS (
+	UPDATE event_counts_daily r SET count = r.count - c.n
+	FROM counts c WHERE r.day = c.day AND r.type = c.type AND r.country = c.country
+)
+SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM counts`, []any{s.tsArg(t)}, &n)
+			if err != nil {
+				return fmt.Errorf("delete: %w", err)
+			}
+		} else {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_counts_daily (day, type, country, count)
+SELECT day, type, country, -COUNT(*) FROM events WHERE ts < ? GROUP BY day, type, country
+ON CONFLICT (day, type, country) DO UPDATE SET count = event_counts_daily.count + excluded.count`, s.tsArg(t)); err != nil {
+				return fmt.Errorf("subtract from rollup: %w", err)
+			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE ts < ?`, s.tsArg(t))
+			if err != nil {
+				return fmt.Errorf("delete: %w", err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return fmt.Errorf("delete: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM event_counts_daily WHERE day <= ? AND count <= 0`), s.dayArg(lastDay)); err != nil {
+			return fmt.Errorf("drop empty rollup rows: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete events before %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+// queryEvents runs a statement selecting eventCols and scans the events.
+func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]analytics.Event, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []analytics.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanEvent reads one row of eventCols.
+func scanEvent(rows *stdsql.Rows) (analytics.Event, error) {
+	var (
+		e             analytics.Event
+		cell          stdsql.NullString
+		cents         int64
+		country, city string
+		lon, lat      stdsql.NullFloat64
+		meta          []byte
+	)
+	if err := rows.Scan(&e.ID, &e.UserID, &e.Type, timeValue{&e.Timestamp}, timeValue{&e.Day}, timeValue{&e.Week}, timeValue{&e.Month},
+		&cell, &cents, &e.Category, &country, &city, &lon, &lat, &meta); err != nil {
+		return e, err
+	}
+	e.Cell = cell.String
+	e.Revenue = float64(cents) / 100
+	if lon.Valid {
+		e.Geo = &analytics.Geo{Country: country, City: city, Lon: lon.Float64, Lat: lat.Float64}
+	}
+	if meta != nil {
+		if err := json.Unmarshal(meta, &e.Metadata); err != nil {
+			return e, fmt.Errorf("event %s: metadata: %w", e.ID, err)
+		}
+	}
+	return e, nil
+}

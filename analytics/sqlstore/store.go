@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"meridian/analytics"
+	"meridian/database"
+)
+
+// Store is the SQL implementation of analytics.Store on a database.DB. It
+// holds no connection of its own: statements run through the database's
+// counting driver on the pool ent uses.
+type Store struct {
+	db  *database.DB
+	pg  bool
+	now func() time.Time
+}
+
+var _ analytics.Store = (*Store)(nil)
+
+// New returns the store on db, creating or upgrading its tables first (see
+// schema.go). It is safe to call at every start and from several processes
+// at once.
+func New(ctx context.Context, db *database.DB) (*Store, error) {
+	if db == nil || db.Driver == nil {
+		return nil, errors.New("sqlstore: nil database")
+	}
+	s := &Store{db: db, now: time.Now}
+	switch db.Dialect {
+	case dialect.Postgres:
+		s.pg = true
+	case dialect.SQLite:
+	default:
+		return nil, fmt.Errorf("sqlstore: unsupported dialect %q", db.Dialect)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return s, nil
+}
+
+// Ping checks the connection.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.Ping(ctx); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
+	}
+	return nil
+}
+
+// Close releases nothing: the pool belongs to the database.DB, which ent
+// shares, and is closed with it.
+func (s *Store) Close(context.Context) error { return nil }
+
+// execQuerier runs raw statements: the counting driver, or a transaction of
+// it.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
+}
+
+// txn is a transaction of the counting driver.
+type txn interface {
+	execQuerier
+	Commit() error
+	Rollback() error
+}
+
+// begin starts a transaction on the counting driver. On SQLite it takes the
+// write lock at once (the connection's _txlock=immediate), so that writers
+// queue on busy_timeout rather than fail upgrading a read lock.
+func (s *Store) begin(ctx context.Context) (txn, error) {
+	tx, err := s.db.Driver.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := tx.(txn)
+	if !ok {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("driver transaction %T cannot run raw statements", tx)
+	}
+	return t, nil
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// query runs a read statement written with ? placeholders.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
+	return s.db.Driver.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// rebind rewrites the ? placeholders to PostgreSQL's $1, $2, … The
+// statements of this package have no ? in string literals and use no
+// PostgreSQL ?-operators, so a plain scan suffices.
+func (s *Store) rebind(q string) string {
+	if !s.pg || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + len(q)/8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// Time representation on SQLite: fixed-width UTC text, so that string order
+// is time order (see schemaV1). PostgreSQL binds time.Time.
+const (
+	tsLayout  = "2006-01-02T15:04:05.000Z"
+	dayLayout = "2006-01-02"
+)
+
+// tsType is the column type of an instant.
+func (s *Store) tsType() string {
+	if s.pg {
+		return "TIMESTAMPTZ"
+	}
+	return "TEXT"
+}
+
+// tsArg is an instant as a statement argument, in UTC at millisecond
+// precision — what the events table stores on both backends.
+func (s *Store) tsArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Millisecond)
+	if s.pg {
+		return t
+	}
+	return t.Format(tsLayout)
+}
+
+// dayArg is a UTC date (a day, week or month bucket) as an argument.
+func (s *Store) dayArg(t time.Time) any {
+	t = t.UTC()
+	if s.pg {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return t.Format(dayLayout)
+}
+
+// timeValue scans an instant or a date as either driver returns it:
+// time.Time from PostgreSQL, text from SQLite (also for MIN/MAX, which carry
+// no declared type).
+type timeValue struct{ t *time.Time }
+
+func (v timeValue) Scan(src any) error {
+	switch x := src.(type) {
+	case time.Time:
+		*v.t = x.UTC()
+		return nil
+	case string:
+		t, err := parseTime(x)
+		*v.t = t
+		return err
+	case []byte:
+		t, err := parseTime(string(x))
+		*v.t = t
+		return err
+	}
+	return fmt.Errorf("unexpected time value %T", src)
+}
+
+func parseTime(s string) (time.Time, error) {
+	switch len(s) {
+	case len(tsLayout):
+		if t, err := time.Parse(tsLayout, s); err == nil {
+			return t, nil
+		}
+	case len(dayLayout):
+		if t, err := time.Parse(dayLayout, s); err == nil {
+			return t, nil
+		}
+	}
+	// Not written by this package; accept the forms of SQLite's date
+	// functions and of the driver.
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unexpected time %q", s)
+}
+
+// jsonArg is a JSON document as an argument: text on both backends (cast to
+// jsonb by the statement on PostgreSQL).
+func jsonArg(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// jsonParam is the placeholder of a JSON argument.
+func (s *Store) jsonParam() string {
+	if s.pg {
+		return "CAST(? AS jsonb)"
+	}
+	return "?"
+}
+
+// userSet is the condition "col is one of ids", bound as one argument
+// whatever the number of ids: an array on PostgreSQL, a JSON array on
+// SQLite. One argument keeps a dataloader batch of any size under the
+// parameter limits, and the statement text the same for every batch.
+func (s *Store) userSet(col string, ids []int) (string, any) {
+	if s.pg {
+		a := make([]int64, len(ids))
+		for i, id := range ids {
+			a[i] = int64(id)
+		}
+		return col + " = ANY(?::bigint[])", a
+	}
+	b := make([]byte, 0, 2+8*len(ids))
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return col + " IN (SELECT value FROM json_each(?))", string(append(b, ']'))
+}
+
+// uniqueIDs drops repeated and non-positive user ids.
+func uniqueIDs(ids []int) []int {
+	seen := make(map[int]bool, len(ids))
+	out := make([]int, 0, len(ids))
+	for _, id := range ids {
+		if id > 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

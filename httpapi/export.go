@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"meridian/analytics"
+)
+
+// exportEvents streams events as NDJSON or CSV:
+//
+//	GET /export/events?from=RFC3339&to=RFC3339&type=purchase&type=click&user=ID&country=UA&format=ndjson|csv
+//
+// Rows go out as the store reads them, page by page, flushed every few
+// thousand rows: memory stays flat whatever the size of the export.
+func exportEvents(store analytics.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rg, f, format, err := ExportParams(r.URL.Query())
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "BAD_USER_INPUT"})
+			return
+		}
+		if format == "csv" {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		} else {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="events.%s"`, format))
+		// A failure after the first row can only be told in a trailer.
+		w.Header().Set("Trailer", "X-Export-Error")
+		flusher, _ := w.(http.Flusher)
+		n := 0
+		_, err = WriteExport(r.Context(), store, rg, f, format, w, func() {
+			if n++; n%5000 == 0 && flusher != nil {
+				flusher.Flush()
+			}
+		})
+		if err != nil {
+			w.Header().Set("X-Export-Error", err.Error())
+		}
+	}
+}
+
+// WriteExport writes the matching events to w as NDJSON or CSV, calling tick
+// after each row, and returns how many it wrote.
+func WriteExport(ctx context.Context, store analytics.Store, rg analytics.Range, f analytics.Filter, format string, w io.Writer, tick func()) (int, error) {
+	n := 0
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(CSVHeader()); err != nil {
+			return 0, err
+		}
+		err := store.Export(ctx, rg, f, func(e *analytics.Event) error {
+			if err := cw.Write(CSVRow(e)); err != nil {
+				return err
+			}
+			n++
+			if n%1000 == 0 {
+				// csv.Writer buffers; hand rows on so the caller can flush.
+				cw.Flush()
+			}
+			tick()
+			return cw.Error()
+		})
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+		return n, err
+	default:
+		enc := json.NewEncoder(w)
+		err := store.Export(ctx, rg, f, func(e *analytics.Event) error {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+			n++
+			tick()
+			return nil
+		})
+		return n, err
+	}
+}
+
+// ExportParams reads the export's query parameters (from, to, type…, user,
+// country, format).
+func ExportParams(q map[string][]string) (analytics.Range, analytics.Filter, string, error) {
+	var r analytics.Range
+	var f analytics.Filter
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	for _, b := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &r.From}, {"to", &r.To}} {
+		if v := get(b.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return r, f, "", fmt.Errorf("%s: want an RFC 3339 time such as 2026-01-31T00:00:00Z", b.name)
+			}
+			*b.dst = t.UTC()
+		}
+	}
+	if !r.From.IsZero() && !r.To.IsZero() && !r.From.Before(r.To) {
+		return r, f, "", fmt.Errorf("to: must be after from")
+	}
+	for _, t := range q["type"] {
+		if t = strings.TrimSpace(t); t != "" {
+			f.Types = append(f.Types, t)
+		}
+	}
+	if v := get("user"); v != "" {
+		id, err := strconv.Atoi(v)
+		if err != nil || id <= 0 {
+			return r, f, "", fmt.Errorf("user: want a user id")
+		}
+		f.UserID = id
+	}
+	f.Country = strings.ToUpper(get("country"))
+	format := get("format")
+	if format == "" {
+		format = "ndjson"
+	}
+	if format != "ndjson" && format != "csv" {
+		return r, f, "", fmt.Errorf("format: want ndjson or csv")
+	}
+	return r, f, format, nil
+}
+
+// CSVHeader is the header row of a CSV export.
+func CSVHeader() []string {
+	return []string{"id", "user_id", "type", "timestamp", "country", "city", "lon", "lat", "metadata"}
+}
+
+// CSVRow is one event as a CSV row; metadata stays JSON.
+func CSVRow(e *analytics.Event) []string {
+	row := []string{e.ID, strconv.Itoa(e.UserID), e.Type, e.Timestamp.UTC().Format(time.RFC3339Nano), "", "", "", "", ""}
+	if g := e.Geo; g != nil {
+		row[4], row[5] = g.Country, g.City
+		row[6], row[7] = strconv.FormatFloat(g.Lon, 'f', -1, 64), strconv.FormatFloat(g.Lat, 'f', -1, 64)
+	}
+	if len(e.Metadata) > 0 {
+		if b, err := json.Marshal(e.Metadata); err == nil {
+			row[8] = string(b)
+		}
+	}
+	return row
+}
