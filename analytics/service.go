@@ -24,8 +24,8 @@ type TrackResult struct {
 
 // Track validates every input and stores the valid ones in one Insert.
 // Refused inputs are reported per item; the valid ones are stored all the
-// same. An error is returned only when the store fails (then nothing of the
-// call was stored).
+// same. An error is returned only when the store fails; the call can then be
+// retried as it is (see Store.Insert).
 func (s *Service) Track(ctx context.Context, in []EventInput) ([]TrackResult, int, error) {
 	if len(in) > MaxBatch {
 		return nil, 0, &FieldError{"inputs", fmt.Sprintf("at most %d events per call, got %d", MaxBatch, len(in))}

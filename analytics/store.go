@@ -12,7 +12,10 @@ import (
 type Store interface {
 	// Insert stores prepared events (see Policy.Prepare). An event whose ID
 	// is already stored is skipped, so retries are harmless. It returns how
-	// many were new. All or none of a call's events are written.
+	// many were new. On the SQL backend all or none of a call's events are
+	// written (one transaction); MongoDB has no such transactions, so there
+	// a failed call may have stored part of the events, and retrying the
+	// same call converges on the same state (at-least-once, idempotent).
 	Insert(ctx context.Context, events []Event) (inserted int, err error)
 
 	// UpsertProfile creates the profile or updates the fields the input sets.
