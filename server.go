@@ -97,6 +97,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	log.Info("database ready", "dialect", db.Dialect, "embedded", db.Embedded)
+	events, backend, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
+	if err != nil {
+		return err
+	}
+	defer events.Close(context.Background())
+	log.Info("event store ready", "backend", backend)
 	if db.Embedded && cfg.DemoSeed {
 		empty, err := seed.IsEmpty(ctx, db.Client)
 		if err != nil {
@@ -104,19 +110,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		if empty {
 			log.Info("seeding demo data into the empty embedded database", "users", cfg.DemoUsers)
-			sum, err := seed.Generate(ctx, db.Client, seed.Options{Users: cfg.DemoUsers, Seed: 1})
+			opts := seed.Options{Users: cfg.DemoUsers, Seed: 1}
+			sum, err := seed.Generate(ctx, db.Client, opts)
 			if err != nil {
 				return fmt.Errorf("seed demo data: %w", err)
 			}
-			log.Info("demo data seeded", "countries", sum.Countries, "cities", sum.Cities, "users", sum.Users, "orders", sum.Orders, "took", sum.Took.Round(time.Millisecond))
+			n, err := seed.Events(ctx, db.Client, events, opts)
+			if err != nil {
+				return fmt.Errorf("seed demo events: %w", err)
+			}
+			log.Info("demo data seeded", "countries", sum.Countries, "cities", sum.Cities, "users", sum.Users, "orders", sum.Orders, "events", n, "took", sum.Took.Round(time.Millisecond))
 		}
 	}
-	events, backend, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
-	if err != nil {
-		return err
-	}
-	defer events.Close(context.Background())
-	log.Info("event store ready", "backend", backend)
 	go eventstore.RunRetention(ctx, events, cfg.EventRetention, time.Hour, log)
 	srv := &http.Server{
 		Addr: cfg.Addr,
@@ -169,6 +174,7 @@ func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Wr
 	users := fs.Int("users", 2000, "number of users to generate")
 	s := fs.Uint64("seed", 1, "random seed: the same seed and flags give the same data")
 	ifEmpty := fs.Bool("if-empty", false, "do nothing (and succeed) when the database already holds data")
+	withEvents := fs.Bool("events", true, "also generate the matching event stream into the event store")
 	geo := fs.String("geo", "", "directory with Natural Earth countries.csv and cities.csv (e.g. ../shared/data/geo); default: the embedded table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -192,12 +198,27 @@ func seedCmd(ctx context.Context, cfg config.Config, args []string, stderr io.Wr
 		}
 		return fmt.Errorf("seed: the database already holds data; seed into an empty database")
 	}
-	sum, err := seed.Generate(ctx, db.Client, seed.Options{Users: *users, Seed: *s, GeoDir: *geo, Progress: stderr})
+	opts := seed.Options{Users: *users, Seed: *s, GeoDir: *geo, Progress: stderr}
+	sum, err := seed.Generate(ctx, db.Client, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "\nseeded %d countries, %d cities, %d addresses, %d users, %d products, %d orders in %s\n",
 		sum.Countries, sum.Cities, sum.Addresses, sum.Users, sum.Products, sum.Orders, sum.Took.Round(time.Millisecond))
+	if !*withEvents {
+		return nil
+	}
+	events, _, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
+	if err != nil {
+		return err
+	}
+	defer events.Close(context.Background())
+	start := time.Now()
+	n, err := seed.Events(ctx, db.Client, events, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "seeded %d events in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

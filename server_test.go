@@ -90,6 +90,33 @@ func TestServeEmbeddedDefault(t *testing.T) {
 		t.Errorf("largest French city = %+v, want Paris at 48.86, 2.35", paris)
 	}
 
+	// The demo has events too, matching its orders.
+	body, _ = json.Marshal(map[string]string{"query": `{ eventDistribution { type count } purchaseAnalytics(groupBy: COUNTRY) { key revenue } }`})
+	res, err = http.Post("http://"+addr+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Data struct {
+			EventDistribution []struct {
+				Type  string
+				Count int
+			}
+			PurchaseAnalytics []struct {
+				Key     string
+				Revenue float64
+			}
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(res.Body).Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(ev.Errors) > 0 || len(ev.Data.EventDistribution) < 6 || len(ev.Data.PurchaseAnalytics) < 5 {
+		t.Errorf("demo events: %+v %v", ev.Data, ev.Errors)
+	}
+
 	res, err = http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)

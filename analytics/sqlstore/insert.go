@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -29,7 +30,7 @@ const (
 	// 15 parameters a row, 9,000 per statement, well under SQLite's 32,766.
 	// Larger statements gain nothing measurable (see BenchmarkInsert); the
 	// cost is in the B-tree inserts.
-	sqliteChunk = 600
+	sqliteChunk = 250
 	// rollupChunk is the number of rollup rows of one upsert on SQLite (4
 	// parameters a row).
 	rollupChunk = 2000
@@ -109,15 +110,23 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 	}
 	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.e.ID, b.e.ID) })
 	var n int
-	err := s.inTx(ctx, func(tx txn) error {
-		var err error
-		if s.pg {
+	var err error
+	if s.pg {
+		err = s.inTx(ctx, func(tx txn) error {
+			var err error
 			n, err = s.insertPG(ctx, tx, rows)
-		} else {
-			n, err = s.insertSQLite(ctx, tx, rows)
+			return err
+		})
+	} else {
+		var tx *stdsql.Tx
+		if tx, err = s.db.SQL().BeginTx(ctx, nil); err == nil {
+			if n, err = s.insertSQLite(ctx, tx, rows); err == nil {
+				err = tx.Commit()
+			} else {
+				tx.Rollback()
+			}
 		}
-		return err
-	})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("insert %d events: %w", len(rows), err)
 	}
@@ -197,15 +206,23 @@ func (s *Store) insertSQLite(ctx context.Context, tx txn, rows []row) (int, erro
 	}
 	total := int64(0)
 	counts := map[rollupKey]int64{}
-	var full string // the statement text for a full chunk, built once
+	var full *stdsql.Stmt
 	args := make([]any, 0, min(len(rows), sqliteChunk)*numEventCols)
 	for chunk := range slices.Chunk(rows, sqliteChunk) {
-		q := full
-		if len(chunk) != sqliteChunk || q == "" {
-			q = `INSERT OR IGNORE INTO events (` + eventCols + `) VALUES ` + valuesList(len(chunk), numEventCols)
-			if len(chunk) == sqliteChunk {
-				full = q
+		var exec func(ctx context.Context, args ...any) (stdsql.Result, error)
+		if len(chunk) == sqliteChunk {
+			if full == nil {
+				rt := tx.(*stdsql.Tx)
+				var err error
+				if full, err = rt.PrepareContext(ctx, `INSERT OR IGNORE INTO events (`+eventCols+`) VALUES `+valuesList(len(chunk), numEventCols)); err != nil {
+					return 0, err
+				}
+				defer full.Close()
 			}
+			exec = full.ExecContext
+		} else {
+			q := `INSERT OR IGNORE INTO events (` + eventCols + `) VALUES ` + valuesList(len(chunk), numEventCols)
+			exec = func(ctx context.Context, args ...any) (stdsql.Result, error) { return tx.ExecContext(ctx, q, args...) }
 		}
 		args = args[:0]
 		for _, r := range chunk {
@@ -226,7 +243,7 @@ func (s *Store) insertSQLite(ctx context.Context, tx txn, rows []row) (int, erro
 				day, r.week.Format(dayLayout), r.month.Format(dayLayout),
 				cell, r.cents, r.e.Category, r.country, r.city, lon, lat, meta)
 		}
-		res, err := tx.ExecContext(ctx, q, args...)
+		res, err := exec(ctx, args...)
 		if err != nil {
 			return 0, err
 		}
