@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +25,9 @@ import (
 // BenchmarkTrackEvents ingests batches of 10,000 new events through the
 // trackEvents mutation, end to end over HTTP, and reports events per second.
 func BenchmarkTrackEvents(b *testing.B) {
-	for _, backend := range testdb.Backends() {
-		b.Run(backend, func(b *testing.B) {
+	for _, run := range trackRuns() {
+		backend := strings.TrimSuffix(run, "/parallel")
+		b.Run(run, func(b *testing.B) {
 			db := testdb.Open(b, backend)
 			events, err := sqlstore.New(context.Background(), db)
 			if err != nil {
@@ -53,30 +55,46 @@ func BenchmarkTrackEvents(b *testing.B) {
 				q, _ := json.Marshal(map[string]any{"query": `mutation($in: [TrackEventInput!]!) { trackEvents(inputs: $in) { inserted rejected } }`, "variables": map[string]any{"in": items}})
 				return q
 			}
-			var total time.Duration
-			for i := 0; b.Loop(); i++ {
-				b.StopTimer()
-				q := body(i)
-				b.StartTimer()
-				start := time.Now()
+			post := func(q []byte) {
 				res, err := http.Post(srv.URL+"/query", "application/json", bytes.NewReader(q))
 				if err != nil {
-					b.Fatal(err)
+					b.Error(err)
+					return
 				}
+				defer res.Body.Close()
 				var out struct {
 					Data struct {
 						TrackEvents struct{ Inserted, Rejected int }
 					}
 					Errors []any
 				}
-				err = json.NewDecoder(res.Body).Decode(&out)
-				res.Body.Close()
-				total += time.Since(start)
-				if err != nil || len(out.Errors) > 0 || out.Data.TrackEvents.Inserted != batch {
-					b.Fatalf("batch %d: %v %v %+v", i, err, out.Errors, out.Data)
+				if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Errors) > 0 || out.Data.TrackEvents.Inserted != batch {
+					b.Errorf("batch: %v %v %+v", err, out.Errors, out.Data)
 				}
 			}
-			b.ReportMetric(float64(batch*b.N)/total.Seconds(), "events/s")
+			// clients posts concurrently, as several producers would.
+			clients := 1
+			if strings.HasSuffix(b.Name(), "parallel") {
+				clients = 2
+			}
+			var total time.Duration
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				bodies := make([][]byte, clients)
+				for c := range bodies {
+					bodies[c] = body(i*clients + c)
+				}
+				b.StartTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for _, q := range bodies {
+					wg.Add(1)
+					go func() { defer wg.Done(); post(q) }()
+				}
+				wg.Wait()
+				total += time.Since(start)
+			}
+			b.ReportMetric(float64(batch*clients*b.N)/total.Seconds(), "events/s")
 		})
 	}
 }
@@ -144,6 +162,15 @@ func BenchmarkExport1M(b *testing.B) {
 		growth = max(growth, peak-before)
 	}
 	b.ReportMetric(growth, "rss-growth-MB")
+}
+
+// trackRuns: each backend with one client, then with two concurrent ones.
+func trackRuns() []string {
+	var out []string
+	for _, b := range testdb.Backends() {
+		out = append(out, b, b+"/parallel")
+	}
+	return out
 }
 
 func countLines(r io.Reader) (int, error) {

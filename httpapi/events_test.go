@@ -40,13 +40,13 @@ func TestTrackEventsValidatesPerItem(t *testing.T) {
 			{"id": "ok-1", "userId": 1, "type": "page_view", "timestamp": ts, "geo": map[string]any{"country": "ua", "city": "Kyiv", "lon": 30.52, "lat": 50.45}},
 			{"userId": 1, "type": "purchase", "metadata": map[string]any{"price": 9.99, "category": "books"}},
 			{"userId": 1, "type": "click", "timestamp": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)}, // 2 future
-			{"userId": 1, "type": "click", "timestamp": "1999-12-31T00:00:00Z"},                                  // 3 before 2000
-			{"userId": 1, "type": "click", "metadata": map[string]any{"blob": strings.Repeat("x", 17000)}},       // 4 too big
-			{"userId": 1, "type": "purchase", "metadata": map[string]any{"price": -5}},                          // 5 negative price
-			{"userId": 1, "type": "click", "geo": map[string]any{"lon": 200, "lat": 0}},                         // 6 lon
-			{"userId": 1, "type": "teleport"},                                                                   // 7 unknown type
-			{"id": "ok-1", "userId": 1, "type": "page_view", "timestamp": ts},                                   // 8 duplicate of 0
-			{"userId": 1, "type": "purchase"},                                                                   // 9 purchase without price
+			{"userId": 1, "type": "click", "timestamp": "1999-12-31T00:00:00Z"},                                    // 3 before 2000
+			{"userId": 1, "type": "click", "metadata": map[string]any{"blob": strings.Repeat("x", 17000)}},         // 4 too big
+			{"userId": 1, "type": "purchase", "metadata": map[string]any{"price": -5}},                             // 5 negative price
+			{"userId": 1, "type": "click", "geo": map[string]any{"lon": 200, "lat": 0}},                            // 6 lon
+			{"userId": 1, "type": "teleport"},                                 // 7 unknown type
+			{"id": "ok-1", "userId": 1, "type": "page_view", "timestamp": ts}, // 8 duplicate of 0
+			{"userId": 1, "type": "purchase"},                                 // 9 purchase without price
 		}
 		var d trackPayload
 		c.MustDo(trackMany, map[string]any{"in": items}, &d)
