@@ -32,6 +32,8 @@ func TestPrepareValidates(t *testing.T) {
 		{"unknown type", EventInput{UserID: 1, Type: "teleport"}, "type"},
 		{"no user", EventInput{Type: "click"}, "userId"},
 		{"bad id", EventInput{ID: ptr2("has space"), UserID: 1, Type: "click"}, "id"},
+		{"NUL in metadata", EventInput{UserID: 1, Type: "click", Metadata: map[string]any{"q": "a\x00b"}}, "metadata"},
+		{"NUL in city", EventInput{UserID: 1, Type: "click", Geo: &Geo{City: "Ky\x00iv"}}, "geo.city"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := p.Prepare(tc.in, now)

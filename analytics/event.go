@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -120,6 +121,9 @@ func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
 	if e.Type == "" {
 		return Event{}, &FieldError{"type", "is required"}
 	}
+	if len(e.Type) > 64 || strings.ContainsRune(e.Type, 0) {
+		return Event{}, &FieldError{"type", "must be at most 64 characters, without NUL"}
+	}
 	if !p.AcceptUnknownTypes && !slices.Contains(p.Types, e.Type) {
 		return Event{}, &FieldError{"type", fmt.Sprintf("unknown event type %q (accepted: %s)", e.Type, strings.Join(p.Types, ", "))}
 	}
@@ -161,6 +165,10 @@ func checkMetadata(e *Event) error {
 	b, err := json.Marshal(e.Metadata)
 	if err != nil {
 		return &FieldError{"metadata", "is not valid JSON"}
+	}
+	// PostgreSQL's text and jsonb cannot hold NUL; refuse it for every store.
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		return &FieldError{"metadata", "must not contain NUL characters"}
 	}
 	if len(b) > MaxMetadataBytes {
 		return &FieldError{"metadata", fmt.Sprintf("is %d bytes; at most %d", len(b), MaxMetadataBytes)}
@@ -231,6 +239,9 @@ func checkGeo(g *Geo) error {
 	}
 	if c := strings.ToUpper(strings.TrimSpace(g.Country)); c != "" && !countryRE.MatchString(c) {
 		return &FieldError{"geo.country", "must be an ISO-3166 alpha-2 code"}
+	}
+	if strings.ContainsRune(g.City, 0) || strings.ContainsRune(g.Country, 0) {
+		return &FieldError{"geo.city", "must not contain NUL characters"}
 	}
 	if len(g.City) > 120 {
 		return &FieldError{"geo.city", "is longer than 120 characters"}

@@ -9,6 +9,12 @@ import (
 // round trip or a small fixed number of them, whatever the number of users
 // or events involved; results are exact (no sampling). The contract suite in
 // analytics/storetest runs every behaviour against every backend.
+//
+// Common rules: a limit ≤ 0 returns an empty result without a query; result
+// lists are never nil; timestamps are kept to the millisecond and come back
+// in UTC; metadata numbers come back as float64; the derived day, week and
+// month are recomputed from the timestamp on insert; Export reads page by
+// page, not one snapshot (events inserted meanwhile may or may not appear).
 type Store interface {
 	// Insert stores prepared events (see Policy.Prepare). An event whose ID
 	// is already stored is skipped, so retries are harmless. It returns how

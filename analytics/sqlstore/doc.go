@@ -21,8 +21,14 @@
 //   - analytics_migrations: the schema versions applied, so that later
 //     changes are added as new numbered migrations.
 //
-// The two backends differ only where they must: how times and dates are
-// stored (TIMESTAMPTZ and DATE on PostgreSQL; fixed-width UTC text on
-// SQLite), how a set of ids is bound (an array or a JSON array) and how a
-// batch is ingested (one unnest statement or multi-row VALUES chunks).
+// The two backends differ only where they must: how times are stored
+// (TIMESTAMPTZ and DATE on PostgreSQL; Unix milliseconds and YYYY-MM-DD
+// text on SQLite), a few index shapes, how a set of ids is bound (an array
+// or a JSON array), and how a batch is ingested: one unnest statement that
+// also maintains the rollup on PostgreSQL, multi-row VALUES chunks through
+// one prepared statement on SQLite.
+//
+// Every statement runs through the database's counting driver, except the
+// SQLite ingest (see insertSQLite), which needs one raw connection of the
+// pool to reuse a prepared statement and size its page cache.
 package sqlstore

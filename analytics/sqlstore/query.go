@@ -40,10 +40,10 @@ func (c *conds) sql() string {
 func (s *Store) eventConds(r analytics.Range, f analytics.Filter) *conds {
 	c := &conds{}
 	if !r.From.IsZero() {
-		c.add("ts >= ?", s.tsArg(r.From))
+		c.add("ts >= ?", s.boundArg(r.From))
 	}
 	if !r.To.IsZero() {
-		c.add("ts < ?", s.tsArg(r.To))
+		c.add("ts < ?", s.boundArg(r.To))
 	}
 	typeConds(c, f)
 	if f.UserID != 0 {
@@ -53,8 +53,8 @@ func (s *Store) eventConds(r analytics.Range, f analytics.Filter) *conds {
 }
 
 // typeConds adds the type and country conditions of f, the ones that both
-// events and the rollup can answer. Types are few (the policy's list), so
-// they are placeholders, which lets the planners use (type, ts).
+// events and the rollup can answer. Types are few (the policy's list): one
+// placeholder each.
 func typeConds(c *conds, f analytics.Filter) {
 	if types := uniqueStrings(f.Types); len(types) > 0 {
 		args := make([]any, len(types))
@@ -197,7 +197,10 @@ func (s *Store) PurchaseAnalytics(ctx context.Context, r analytics.Range, by ana
 	default:
 		return nil, &analytics.FieldError{Field: "groupBy", Msg: fmt.Sprintf("unknown grouping %q", by)}
 	}
-	c := s.eventConds(r, analytics.Filter{Types: []string{"purchase"}})
+	// The literal (not a bound value) lets both planners match the partial
+	// index events_purchases.
+	c := s.eventConds(r, analytics.Filter{})
+	c.add("type = 'purchase'")
 	rows, err := s.query(ctx, `SELECT `+col+`, CAST(SUM(revenue_cents) AS BIGINT), COUNT(*), COUNT(DISTINCT user_id) FROM events`+c.sql()+
 		` GROUP BY `+col, c.args...)
 	if err != nil {
@@ -319,8 +322,13 @@ func (s *Store) UserEvents(ctx context.Context, q analytics.UserEventsQuery) (ma
 	c.add(set, arg)
 	typeConds(c, analytics.Filter{Types: q.Types})
 	if b := q.Before; b != nil {
-		ts := s.tsArg(b.Timestamp)
-		c.add("ts <= ? AND (ts < ? OR id < ?)", ts, ts, b.ID)
+		if ceilMilli(b.Timestamp).Equal(b.Timestamp) {
+			ts := s.tsArg(b.Timestamp)
+			c.add("ts <= ? AND (ts < ? OR id < ?)", ts, ts, b.ID)
+		} else {
+			// Not a stored event's time: no event ties with it.
+			c.add("ts < ?", s.boundArg(b.Timestamp))
+		}
 	}
 	events, err := s.queryEvents(ctx, `SELECT `+eventCols+` FROM (
 	SELECT `+eventCols+`, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, id DESC) AS rn
@@ -423,17 +431,17 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	UPDATE event_counts_daily r SET count = r.count - c.n
 	FROM counts c WHERE r.day = c.day AND r.type = c.type AND r.country = c.country
 )
-SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM counts`, []any{s.tsArg(t)}, &n)
+SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM counts`, []any{s.boundArg(t)}, &n)
 			if err != nil {
 				return fmt.Errorf("delete: %w", err)
 			}
 		} else {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO event_counts_daily (day, type, country, count)
 SELECT day, type, country, -COUNT(*) FROM events WHERE ts < ? GROUP BY day, type, country
-ON CONFLICT (day, type, country) DO UPDATE SET count = event_counts_daily.count + excluded.count`, s.tsArg(t)); err != nil {
+ON CONFLICT (day, type, country) DO UPDATE SET count = event_counts_daily.count + excluded.count`, s.boundArg(t)); err != nil {
 				return fmt.Errorf("subtract from rollup: %w", err)
 			}
-			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE ts < ?`, s.tsArg(t))
+			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE ts < ?`, s.boundArg(t))
 			if err != nil {
 				return fmt.Errorf("delete: %w", err)
 			}

@@ -17,8 +17,8 @@ import (
 )
 
 // Store is the SQL implementation of analytics.Store on a database.DB. It
-// holds no connection of its own: statements run through the database's
-// counting driver on the pool ent uses.
+// holds no connection of its own: statements run on the pool ent uses,
+// through the database's counting driver (except the SQLite ingest).
 type Store struct {
 	db  *database.DB
 	pg  bool
@@ -134,29 +134,42 @@ func (s *Store) rebind(q string) string {
 	return b.String()
 }
 
-// Time representation on SQLite: fixed-width UTC text, so that string order
-// is time order (see schemaV1). PostgreSQL binds time.Time.
-const (
-	tsLayout  = "2006-01-02T15:04:05.000Z"
-	dayLayout = "2006-01-02"
-)
+// dayLayout is a date (a day, week or month bucket) on SQLite. Instants
+// are Unix milliseconds there (see schemaV1); PostgreSQL binds time.Time.
+const dayLayout = "2006-01-02"
 
 // tsType is the column type of an instant.
 func (s *Store) tsType() string {
 	if s.pg {
 		return "TIMESTAMPTZ"
 	}
-	return "TEXT"
+	return "INTEGER"
 }
 
-// tsArg is an instant as a statement argument, in UTC at millisecond
-// precision — what the events table stores on both backends.
+// tsArg is a stored instant as a statement argument: at millisecond
+// precision (truncated, like Prepare), as the events table holds it on both
+// backends.
 func (s *Store) tsArg(t time.Time) any {
 	t = t.UTC().Truncate(time.Millisecond)
 	if s.pg {
 		return t
 	}
-	return t.Format(tsLayout)
+	return t.UnixMilli()
+}
+
+// boundArg is an instant compared with stored ones (ts >= b, ts < b): rounded
+// up to the millisecond, which keeps every comparison exact since stored
+// instants are whole milliseconds — ts ≥ 10:00:00.0005 holds from
+// 10:00:00.001 on, not at 10:00:00.000.
+func (s *Store) boundArg(t time.Time) any {
+	return s.tsArg(ceilMilli(t))
+}
+
+func ceilMilli(t time.Time) time.Time {
+	if c := t.Truncate(time.Millisecond); c.Before(t) {
+		return c.Add(time.Millisecond)
+	}
+	return t
 }
 
 // dayArg is a UTC date (a day, week or month bucket) as an argument.
@@ -169,14 +182,17 @@ func (s *Store) dayArg(t time.Time) any {
 }
 
 // timeValue scans an instant or a date as either driver returns it:
-// time.Time from PostgreSQL, text from SQLite (also for MIN/MAX, which carry
-// no declared type).
+// time.Time from PostgreSQL; Unix milliseconds (instants) or text (dates)
+// from SQLite.
 type timeValue struct{ t *time.Time }
 
 func (v timeValue) Scan(src any) error {
 	switch x := src.(type) {
 	case time.Time:
 		*v.t = x.UTC()
+		return nil
+	case int64:
+		*v.t = time.UnixMilli(x).UTC()
 		return nil
 	case string:
 		t, err := parseTime(x)
@@ -191,12 +207,7 @@ func (v timeValue) Scan(src any) error {
 }
 
 func parseTime(s string) (time.Time, error) {
-	switch len(s) {
-	case len(tsLayout):
-		if t, err := time.Parse(tsLayout, s); err == nil {
-			return t, nil
-		}
-	case len(dayLayout):
+	if len(s) == len(dayLayout) {
 		if t, err := time.Parse(dayLayout, s); err == nil {
 			return t, nil
 		}
