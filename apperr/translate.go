@@ -48,6 +48,9 @@ func Translate(err error) error {
 		if i := strings.LastIndex(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
+		if msg == "value does not match validation" {
+			msg = "has an invalid format"
+		}
 		return &Error{Code: BadUserInput, Field: field, Message: msg, Err: err}
 	}
 	var nf *ent.NotFoundError
