@@ -38,7 +38,8 @@ type ItemError struct {
 type TrackEventResult struct {
 	Index int `json:"index"`
 	// The event id (generated when the input had none); null when rejected.
-	ID        *string    `json:"id,omitempty"`
+	ID *string `json:"id,omitempty"`
+	// The id repeats an earlier item of this call (stored once).
 	Duplicate bool       `json:"duplicate"`
 	Error     *ItemError `json:"error,omitempty"`
 }
@@ -48,7 +49,7 @@ type TrackEventsPayload struct {
 	Accepted int `json:"accepted"`
 	// Items stored by this call.
 	Inserted int `json:"inserted"`
-	// Valid items whose id was already stored, or repeated within the call.
+	// Valid items not stored again: their id was already stored, or repeats an earlier item.
 	Duplicates int `json:"duplicates"`
 	// Invalid items, not stored.
 	Rejected int `json:"rejected"`
