@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/cache"
 	"meridian/eventstore"
 	"net"
 	"net/http"
@@ -123,11 +124,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}
 	go eventstore.RunRetention(ctx, events, cfg.EventRetention, time.Hour, log)
+	c, err := cache.New(ctx, cache.Config{RedisURL: cfg.RedisURL, Prefix: cfg.CachePrefix, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	go c.Run(ctx)
+	log.Info("cache ready", "redis", cfg.RedisURL != "")
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: httpapi.NewHandler(httpapi.Deps{
 			DB:             db,
 			Events:         events,
+			Cache:          c,
 			Policy:         policy(cfg),
 			Logger:         log,
 			LoaderWait:     cfg.LoaderWait,

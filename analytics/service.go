@@ -6,12 +6,19 @@ import (
 	"time"
 )
 
+// CacheTag is the cache tag of everything computed from events: storing
+// new events invalidates it.
+const CacheTag = "events"
+
 // Service is the entry point of the API layer: validation by policy, then
 // the store.
 type Service struct {
 	Store  Store
 	Policy Policy
 	Now    func() time.Time
+	// OnStored, when set, runs after a Track call stored new events (the
+	// cache drops its "events" entries).
+	OnStored func(ctx context.Context)
 }
 
 // TrackResult is the outcome of one input of Track: the stored event (also
@@ -55,6 +62,9 @@ func (s *Service) Track(ctx context.Context, in []EventInput) ([]TrackResult, in
 	n, err := s.Store.Insert(ctx, valid)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store events: %w", err)
+	}
+	if n > 0 && s.OnStored != nil {
+		s.OnStored(ctx)
 	}
 	return out, n, nil
 }

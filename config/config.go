@@ -27,6 +27,8 @@ func Vars() []Var {
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
 		{"MERIDIAN_DEMO_SEED", "true", "seed demo data on start when the embedded database is empty"},
 		{"MERIDIAN_DEMO_USERS", "2000", "number of demo users seeded on first start"},
+		{"REDIS_URL", "", "redis://… for the shared cache tier and cross-instance invalidation; empty keeps the in-process tier only"},
+		{"MERIDIAN_CACHE_PREFIX", "meridian:", "key prefix of the cache in Redis"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
 		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
@@ -47,6 +49,8 @@ type Config struct {
 	DataDir         string
 	DemoSeed        bool
 	DemoUsers       int
+	RedisURL        string
+	CachePrefix     string
 	MongoURI        string
 	MongoDatabase   string
 	EventTypes      []string
@@ -86,6 +90,8 @@ func Load(getenv func(string) string) (Config, error) {
 		Addr:            get("MERIDIAN_ADDR"),
 		DatabaseURL:     get("DATABASE_URL"),
 		DataDir:         get("MERIDIAN_DATA_DIR"),
+		RedisURL:        get("REDIS_URL"),
+		CachePrefix:     get("MERIDIAN_CACHE_PREFIX"),
 		MongoURI:        get("MONGODB_URI"),
 		MongoDatabase:   get("MONGODB_DATABASE"),
 		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),

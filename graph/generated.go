@@ -53,6 +53,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Cached func(ctx context.Context, obj any, next graphql.Resolver, ttl int, scope *model.CacheScope, tags []string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -81,6 +82,21 @@ type ComplexityRoot struct {
 	AddressEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CacheStats struct {
+		Evictions         func(childComplexity int) int
+		Fields            func(childComplexity int) int
+		Invalidations     func(childComplexity int) int
+		LocalHits         func(childComplexity int) int
+		LocalMisses       func(childComplexity int) int
+		RedisErrors       func(childComplexity int) int
+		RedisHits         func(childComplexity int) int
+		RedisLatencyP50Ms func(childComplexity int) int
+		RedisLatencyP99Ms func(childComplexity int) int
+		RedisMisses       func(childComplexity int) int
+		RedisUp           func(childComplexity int) int
+		Sets              func(childComplexity int) int
 	}
 
 	City struct {
@@ -190,6 +206,12 @@ type ComplexityRoot struct {
 	EventTypeCount struct {
 		Count func(childComplexity int) int
 		Type  func(childComplexity int) int
+	}
+
+	FieldCacheStats struct {
+		Field  func(childComplexity int) int
+		Hits   func(childComplexity int) int
+		Misses func(childComplexity int) int
 	}
 
 	Geo struct {
@@ -321,6 +343,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		CacheStats            func(childComplexity int) int
 		Cities                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CityOrder, where *ent.CityWhereInput) int
 		Countries             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CountryOrder, where *ent.CountryWhereInput) int
 		Country               func(childComplexity int, code string) int
@@ -492,6 +515,7 @@ type QueryResolver interface {
 	Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	CacheStats(ctx context.Context) (*model.CacheStats, error)
 	EventDistribution(ctx context.Context, from *time.Time, to *time.Time, filter *model.EventFilter) ([]*analytics.TypeCount, error)
 	UserActivity(ctx context.Context, from *time.Time, to *time.Time, filter *model.EventFilter, limit *int) ([]*analytics.UserActivity, error)
 	PurchaseAnalytics(ctx context.Context, from *time.Time, to *time.Time, groupBy analytics.GroupBy) ([]*analytics.PurchaseGroup, error)
@@ -642,6 +666,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AddressEdge.Node(childComplexity), true
+
+	case "CacheStats.evictions":
+		if e.ComplexityRoot.CacheStats.Evictions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.Evictions(childComplexity), true
+	case "CacheStats.fields":
+		if e.ComplexityRoot.CacheStats.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.Fields(childComplexity), true
+	case "CacheStats.invalidations":
+		if e.ComplexityRoot.CacheStats.Invalidations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.Invalidations(childComplexity), true
+	case "CacheStats.localHits":
+		if e.ComplexityRoot.CacheStats.LocalHits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.LocalHits(childComplexity), true
+	case "CacheStats.localMisses":
+		if e.ComplexityRoot.CacheStats.LocalMisses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.LocalMisses(childComplexity), true
+	case "CacheStats.redisErrors":
+		if e.ComplexityRoot.CacheStats.RedisErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisErrors(childComplexity), true
+	case "CacheStats.redisHits":
+		if e.ComplexityRoot.CacheStats.RedisHits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisHits(childComplexity), true
+	case "CacheStats.redisLatencyP50Ms":
+		if e.ComplexityRoot.CacheStats.RedisLatencyP50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisLatencyP50Ms(childComplexity), true
+	case "CacheStats.redisLatencyP99Ms":
+		if e.ComplexityRoot.CacheStats.RedisLatencyP99Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisLatencyP99Ms(childComplexity), true
+	case "CacheStats.redisMisses":
+		if e.ComplexityRoot.CacheStats.RedisMisses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisMisses(childComplexity), true
+	case "CacheStats.redisUp":
+		if e.ComplexityRoot.CacheStats.RedisUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.RedisUp(childComplexity), true
+	case "CacheStats.sets":
+		if e.ComplexityRoot.CacheStats.Sets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.Sets(childComplexity), true
 
 	case "City.addresses":
 		if e.ComplexityRoot.City.Addresses == nil {
@@ -1027,6 +1124,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventTypeCount.Type(childComplexity), true
+
+	case "FieldCacheStats.field":
+		if e.ComplexityRoot.FieldCacheStats.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldCacheStats.Field(childComplexity), true
+	case "FieldCacheStats.hits":
+		if e.ComplexityRoot.FieldCacheStats.Hits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldCacheStats.Hits(childComplexity), true
+	case "FieldCacheStats.misses":
+		if e.ComplexityRoot.FieldCacheStats.Misses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldCacheStats.Misses(childComplexity), true
 
 	case "Geo.city":
 		if e.ComplexityRoot.Geo.City == nil {
@@ -1666,6 +1782,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurchaseGroup.UniqueBuyers(childComplexity), true
 
+	case "Query.cacheStats":
+		if e.ComplexityRoot.Query.CacheStats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CacheStats(childComplexity), true
 	case "Query.cities":
 		if e.ComplexityRoot.Query.Cities == nil {
 			break
@@ -2320,7 +2442,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphql" "events.graphql" "meridian.graphql"
+//go:embed "cache.graphql" "ent.graphql" "events.graphql" "meridian.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2332,6 +2454,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "cache.graphql", Input: sourceData("cache.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
 	{Name: "meridian.graphql", Input: sourceData("meridian.graphql"), BuiltIn: false},
@@ -2394,6 +2517,36 @@ func (ec *executionContext) childFields_AddressEdge(ctx context.Context, field g
 		return ec.fieldContext_AddressEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AddressEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CacheStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "localHits":
+		return ec.fieldContext_CacheStats_localHits(ctx, field)
+	case "localMisses":
+		return ec.fieldContext_CacheStats_localMisses(ctx, field)
+	case "redisHits":
+		return ec.fieldContext_CacheStats_redisHits(ctx, field)
+	case "redisMisses":
+		return ec.fieldContext_CacheStats_redisMisses(ctx, field)
+	case "sets":
+		return ec.fieldContext_CacheStats_sets(ctx, field)
+	case "evictions":
+		return ec.fieldContext_CacheStats_evictions(ctx, field)
+	case "invalidations":
+		return ec.fieldContext_CacheStats_invalidations(ctx, field)
+	case "redisErrors":
+		return ec.fieldContext_CacheStats_redisErrors(ctx, field)
+	case "redisUp":
+		return ec.fieldContext_CacheStats_redisUp(ctx, field)
+	case "redisLatencyP50Ms":
+		return ec.fieldContext_CacheStats_redisLatencyP50Ms(ctx, field)
+	case "redisLatencyP99Ms":
+		return ec.fieldContext_CacheStats_redisLatencyP99Ms(ctx, field)
+	case "fields":
+		return ec.fieldContext_CacheStats_fields(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CacheStats", field.Name)
 }
 
 func (ec *executionContext) childFields_City(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2612,6 +2765,18 @@ func (ec *executionContext) childFields_EventTypeCount(ctx context.Context, fiel
 		return ec.fieldContext_EventTypeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventTypeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldCacheStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldCacheStats_field(ctx, field)
+	case "hits":
+		return ec.fieldContext_FieldCacheStats_hits(ctx, field)
+	case "misses":
+		return ec.fieldContext_FieldCacheStats_misses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldCacheStats", field.Name)
 }
 
 func (ec *executionContext) childFields_Geo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3081,6 +3246,36 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) dir_cached_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ttl",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ttl"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*model.CacheScope, error) {
+			return ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "tags",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tags"] = arg2
+	return args, nil
+}
 
 func (ec *executionContext) field_Address_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -5056,6 +5251,291 @@ func (ec *executionContext) fieldContext_AddressEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("AddressEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _CacheStats_localHits(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_localHits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LocalHits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_localHits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_localMisses(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_localMisses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LocalMisses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_localMisses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_redisHits(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisHits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisHits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisHits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_redisMisses(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisMisses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisMisses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisMisses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_sets(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_sets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_sets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_evictions(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_evictions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evictions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_evictions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_invalidations(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_invalidations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invalidations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_invalidations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_redisErrors(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CacheStats_redisUp(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CacheStats_redisLatencyP50Ms(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisLatencyP50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisLatencyP50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisLatencyP50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CacheStats_redisLatencyP99Ms(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_redisLatencyP99Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedisLatencyP99Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_redisLatencyP99Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CacheStats_fields(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_fields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FieldCacheStats) graphql.Marshaler {
+			return ec.marshalNFieldCacheStats2ᚕᚖmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CacheStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldCacheStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _City_id(ctx context.Context, field graphql.CollectedField, obj *ent.City) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5281,7 +5761,35 @@ func (ec *executionContext) _City_stats(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.City().Stats(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 60)
+				if err != nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"geo", "users", "orders"})
+				if err != nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CityStats) graphql.Marshaler {
 			return ec.marshalNCityStats2ᚖmeridianᚋstatsᚐCityStats(ctx, selections, v)
 		},
@@ -5782,7 +6290,35 @@ func (ec *executionContext) _Country_stats(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Country().Stats(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 60)
+				if err != nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"geo", "users", "orders"})
+				if err != nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CountryStats) graphql.Marshaler {
 			return ec.marshalNCountryStats2ᚖmeridianᚋstatsᚐCountryStats(ctx, selections, v)
 		},
@@ -6625,6 +7161,75 @@ func (ec *executionContext) _EventTypeCount_count(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_EventTypeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventTypeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FieldCacheStats_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldCacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldCacheStats_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldCacheStats_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldCacheStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldCacheStats_hits(ctx context.Context, field graphql.CollectedField, obj *model.FieldCacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldCacheStats_hits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldCacheStats_hits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldCacheStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FieldCacheStats_misses(ctx context.Context, field graphql.CollectedField, obj *model.FieldCacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldCacheStats_misses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Misses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldCacheStats_misses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldCacheStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Geo_country(ctx context.Context, field graphql.CollectedField, obj *analytics.Geo) (ret graphql.Marshaler) {
@@ -9468,6 +10073,38 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cacheStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cacheStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CacheStats(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CacheStats) graphql.Marshaler {
+			return ec.marshalNCacheStats2ᚖmeridianᚋgraphᚋmodelᚐCacheStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cacheStats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CacheStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9480,7 +10117,35 @@ func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().EventDistribution(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["filter"].(*model.EventFilter))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 30)
+				if err != nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"events"})
+				if err != nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TypeCount) graphql.Marshaler {
 			return ec.marshalNEventTypeCount2ᚕᚖmeridianᚋanalyticsᚐTypeCountᚄ(ctx, selections, v)
 		},
@@ -9524,7 +10189,35 @@ func (ec *executionContext) _Query_userActivity(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UserActivity(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["filter"].(*model.EventFilter), fc.Args["limit"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 30)
+				if err != nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"events"})
+				if err != nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.UserActivity) graphql.Marshaler {
 			return ec.marshalNUserActivity2ᚕᚖmeridianᚋanalyticsᚐUserActivityᚄ(ctx, selections, v)
 		},
@@ -9568,7 +10261,35 @@ func (ec *executionContext) _Query_purchaseAnalytics(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().PurchaseAnalytics(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["groupBy"].(analytics.GroupBy))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 30)
+				if err != nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"events"})
+				if err != nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PurchaseGroup) graphql.Marshaler {
 			return ec.marshalNPurchaseGroup2ᚕᚖmeridianᚋanalyticsᚐPurchaseGroupᚄ(ctx, selections, v)
 		},
@@ -9612,7 +10333,35 @@ func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Retention(ctx, fc.Args["period"].(analytics.Period), fc.Args["intervals"].(*int), fc.Args["type"].(*analytics.RetentionType), fc.Args["from"].(time.Time), fc.Args["filter"].(*model.EventFilter))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 120)
+				if err != nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"events"})
+				if err != nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RetentionRow) graphql.Marshaler {
 			return ec.marshalNRetentionRow2ᚕᚖmeridianᚋanalyticsᚐRetentionRowᚄ(ctx, selections, v)
 		},
@@ -9876,7 +10625,35 @@ func (ec *executionContext) _Query_userStats(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UserStats(ctx, fc.Args["activeWithinDays"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 60)
+				if err != nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"users", "orders"})
+				if err != nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.UserStats) graphql.Marshaler {
 			return ec.marshalNUserStats2ᚖmeridianᚋstatsᚐUserStats(ctx, selections, v)
 		},
@@ -10084,7 +10861,35 @@ func (ec *executionContext) _Query_registrationCohorts(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().RegistrationCohorts(ctx, fc.Args["period"].(stats.Period), fc.Args["periods"].(*int), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				ttl, err := ec.unmarshalNInt2int(ctx, 300)
+				if err != nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				if err != nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, err
+				}
+				tags, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"users", "orders"})
+				if err != nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, err
+				}
+				if ec.Directives.Cached == nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, errors.New("directive cached is not implemented")
+				}
+				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
 			return ec.marshalNRegistrationCohort2ᚕᚖmeridianᚋstatsᚐRegistrationCohortᚄ(ctx, selections, v)
 		},
@@ -16744,6 +17549,94 @@ func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var cacheStatsImplementors = []string{"CacheStats"}
+
+func (ec *executionContext) _CacheStats(ctx context.Context, sel ast.SelectionSet, obj *model.CacheStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cacheStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CacheStats")
+		case "localHits":
+			out.Values[i] = ec._CacheStats_localHits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "localMisses":
+			out.Values[i] = ec._CacheStats_localMisses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisHits":
+			out.Values[i] = ec._CacheStats_redisHits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisMisses":
+			out.Values[i] = ec._CacheStats_redisMisses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sets":
+			out.Values[i] = ec._CacheStats_sets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evictions":
+			out.Values[i] = ec._CacheStats_evictions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invalidations":
+			out.Values[i] = ec._CacheStats_invalidations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisErrors":
+			out.Values[i] = ec._CacheStats_redisErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisUp":
+			out.Values[i] = ec._CacheStats_redisUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisLatencyP50Ms":
+			out.Values[i] = ec._CacheStats_redisLatencyP50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redisLatencyP99Ms":
+			out.Values[i] = ec._CacheStats_redisLatencyP99Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fields":
+			out.Values[i] = ec._CacheStats_fields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cityImplementors = []string{"City", "Node"}
 
 func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *ent.City) graphql.Marshaler {
@@ -17500,6 +18393,49 @@ func (ec *executionContext) _EventTypeCount(ctx context.Context, sel ast.Selecti
 			}
 		case "count":
 			out.Values[i] = ec._EventTypeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldCacheStatsImplementors = []string{"FieldCacheStats"}
+
+func (ec *executionContext) _FieldCacheStats(ctx context.Context, sel ast.SelectionSet, obj *model.FieldCacheStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldCacheStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldCacheStats")
+		case "field":
+			out.Values[i] = ec._FieldCacheStats_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hits":
+			out.Values[i] = ec._FieldCacheStats_hits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "misses":
+			out.Values[i] = ec._FieldCacheStats_misses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18476,6 +19412,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
+				})
+		case "cacheStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cacheStats(ctx, field)
 				})
 		case "eventDistribution":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -19526,6 +20468,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCacheStats2ᚖmeridianᚋgraphᚋmodelᚐCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.CacheStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CacheStats!")
+		return graphql.Null
+	}
+	return ec._CacheStats(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCity2ᚖmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "City!")
@@ -19837,6 +20787,30 @@ func (ec *executionContext) marshalNEventTypeCount2ᚖmeridianᚋanalyticsᚐTyp
 		return graphql.Null
 	}
 	return ec._EventTypeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFieldCacheStats2ᚕᚖmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldCacheStats) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldCacheStats2ᚖmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldCacheStats2ᚖmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.FieldCacheStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldCacheStats!")
+		return graphql.Null
+	}
+	return ec._FieldCacheStats(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -20758,6 +21732,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, v any) (*model.CacheScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CacheScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, sel ast.SelectionSet, v *model.CacheScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOCity2ᚖmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {

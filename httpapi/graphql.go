@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/gqlcache"
 	"runtime/debug"
 	"time"
 
@@ -25,18 +26,27 @@ import (
 )
 
 // NewGraphQL returns the gqlgen server.
-func NewGraphQL(d Deps, st *stats.Stats) *handler.Server {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{
-		Client: d.DB.Client,
-		Store:  store.New(d.DB.Client),
-		Stats:  st,
-		Events: &analytics.Service{Store: d.Events, Policy: d.Policy},
-	}}))
+func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Server {
+	invalidate := func(ctx context.Context, tags ...string) { d.Cache.Invalidate(ctx, tags...) }
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{
+			Client: d.DB.Client,
+			Store:  store.New(d.DB.Client, invalidate),
+			Stats:  st,
+			Events: &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context) {
+				d.Cache.Invalidate(ctx, analytics.CacheTag)
+			}},
+			Cache: d.Cache,
+		},
+		Directives: graph.DirectiveRoot{Cached: fields.Directive},
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: gqlcache.APQ{C: d.Cache}})
+	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.SetErrorPresenter(presenter(d.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

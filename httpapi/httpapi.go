@@ -6,8 +6,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/cache"
+	"meridian/gqlcache"
 	"net/http"
 	"time"
 
@@ -20,7 +23,10 @@ import (
 
 // Deps are what the HTTP surface serves from.
 type Deps struct {
-	DB             *database.DB
+	DB *database.DB
+	// Cache backs @cached fields and persisted queries; nil gives a
+	// local-only cache.
+	Cache          *cache.Cache
 	Events         analytics.Store
 	Policy         analytics.Policy
 	Logger         *slog.Logger
@@ -43,15 +49,23 @@ func NewHandler(d Deps) http.Handler {
 	if d.Policy.Types == nil {
 		d.Policy = analytics.DefaultPolicy()
 	}
-	gql := NewGraphQL(d, st)
+	if d.Cache == nil {
+		c, err := cache.New(context.Background(), cache.Config{Logger: d.Logger})
+		if err != nil {
+			panic(fmt.Sprintf("httpapi: local cache: %v", err)) // cannot fail without Redis
+		}
+		d.Cache = c
+	}
+	fields := gqlcache.New(d.Cache, 0)
+	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
-	mux.Handle("/query", withRequest(d, loaders.Middleware(loaders.Config{
+	mux.Handle("/query", withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
 		Events: d.Events,
 		Wait:   d.LoaderWait,
-	})(gql)))
+	})(gql))))
 	mux.Handle("GET /export/events", exportEvents(d.Events))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

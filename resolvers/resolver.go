@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"meridian/analytics"
+	"meridian/cache"
 	"meridian/ent"
 	"meridian/stats"
 	"meridian/store"
@@ -17,4 +18,5 @@ type Resolver struct {
 	Store  *store.Store
 	Stats  *stats.Stats
 	Events *analytics.Service
+	Cache  *cache.Cache
 }

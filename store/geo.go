@@ -20,7 +20,7 @@ func (s *Store) CreateCountry(ctx context.Context, in ent.CreateCountryInput) (*
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
 		out, err = tx.Country.Create().SetInput(in).Save(ctx)
 		return err
-	})
+	}, TagGeo)
 	return out, err
 }
 
@@ -34,7 +34,7 @@ func (s *Store) UpdateCountry(ctx context.Context, id int, in ent.UpdateCountryI
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
 		out, err = tx.Country.UpdateOneID(id).SetInput(in).Save(ctx)
 		return notFound(err, "id", "country", id)
-	})
+	}, TagGeo)
 	return out, err
 }
 
@@ -52,7 +52,7 @@ func (s *Store) DeleteCountry(ctx context.Context, id int) error {
 			return apperr.Conflictf("id", "country %d has %d cities; delete or move them first", id, n)
 		}
 		return tx.Country.DeleteOneID(id).Exec(ctx)
-	})
+	}, TagGeo)
 }
 
 // CreateCity creates a city in an existing country.
@@ -64,7 +64,7 @@ func (s *Store) CreateCity(ctx context.Context, in ent.CreateCityInput) (*ent.Ci
 		}
 		out, err = tx.City.Create().SetInput(in).Save(ctx)
 		return err
-	})
+	}, TagGeo)
 	return out, err
 }
 
@@ -79,7 +79,7 @@ func (s *Store) UpdateCity(ctx context.Context, id int, in ent.UpdateCityInput) 
 		}
 		out, err = tx.City.UpdateOneID(id).SetInput(in).Save(ctx)
 		return notFound(err, "id", "city", id)
-	})
+	}, TagGeo)
 	return out, err
 }
 
@@ -97,7 +97,7 @@ func (s *Store) DeleteCity(ctx context.Context, id int) error {
 			return apperr.Conflictf("id", "city %d has %d addresses; delete or move them first", id, n)
 		}
 		return tx.City.DeleteOneID(id).Exec(ctx)
-	})
+	}, TagGeo)
 }
 
 // CreateAddress creates an address in an existing city.
@@ -110,7 +110,7 @@ func (s *Store) CreateAddress(ctx context.Context, in ent.CreateAddressInput) (*
 		}
 		out, err = tx.Address.Create().SetInput(in).Save(ctx)
 		return err
-	})
+	}, TagUsers)
 	return out, err
 }
 
@@ -125,7 +125,7 @@ func (s *Store) UpdateAddress(ctx context.Context, id int, in ent.UpdateAddressI
 		}
 		out, err = tx.Address.UpdateOneID(id).SetInput(in).Save(ctx)
 		return notFound(err, "id", "address", id)
-	})
+	}, TagUsers)
 	return out, err
 }
 
@@ -143,7 +143,7 @@ func (s *Store) DeleteAddress(ctx context.Context, id int) error {
 			return apperr.Conflictf("id", "address %d has %d users; move them first", id, n)
 		}
 		return tx.Address.DeleteOneID(id).Exec(ctx)
-	})
+	}, TagUsers)
 }
 
 // exists checks that an entity referenced by field exists.

@@ -89,7 +89,7 @@ func (s *Store) ImportUsers(ctx context.Context, rows []*ImportUser) (*ImportRes
 			res.Users = append(res.Users, u)
 		}
 		return nil
-	})
+	}, TagUsers)
 	if err != nil {
 		return nil, err
 	}

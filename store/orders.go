@@ -19,7 +19,7 @@ func (s *Store) CreateProduct(ctx context.Context, in ent.CreateProductInput) (*
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
 		out, err = tx.Product.Create().SetInput(in).Save(ctx)
 		return err
-	})
+	}, TagOrders, TagUsers)
 	return out, err
 }
 
@@ -33,7 +33,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id int, in ent.UpdateProductI
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
 		out, err = tx.Product.UpdateOneID(id).SetInput(in).Save(ctx)
 		return notFound(err, "id", "product", id)
-	})
+	}, TagOrders, TagUsers)
 	return out, err
 }
 
@@ -51,7 +51,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id int) error {
 			return apperr.Conflictf("id", "product %d has %d orders", id, n)
 		}
 		return tx.Product.DeleteOneID(id).Exec(ctx)
-	})
+	}, TagOrders, TagUsers)
 }
 
 // CreateOrder records a purchase. Without an amount it is quantity × price.
@@ -87,7 +87,7 @@ func (s *Store) CreateOrder(ctx context.Context, in ent.CreateOrderInput) (*ent.
 			return err
 		}
 		return charge(ctx, tx, u, amount, *in.CreatedAt)
-	})
+	}, TagOrders, TagUsers)
 	return out, err
 }
 
@@ -142,7 +142,7 @@ func (s *Store) UpdateOrder(ctx context.Context, id int, in ent.UpdateOrderInput
 			buyer = prev
 		}
 		return charge(ctx, tx, buyer, amount, out.CreatedAt)
-	})
+	}, TagOrders, TagUsers)
 	return out, err
 }
 
@@ -158,7 +158,7 @@ func (s *Store) DeleteOrder(ctx context.Context, id int) error {
 		}
 		_, err = tx.User.Update().Where(user.ID(o.UserID)).AddTotalSpent(-o.Amount).Save(ctx)
 		return err
-	})
+	}, TagOrders, TagUsers)
 }
 
 // orderAmount is the given amount, or quantity × price, in cents.

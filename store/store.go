@@ -17,14 +17,30 @@ import (
 // Store writes through one ent client.
 type Store struct {
 	client *ent.Client
+	// invalidate drops cached reads that a committed write made stale.
+	invalidate func(ctx context.Context, tags ...string)
 }
 
-// New returns a Store over client.
-func New(client *ent.Client) *Store { return &Store{client: client} }
+// Cache tags of the data a write changes (see the @cached directive).
+const (
+	TagGeo    = "geo"    // countries, cities
+	TagUsers  = "users"  // users, addresses
+	TagOrders = "orders" // orders, products (and so users' totals)
+)
+
+// New returns a Store over client. invalidate, when not nil, is called after
+// every committed write with the cache tags it touched.
+func New(client *ent.Client, invalidate func(ctx context.Context, tags ...string)) *Store {
+	if invalidate == nil {
+		invalidate = func(context.Context, ...string) {}
+	}
+	return &Store{client: client, invalidate: invalidate}
+}
 
 // tx runs fn in a transaction: committed when fn returns nil, rolled back
-// (nothing written) otherwise. Errors come back translated to apperr.
-func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+// (nothing written) otherwise. Errors come back translated to apperr. After
+// a commit, cached reads carrying tags are invalidated.
+func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error, tags ...string) error {
 	tx, err := s.client.Tx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -43,6 +59,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return apperr.Translate(fmt.Errorf("commit: %w", err))
+	}
+	if len(tags) > 0 {
+		s.invalidate(ctx, tags...)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (s *Store) CreateUser(ctx context.Context, in ent.CreateUserInput) (*ent.Us
 		}
 		out, err = tx.User.Create().SetInput(in).Save(ctx)
 		return err
-	})
+	}, TagUsers)
 	return out, err
 }
 
@@ -47,7 +47,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int, in ent.UpdateUserInput) 
 		}
 		out, err = tx.User.UpdateOneID(id).SetInput(in).Save(ctx)
 		return notFound(err, "id", "user", id)
-	})
+	}, TagUsers)
 	return out, err
 }
 
@@ -61,7 +61,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int) error {
 			return err
 		}
 		return tx.User.DeleteOneID(id).Exec(ctx)
-	})
+	}, TagUsers, TagOrders)
 }
 
 func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }

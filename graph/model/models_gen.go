@@ -3,8 +3,28 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"meridian/analytics"
+	"strconv"
 )
+
+type CacheStats struct {
+	LocalHits         int     `json:"localHits"`
+	LocalMisses       int     `json:"localMisses"`
+	RedisHits         int     `json:"redisHits"`
+	RedisMisses       int     `json:"redisMisses"`
+	Sets              int     `json:"sets"`
+	Evictions         int     `json:"evictions"`
+	Invalidations     int     `json:"invalidations"`
+	RedisErrors       int     `json:"redisErrors"`
+	RedisUp           bool    `json:"redisUp"`
+	RedisLatencyP50Ms float64 `json:"redisLatencyP50Ms"`
+	RedisLatencyP99Ms float64 `json:"redisLatencyP99Ms"`
+	// Hits and misses per cached field, by field name (Type.field).
+	Fields []*FieldCacheStats `json:"fields"`
+}
 
 type EventConnection struct {
 	Edges    []*EventEdge   `json:"edges"`
@@ -26,6 +46,12 @@ type EventFilter struct {
 type EventPageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`
+}
+
+type FieldCacheStats struct {
+	Field  string `json:"field"`
+	Hits   int    `json:"hits"`
+	Misses int    `json:"misses"`
 }
 
 // Why one item of a batch was refused.
@@ -55,4 +81,61 @@ type TrackEventsPayload struct {
 	Rejected int `json:"rejected"`
 	// One result per input, in order.
 	Results []*TrackEventResult `json:"results"`
+}
+
+type CacheScope string
+
+const (
+	// One entry for everyone.
+	CacheScopePublic CacheScope = "PUBLIC"
+	// One entry per viewer role.
+	CacheScopeViewer CacheScope = "VIEWER"
+)
+
+var AllCacheScope = []CacheScope{
+	CacheScopePublic,
+	CacheScopeViewer,
+}
+
+func (e CacheScope) IsValid() bool {
+	switch e {
+	case CacheScopePublic, CacheScopeViewer:
+		return true
+	}
+	return false
+}
+
+func (e CacheScope) String() string {
+	return string(e)
+}
+
+func (e *CacheScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CacheScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CacheScope", str)
+	}
+	return nil
+}
+
+func (e CacheScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CacheScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CacheScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

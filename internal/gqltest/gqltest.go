@@ -24,17 +24,30 @@ type Client struct {
 }
 
 // New starts the handler over db, with the SQL event store in the same
-// database. Loaders collect keys for 250 ms instead of production's 10 ms:
-// the statement-count tests assert exact counts, and under the race
-// detector on a busy 2-core CI machine the goroutines of one level were
-// seen to need more than 20 ms to all reach their loader.
+// database and a local-only cache. Loaders collect keys for 250 ms instead
+// of production's 10 ms: the statement-count tests assert exact counts, and
+// under the race detector on a busy 2-core CI machine the goroutines of one
+// level were seen to need more than 20 ms to all reach their loader.
 func New(t testing.TB, db *database.DB) *Client {
 	t.Helper()
-	events, err := sqlstore.New(context.Background(), db)
-	if err != nil {
-		t.Fatalf("event store: %v", err)
+	return Serve(t, httpapi.Deps{DB: db})
+}
+
+// Serve starts the handler with deps, filling in the SQL event store and the
+// test loader wait when they are not set.
+func Serve(t testing.TB, deps httpapi.Deps) *Client {
+	t.Helper()
+	if deps.Events == nil {
+		events, err := sqlstore.New(context.Background(), deps.DB)
+		if err != nil {
+			t.Fatalf("event store: %v", err)
+		}
+		deps.Events = events
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, LoaderWait: 250 * time.Millisecond}))
+	if deps.LoaderWait == 0 {
+		deps.LoaderWait = 250 * time.Millisecond
+	}
+	srv := httptest.NewServer(httpapi.NewHandler(deps))
 	t.Cleanup(srv.Close)
 	return &Client{t: t, srv: srv}
 }
