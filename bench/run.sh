@@ -11,6 +11,9 @@ bt="${BENCHTIME:-3s}"
 	echo "# $(date -u) $(go version) $(nproc) cores"
 	echo "## relational core"
 	go test -run '^$' -bench 'FourLevel|CountryStats' -benchmem -benchtime "$bt" ./httpapi/
+	echo "## cache: cached vs uncached analytics fields (speedup-x is the ratio)"
+	go test -run '^$' -bench 'CachedAnalytics' -benchtime 30x ./httpapi/
+	go test -run '^$' -bench . -benchmem ./cache/
 	echo "## demo data"
 	go test -run '^$' -bench . -benchmem -benchtime 1x ./seed/
 	echo "## events: ingest through trackEvents (10,000 per call)"
