@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/schollz/progressbar/v3"
 
 	"meridian/config"
@@ -52,6 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	// go-redis logs every failed dial through a process-wide logger; the
+	// cache counts and rate-limits Redis errors itself, so keep these at debug.
+	redis.SetLogger(redisLogger{log})
 	if len(args) == 0 {
 		return serve(ctx, cfg, log)
 	}
@@ -322,3 +327,10 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// redisLogger sends go-redis's own log lines to slog at debug level.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}

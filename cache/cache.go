@@ -267,6 +267,14 @@ func (c *Cache) Do(ctx context.Context, key string, ttl time.Duration, tags []st
 	if v, ok := c.Get(ctx, key); ok {
 		return v, nil
 	}
+	return c.Fill(ctx, key, ttl, tags, compute)
+}
+
+// Fill is Do without the first lookup, for callers that already looked the
+// key up themselves (gqlcache reads list elements in one batched MGET):
+// concurrent fills of one key compute once, and the value is stored in both
+// tiers unless one of its tags was invalidated meanwhile.
+func (c *Cache) Fill(ctx context.Context, key string, ttl time.Duration, tags []string, compute func(context.Context) ([]byte, error)) ([]byte, error) {
 	tags = normTags(tags)
 	ch := c.sf.DoChan(key, func() (any, error) {
 		// A flight that has just ended may have filled the local tier.
@@ -282,13 +290,23 @@ func (c *Cache) Do(ctx context.Context, key string, ttl time.Duration, tags []st
 		if ttl <= 0 {
 			return v, nil
 		}
-		if c.local.invalidatedSince(seq, tags) {
-			// Computed from data that a write may have changed meanwhile:
-			// answer with it, but do not cache it.
+		v = bytes.Clone(v)
+		if v == nil {
+			v = []byte{}
+		}
+		ttl := c.jitter(ttl)
+		// Not cached when one of the tags was invalidated while compute ran:
+		// the value may predate the write behind the invalidation.
+		if !c.local.setUnlessInvalidated(key, v, min(ttl, c.cfg.LocalMaxTTL), tags, seq) {
 			return v, nil
 		}
-		v = bytes.Clone(v)
-		c.set(cctx, key, v, c.jitter(ttl), tags)
+		c.st.sets.Add(1)
+		c.redisSet(cctx, key, v, ttl, time.Now().Add(ttl), tags)
+		if c.rdb != nil && c.local.invalidatedSince(seq, tags) {
+			// The invalidation may have run in Redis before this write:
+			// take it back.
+			c.redisDel(cctx, key)
+		}
 		return v, nil
 	})
 	select {
@@ -330,7 +348,9 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) {
 		return
 	}
 	all := c.pending.takeWith(tags)
-	if !c.redisInvalidate(ctx, all) {
+	// The write that caused the invalidation has happened: finish it even if
+	// the caller is gone (Timeout still bounds it).
+	if !c.redisInvalidate(context.WithoutCancel(ctx), all) {
 		c.queue(all)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -753,5 +754,133 @@ func BenchmarkGetRedisHit(b *testing.B) {
 	}
 	if s := c.Stats(); s.RedisErrors != 0 {
 		b.Fatalf("%d Redis errors", s.RedisErrors)
+	}
+}
+
+// A Redis that accepts connections and never answers: every call is bounded
+// by Timeout, and the breaker soon skips it altogether.
+func TestRedisBlackhole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	start := time.Now()
+	c := newTestCache(t, Config{RedisURL: "redis://" + ln.Addr().String() + "/0", Timeout: 50 * time.Millisecond})
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("New took %v", d)
+	}
+	start = time.Now()
+	for i := range 20 {
+		c.Set(bg, fmt.Sprint("k", i), []byte("v"), time.Minute, []string{"t"})
+		if _, ok := c.Get(bg, fmt.Sprint("k", i)); !ok {
+			t.Fatal("local tier missed")
+		}
+		c.Get(bg, "absent")
+	}
+	c.Invalidate(bg, "t")
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("60 calls took %v with a silent Redis", d)
+	}
+	if s := c.Stats(); s.RedisErrors == 0 || s.RedisSkipped == 0 || s.RedisUp {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func TestCloseStopsRun(t *testing.T) {
+	for _, url := range []string{"", redisURL()} {
+		c, err := New(bg, Config{RedisURL: url, Prefix: "meridian-test:close:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { c.Run(bg); close(done) }()
+		time.Sleep(20 * time.Millisecond)
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("Run (RedisURL %q) did not return after Close", url)
+		}
+		c.Set(bg, "k", []byte("v"), time.Minute, nil) // still usable, locally
+		if _, ok := c.Get(bg, "k"); !ok {
+			t.Error("local tier unusable after Close")
+		}
+		if s := c.Stats(); s.RedisUp || s.RedisErrors != 0 {
+			t.Errorf("after Close: %+v", s)
+		}
+	}
+}
+
+// Concurrent writes, reads and invalidations never leave a local entry that
+// its tags' index does not know of (which would make it survive an
+// invalidation).
+func TestLocalIndexInvariantUnderConcurrency(t *testing.T) {
+	c := newTestCache(t, Config{LocalSize: 200})
+	tagsets := [][]string{{"a"}, {"b"}, {"a", "b"}, {"c"}, nil}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				k := fmt.Sprint("k", (g*7+i)%50)
+				switch i % 5 {
+				case 0, 1:
+					c.Set(bg, k, []byte("v"), time.Minute, tagsets[(g+i)%len(tagsets)])
+				case 2, 3:
+					c.Get(bg, k)
+				case 4:
+					c.Invalidate(bg, tagsets[i%3]...)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c.local.c.CleanUp()
+	c.local.mu.Lock()
+	defer c.local.mu.Unlock()
+	for k, e := range c.local.c.All() {
+		for _, tag := range e.tags {
+			if c.local.byTag[tag][k] != e {
+				t.Errorf("entry %s with tag %s is not indexed", k, tag)
+			}
+		}
+	}
+}
+
+// A quiet subscription is kept alive by pings, not torn down.
+func TestQuietSubscriptionStays(t *testing.T) {
+	c := newTestCache(t, Config{RedisURL: redisURL(), Prefix: testPrefix(t)})
+	c.healthEvery = 50 * time.Millisecond
+	runCache(t, c)
+	eventually(t, 2*time.Second, "subscribed", func() bool { return c.Stats().Subscribed })
+	c.Set(bg, "k", []byte("v"), time.Minute, nil)
+	time.Sleep(400 * time.Millisecond)
+	if s := c.Stats(); !s.Subscribed || s.RedisErrors != 0 {
+		t.Errorf("after a quiet spell: subscribed %v, errors %d", s.Subscribed, s.RedisErrors)
+	}
+	if _, ok := c.local.get("k"); !ok {
+		t.Error("the local tier was purged: the subscription was re-established")
 	}
 }

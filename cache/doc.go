@@ -8,7 +8,7 @@
 // # Tiers
 //
 // Get looks in the local tier, then in Redis (Prefix+key), and fills the local
-// tier from a Redis hit. GetMany answers what it can locally and sends ONE
+// tier from a Redis hit; GetLocal looks in the local tier only. GetMany answers what it can locally and sends ONE
 // MGET for the rest. Set writes both tiers: Redis with the TTL (jittered by
 // ±Config.Jitter so that entries written together do not expire together),
 // the local tier with min(that TTL, Config.LocalMaxTTL). Do is get-or-compute:
@@ -51,12 +51,15 @@
 // after being lost, the instance drops its whole local tier, since it may
 // have missed messages.
 //
-// A compute that overlaps an invalidation of one of its tags could write a
-// value read before the write it was invalidated for. Do guards against it on
-// its own instance: when one of its tags was invalidated (locally or by a
-// received message) while compute ran, the value is returned but not cached.
-// Other instances' in-flight computes are only guarded once the message has
-// reached them; the TTL bounds what slips through. Set has no such guard.
+// A value read or computed before an invalidation must not be cached after
+// it. Locally this is exact: Do and the fills from Redis note the
+// invalidation sequence before reading or computing, and store only if none
+// of the value's tags was invalidated since (checked and indexed under one
+// lock, so an invalidation either comes first or finds the new entry). The
+// value is still returned to its caller. In Redis, Do takes its write back
+// (DEL) when such an invalidation happened on this instance meanwhile.
+// Computes on other instances are only guarded once the message has reached
+// them, and Set has no guard: there the TTL bounds what slips through.
 //
 // # Resilience
 //

@@ -79,15 +79,32 @@ func (l *local) get(key string) ([]byte, bool) {
 
 // set stores val under key for ttl; tags must be normalised.
 func (l *local) set(key string, val []byte, ttl time.Duration, tags []string) {
+	l.store(key, val, ttl, tags, false, 0)
+}
+
+// setUnlessInvalidated stores val like set unless one of tags was
+// invalidated after since (a seqNow value taken before val was read or
+// computed); it reports whether it stored. The check and the indexing happen
+// under one lock, so an invalidation either comes first (and the value is not
+// stored) or finds the value in the index (and drops it).
+func (l *local) setUnlessInvalidated(key string, val []byte, ttl time.Duration, tags []string, since uint64) bool {
+	return l.store(key, val, ttl, tags, true, since)
+}
+
+func (l *local) store(key string, val []byte, ttl time.Duration, tags []string, guarded bool, since uint64) bool {
 	if ttl <= 0 {
-		return
+		return false
 	}
 	e := &entry{val: val, tags: tags, ttl: ttl}
 	m := &l.stripe[maphash.String(l.seed, key)%stripes]
 	m.Lock()
 	defer m.Unlock()
-	if len(tags) > 0 {
+	if guarded || len(tags) > 0 {
 		l.mu.Lock()
+		if guarded && l.invalidatedSinceLocked(since, tags) {
+			l.mu.Unlock()
+			return false
+		}
 		for _, t := range tags {
 			keys := l.byTag[t]
 			if keys == nil {
@@ -99,6 +116,7 @@ func (l *local) set(key string, val []byte, ttl time.Duration, tags []string) {
 		l.mu.Unlock()
 	}
 	l.c.Set(key, e)
+	return true
 }
 
 // onDeletion unindexes an entry that left otter (expired, evicted, replaced
@@ -142,10 +160,13 @@ func (l *local) invalidateTags(tags []string) {
 		for k, e := range l.byTag[t] {
 			victims = append(victims, victim{k, e})
 		}
-		delete(l.byTag, t)
 	}
 	l.mu.Unlock()
+	// The victims leave the index through onDeletion. Under the key's stripe
+	// a write indexed before the snapshot has reached otter too.
 	for _, v := range victims {
+		m := &l.stripe[maphash.String(l.seed, v.key)%stripes]
+		m.Lock()
 		// Only the entry that carried the tag: a newer value of the key,
 		// written since, stays.
 		l.c.ComputeIfPresent(v.key, func(old *entry) (*entry, otter.ComputeOp) {
@@ -154,11 +175,16 @@ func (l *local) invalidateTags(tags []string) {
 			}
 			return old, otter.CancelOp
 		})
+		m.Unlock()
 	}
 }
 
 // purge drops the whole tier and treats every tag as invalidated now.
 func (l *local) purge() {
+	for i := range l.stripe { // no write half done meanwhile
+		l.stripe[i].Lock()
+		defer l.stripe[i].Unlock()
+	}
 	l.mu.Lock()
 	seq := l.seq.Add(1)
 	clear(l.marks)
@@ -177,6 +203,13 @@ func (l *local) invalidatedSince(seq uint64, tags []string) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.invalidatedSinceLocked(seq, tags)
+}
+
+func (l *local) invalidatedSinceLocked(seq uint64, tags []string) bool {
+	if l.seq.Load() == seq {
+		return false
+	}
 	if seq < l.forgotten {
 		return true
 	}

@@ -72,9 +72,9 @@ func (c *Cache) redisOp(ctx context.Context, op string, fn func(context.Context)
 		c.redisUp.Store(true)
 		return true
 	}
-	if ctx.Err() != nil {
-		// The caller gave up (its deadline or cancellation): says nothing
-		// about Redis.
+	if ctx.Err() != nil || c.closed.Load() {
+		// The caller gave up (its deadline or cancellation), or Close ran
+		// meanwhile: says nothing about Redis.
 		c.br.neutral(probe)
 		return false
 	}
@@ -86,6 +86,7 @@ func (c *Cache) redisOp(ctx context.Context, op string, fn func(context.Context)
 }
 
 func (c *Cache) redisGet(ctx context.Context, key string) ([]byte, bool) {
+	seq := c.local.seqNow()
 	var raw []byte
 	ran := c.redisOp(ctx, "GET", func(ctx context.Context) error {
 		b, err := c.rdb.Get(ctx, c.valueKey(key)).Bytes()
@@ -95,12 +96,13 @@ func (c *Cache) redisGet(ctx context.Context, key string) ([]byte, bool) {
 	if !ran {
 		return nil, false
 	}
-	return c.fromRedis(key, raw)
+	return c.fromRedis(key, raw, seq)
 }
 
 // fromRedis decodes a value read from Redis (nil: absent), counts it and
-// fills the local tier.
-func (c *Cache) fromRedis(key string, raw []byte) ([]byte, bool) {
+// fills the local tier — unless one of its tags was invalidated since seq,
+// taken before the read (the value is still returned: it was read before).
+func (c *Cache) fromRedis(key string, raw []byte, seq uint64) ([]byte, bool) {
 	if raw == nil {
 		c.st.redisMisses.Add(1)
 		return nil, false
@@ -117,7 +119,7 @@ func (c *Cache) fromRedis(key string, raw []byte) ([]byte, bool) {
 		return nil, false
 	}
 	c.st.redisHits.Add(1)
-	c.local.set(key, r.val, min(left, c.cfg.LocalMaxTTL), r.tags)
+	c.local.setUnlessInvalidated(key, r.val, min(left, c.cfg.LocalMaxTTL), r.tags, seq)
 	return r.val, true
 }
 
@@ -126,6 +128,7 @@ func (c *Cache) redisGetMany(ctx context.Context, keys []string) map[string][]by
 	for i, k := range keys {
 		rkeys[i] = c.valueKey(k)
 	}
+	seq := c.local.seqNow()
 	var vals []any
 	if !c.redisOp(ctx, "MGET", func(ctx context.Context) error {
 		v, err := c.rdb.MGet(ctx, rkeys...).Result()
@@ -142,7 +145,7 @@ func (c *Cache) redisGetMany(ctx context.Context, keys []string) map[string][]by
 				raw = []byte(s)
 			}
 		}
-		if v, ok := c.fromRedis(k, raw); ok {
+		if v, ok := c.fromRedis(k, raw, seq); ok {
 			out[k] = v
 		}
 	}
@@ -179,6 +182,12 @@ func (c *Cache) redisSet(ctx context.Context, key string, val []byte, ttl time.D
 			return nil
 		})
 		return err
+	})
+}
+
+func (c *Cache) redisDel(ctx context.Context, key string) {
+	c.redisOp(ctx, "DEL", func(ctx context.Context) error {
+		return c.rdb.Del(ctx, c.valueKey(key)).Err()
 	})
 }
 
@@ -286,24 +295,50 @@ func (c *Cache) Run(ctx context.Context) {
 		}
 	})
 	everSubscribed := false
+	wait := c.cfg.BreakerCooldown
 	for ctx.Err() == nil {
-		err := c.subscribe(ctx, &everSubscribed)
+		got, err := c.subscribe(ctx, &everSubscribed)
 		c.subscribed.Store(false)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || c.closed.Load() {
 			break
 		}
-		c.st.redisErrors.Add(1)
-		c.warn.warn("cache: invalidation subscription lost; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(c.cfg.BreakerCooldown):
+		if got {
+			wait = c.cfg.BreakerCooldown
 		}
+		c.st.redisErrors.Add(1)
+		c.warn.warn("cache: invalidation subscription lost; retrying", "err", err, "retryIn", wait)
+		c.pause(ctx, wait)
+		wait = min(wait*2, maxResubscribeWait)
 	}
 	wg.Wait()
 }
 
-// subscribe holds one subscription until it fails or ctx ends.
-func (c *Cache) subscribe(ctx context.Context, everSubscribed *bool) error {
+// maxResubscribeWait caps the backoff of Run's resubscriptions while Redis
+// stays away.
+const maxResubscribeWait = 15 * time.Second
+
+// pause waits d, or less once requests find Redis answering again (but at
+// least the breaker's cooldown), or until ctx ends.
+func (c *Cache) pause(ctx context.Context, d time.Duration) {
+	start := time.Now()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			waited := now.Sub(start)
+			if waited >= d || (waited >= c.cfg.BreakerCooldown && c.redisUp.Load() && !c.br.isOpen()) {
+				return
+			}
+		}
+	}
+}
+
+// subscribe holds one subscription until it fails or ctx ends; it reports
+// whether the subscription was established.
+func (c *Cache) subscribe(ctx context.Context, everSubscribed *bool) (got bool, err error) {
 	ps := c.rdb.Subscribe(ctx, c.channel())
 	defer func() { _ = ps.Close() }()
 	// Close unblocks a Receive waiting on the connection.
@@ -313,8 +348,8 @@ func (c *Cache) subscribe(ctx context.Context, everSubscribed *bool) error {
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, c.healthEvery)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if ctx.Err() != nil || c.closed.Load() {
+				return got, nil
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && !pinged {
@@ -322,11 +357,11 @@ func (c *Cache) subscribe(ctx context.Context, everSubscribed *bool) error {
 				// PONG comes back through Receive.
 				pinged = true
 				if err := ps.Ping(ctx); err != nil {
-					return fmt.Errorf("cache: ping subscription: %w", err)
+					return got, fmt.Errorf("cache: ping subscription: %w", err)
 				}
 				continue
 			}
-			return fmt.Errorf("cache: receive invalidations: %w", err)
+			return got, fmt.Errorf("cache: receive invalidations: %w", err)
 		}
 		pinged = false
 		switch m := msg.(type) {
@@ -339,6 +374,7 @@ func (c *Cache) subscribe(ctx context.Context, everSubscribed *bool) error {
 				c.notice.info("cache: resubscribed to invalidations; dropped the local tier (messages may have been missed)")
 			}
 			*everSubscribed = true
+			got = true
 			c.subscribed.Store(true)
 		case *redis.Message:
 			c.onMessage(m.Payload)

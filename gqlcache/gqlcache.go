@@ -82,7 +82,7 @@ func (f *Fields) Directive(ctx context.Context, obj any, next graphql.Resolver, 
 		}
 	}
 	var computed any
-	b, err := f.c.Do(ctx, key, time.Duration(ttl)*time.Second, tags, func(ctx context.Context) ([]byte, error) {
+	b, err := f.c.Fill(ctx, key, time.Duration(ttl)*time.Second, tags, func(ctx context.Context) ([]byte, error) {
 		v, err := next(ctx)
 		if err != nil {
 			return nil, err
