@@ -386,4 +386,3 @@ func (a APQ) Add(ctx context.Context, hash, query string) {
 	}
 	a.C.Set(ctx, "apq:"+hash, []byte(query), ttl, nil)
 }
-

@@ -192,7 +192,7 @@ func TestCacheControlAndPersistedQueries(t *testing.T) {
 	for q, want := range map[string]string{
 		`{ userStats { total } eventDistribution { type } }`: "public, max-age=30",
 		`{ userStats { total } countries { totalCount } }`:   "no-store",
-		`mutation { trackEvents(inputs: []) { inserted } }`:   "no-store",
+		`mutation { trackEvents(inputs: []) { inserted } }`:  "no-store",
 	} {
 		res, out := post(map[string]any{"query": q})
 		if got := res.Header.Get("Cache-Control"); got != want {
