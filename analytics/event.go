@@ -208,26 +208,31 @@ func number(m map[string]any, key string) (float64, bool, error) {
 	if !ok || v == nil {
 		return 0, false, nil
 	}
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			return 0, false, &FieldError{"metadata." + key, "must be a number"}
-		}
-	default:
+	f, ok := Number(v)
+	if !ok {
 		return 0, false, &FieldError{"metadata." + key, "must be a number"}
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false, &FieldError{"metadata." + key, "must be a finite number"}
 	}
 	return f, true, nil
+}
+
+// Number converts a decoded JSON number (float64, an integer, json.Number)
+// to float64; ok is false for anything else.
+func Number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 func checkGeo(g *Geo) error {

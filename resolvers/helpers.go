@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -103,20 +102,8 @@ func rangeFilter(from, to *time.Time, f *model.EventFilter) (analytics.Range, an
 func metricsFrom(m map[string]any) (map[string]float64, error) {
 	out := make(map[string]float64, len(m))
 	for k, v := range m {
-		var f float64
-		switch n := v.(type) {
-		case float64:
-			f = n
-		case int64:
-			f = float64(n)
-		case int:
-			f = float64(n)
-		case json.Number:
-			var err error
-			if f, err = n.Float64(); err != nil {
-				return nil, apperr.BadInput("metrics."+k, "must be a number")
-			}
-		default:
+		f, ok := analytics.Number(v)
+		if !ok {
 			return nil, apperr.BadInput("metrics."+k, "must be a number")
 		}
 		out[k] = f
