@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"reflect"
 	"strings"
 
 	"entgo.io/ent/dialect/sql"
@@ -114,18 +115,13 @@ func collected[Q collectingQuery[Q, V], V any](typename string, query func(ids [
 	}
 }
 
-// loadAt finds or makes the loader of kind at the query position of ctx and
-// loads id with it.
+// loadAt loads id with the loader of kind at the query position of ctx.
 func loadAt[V any](l *Loaders, ctx context.Context, kind string, id int, fetch func(context.Context, []int) ([]V, error), idOf func(V) int) (V, error) {
-	key := kind + "|" + positionKey(ctx)
-	l.mu.Lock()
-	ld, ok := l.byID[key].(*dataloader.Loader[int, V])
-	if !ok {
-		ld = newLoader(l.cfg, byID(fetch, idOf, strings.ToLower(kind)))
-		l.byID[key] = ld
+	var keyOf func(reflect.Value) (int, bool) = func(reflect.Value) (int, bool) { return 0, false }
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		keyOf = fkOf(fc.Field.Name)
 	}
-	l.mu.Unlock()
-	return ld.Load(ctx, id)()
+	return levelKeyed(l, ctx, kind+"|"+positionKey(ctx), id, keyOf, byID(fetch, idOf, strings.ToLower(kind)))
 }
 
 // positionKey is the field path of ctx without list indices: all the

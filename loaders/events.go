@@ -41,17 +41,9 @@ func (l *Loaders) EventsOf(ctx context.Context, userID, first int, after *string
 	if err != nil {
 		return nil, fmt.Errorf("events loader key: %w", err)
 	}
-	key := "events|" + positionKey(ctx) + "|" + string(args)
-	l.mu.Lock()
-	ld, ok := l.byID[key].(*dataloader.Loader[int, *EventsPage])
-	if !ok {
-		ld = newLoader(l.cfg, func(ctx context.Context, ids []int) []*dataloader.Result[*EventsPage] {
-			return l.loadEvents(ctx, ids, first, before, types)
-		})
-		l.byID[key] = ld
-	}
-	l.mu.Unlock()
-	return ld.Load(ctx, userID)()
+	return levelAt(l, ctx, "events|"+positionKey(ctx)+"|"+string(args), userID, func(ctx context.Context, ids []int) []*dataloader.Result[*EventsPage] {
+		return l.loadEvents(ctx, ids, first, before, types)
+	})
 }
 
 func (l *Loaders) loadEvents(ctx context.Context, ids []int, first int, before *analytics.EventCursor, types []string) []*dataloader.Result[*EventsPage] {
@@ -79,25 +71,17 @@ func (l *Loaders) loadEvents(ctx context.Context, ids []int, first int, before *
 
 // Activity returns the user's all-time activity, nil before any event.
 func (l *Loaders) Activity(ctx context.Context, userID int) (*analytics.ActivitySummary, error) {
-	key := "activity|" + positionKey(ctx)
-	l.mu.Lock()
-	ld, ok := l.byID[key].(*dataloader.Loader[int, *analytics.ActivitySummary])
-	if !ok {
-		ld = newLoader(l.cfg, fromMap(func(ctx context.Context, ids []int) (map[int]*analytics.ActivitySummary, error) {
-			m, err := l.cfg.Events.ActivitySummaries(ctx, ids)
-			if err != nil {
-				return nil, fmt.Errorf("activity summaries: %w", err)
-			}
-			out := make(map[int]*analytics.ActivitySummary, len(m))
-			for id, s := range m {
-				out[id] = &s
-			}
-			return out, nil
-		}))
-		l.byID[key] = ld
-	}
-	l.mu.Unlock()
-	return ld.Load(ctx, userID)()
+	return levelAt(l, ctx, "activity|"+positionKey(ctx), userID, fromMap(func(ctx context.Context, ids []int) (map[int]*analytics.ActivitySummary, error) {
+		m, err := l.cfg.Events.ActivitySummaries(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("activity summaries: %w", err)
+		}
+		out := make(map[int]*analytics.ActivitySummary, len(m))
+		for id, s := range m {
+			out[id] = &s
+		}
+		return out, nil
+	}))
 }
 
 // EncodeEventCursor is the opaque cursor of an event in newest-first order.

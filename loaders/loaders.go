@@ -35,16 +35,11 @@ type Config struct {
 type Loaders struct {
 	cfg Config
 
-	CountryS *dataloader.Loader[int, *stats.CountryStats]
-	CityS    *dataloader.Loader[int, *stats.CityStats]
-
 	mu sync.Mutex
-	// usersIn holds the two-hop loaders, one per query position and
-	// arguments (see usersInKey), created on first use.
-	usersIn map[string]*dataloader.Loader[int, *ent.UserConnection]
-	// byID holds the lookups by primary key, one per entity type and query
-	// position, so that each batch can eager-load the selection below it.
-	byID map[string]any
+	// levels holds one loader per kind, query position and arguments,
+	// created on first use (see levelAt): each batch serves one level of the
+	// query, and can eager-load the selection below it.
+	levels map[string]any
 }
 
 // New returns fresh loaders for one request.
@@ -52,9 +47,7 @@ func New(cfg Config) *Loaders {
 	if cfg.Wait <= 0 {
 		cfg.Wait = DefaultWait
 	}
-	l := &Loaders{cfg: cfg, usersIn: map[string]*dataloader.Loader[int, *ent.UserConnection]{}, byID: map[string]any{}}
-	l.CountryS = newLoader(cfg, fromMap(cfg.Stats.CountryStats))
-	l.CityS = newLoader(cfg, fromMap(cfg.Stats.CityStats))
+	l := &Loaders{cfg: cfg, levels: map[string]any{}}
 	return l
 }
 
@@ -65,6 +58,16 @@ func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *
 }
 
 type ctxKey struct{}
+
+// CountryStats returns a country's stats; one statement per level.
+func (l *Loaders) CountryStats(ctx context.Context, id int) (*stats.CountryStats, error) {
+	return levelAt(l, ctx, "CountryStats|"+positionKey(ctx), id, fromMap(l.cfg.Stats.CountryStats))
+}
+
+// CityStats returns a city's stats; one statement per level.
+func (l *Loaders) CityStats(ctx context.Context, id int) (*stats.CityStats, error) {
+	return levelAt(l, ctx, "CityStats|"+positionKey(ctx), id, fromMap(l.cfg.Stats.CityStats))
+}
 
 // Middleware puts fresh loaders into each request's context.
 func Middleware(cfg Config) func(http.Handler) http.Handler {

@@ -49,16 +49,9 @@ func (l *Loaders) UsersIn(ctx context.Context, place Place, id int, args UsersAr
 	if err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	ld, ok := l.usersIn[key]
-	if !ok {
-		ld = newLoader(l.cfg, func(ctx context.Context, ids []int) []*dataloader.Result[*ent.UserConnection] {
-			return l.loadUsersIn(ctx, place, ids, args)
-		})
-		l.usersIn[key] = ld
-	}
-	l.mu.Unlock()
-	return ld.Load(ctx, id)()
+	return levelAt(l, ctx, key, id, func(ctx context.Context, ids []int) []*dataloader.Result[*ent.UserConnection] {
+		return l.loadUsersIn(ctx, place, ids, args)
+	})
 }
 
 // usersInKey identifies a query position (the field path without list

@@ -23,7 +23,7 @@ import (
 
 // Stats is the resolver for the stats field.
 func (r *cityResolver) Stats(ctx context.Context, obj *ent.City) (*stats.CityStats, error) {
-	return loaders.For(ctx).CityS.Load(ctx, obj.ID)()
+	return loaders.For(ctx).CityStats(ctx, obj.ID)
 }
 
 // Users is the resolver for the users field.
@@ -41,7 +41,7 @@ func (r *cityUserCountResolver) City(ctx context.Context, obj *stats.CityUserCou
 
 // Stats is the resolver for the stats field.
 func (r *countryResolver) Stats(ctx context.Context, obj *ent.Country) (*stats.CountryStats, error) {
-	return loaders.For(ctx).CountryS.Load(ctx, obj.ID)()
+	return loaders.For(ctx).CountryStats(ctx, obj.ID)
 }
 
 // Users is the resolver for the users field.

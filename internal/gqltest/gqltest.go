@@ -10,6 +10,7 @@ import (
 	"meridian/analytics/sqlstore"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -46,6 +47,9 @@ func Serve(t testing.TB, deps httpapi.Deps) *Client {
 	}
 	if deps.LoaderWait == 0 {
 		deps.LoaderWait = 250 * time.Millisecond
+		if w, err := time.ParseDuration(os.Getenv("MERIDIAN_TEST_LOADER_WAIT")); err == nil {
+			deps.LoaderWait = w
+		}
 	}
 	srv := httptest.NewServer(httpapi.NewHandler(deps))
 	t.Cleanup(srv.Close)
