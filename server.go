@@ -15,8 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/broker"
+	"meridian/broker/inproc"
+	"meridian/broker/rabbit"
 	"meridian/cache"
 	"meridian/eventstore"
+	"meridian/outbox"
 	"net"
 	"net/http"
 	"os"
@@ -136,12 +140,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer c.Close()
 	go c.Run(ctx)
 	log.Info("cache ready", "redis", cfg.RedisURL != "")
+	bus, err := openBus(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	if err := outbox.Migrate(ctx, db); err != nil {
+		return err
+	}
+	relay := outbox.NewRelay(db, bus, log)
+	go relay.Run(ctx)
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: httpapi.NewHandler(httpapi.Deps{
 			DB:             db,
 			Events:         events,
 			Cache:          c,
+			Outbox:         outbox.NewWriter(db),
+			Committed:      relay.Notify,
 			Policy:         policy(cfg),
 			Logger:         log,
 			LoaderWait:     cfg.LoaderWait,
@@ -333,4 +349,18 @@ type redisLogger struct{ log *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// openBus connects to RabbitMQ at AMQP_URL, or runs the in-process bus.
+func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (broker.Bus, error) {
+	if cfg.AMQPURL == "" {
+		log.Info("bus ready", "backend", "in-process")
+		return inproc.New(inproc.Options{Logger: log}), nil
+	}
+	b, err := rabbit.Open(ctx, rabbit.Config{URL: cfg.AMQPURL, ConnectionName: "meridian", Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	log.Info("bus ready", "backend", "rabbitmq")
+	return b, nil
 }

@@ -29,6 +29,7 @@ func Vars() []Var {
 		{"MERIDIAN_DEMO_USERS", "2000", "number of demo users seeded on first start"},
 		{"REDIS_URL", "", "redis://… for the shared cache tier and cross-instance invalidation; empty keeps the in-process tier only"},
 		{"MERIDIAN_CACHE_PREFIX", "meridian:", "key prefix of the cache in Redis"},
+		{"AMQP_URL", "", "amqp://… for RabbitMQ; empty runs the in-process bus"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
 		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
@@ -51,6 +52,7 @@ type Config struct {
 	DemoUsers       int
 	RedisURL        string
 	CachePrefix     string
+	AMQPURL         string
 	MongoURI        string
 	MongoDatabase   string
 	EventTypes      []string
@@ -92,6 +94,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DataDir:         get("MERIDIAN_DATA_DIR"),
 		RedisURL:        get("REDIS_URL"),
 		CachePrefix:     get("MERIDIAN_CACHE_PREFIX"),
+		AMQPURL:         get("AMQP_URL"),
 		MongoURI:        get("MONGODB_URI"),
 		MongoDatabase:   get("MONGODB_DATABASE"),
 		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),

@@ -31,7 +31,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{
 			Client: d.DB.Client,
-			Store:  store.New(d.DB.Client, invalidate),
+			Store:  store.New(d.DB.Client, store.Config{Invalidate: invalidate, Outbox: d.Outbox, Committed: d.Committed}),
 			Stats:  st,
 			Events: &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context) {
 				d.Cache.Invalidate(ctx, analytics.CacheTag)

@@ -11,6 +11,7 @@ import (
 	"meridian/analytics"
 	"meridian/cache"
 	"meridian/gqlcache"
+	"meridian/outbox"
 	"net/http"
 	"time"
 
@@ -26,8 +27,13 @@ type Deps struct {
 	DB *database.DB
 	// Cache backs @cached fields and persisted queries; nil gives a
 	// local-only cache.
-	Cache          *cache.Cache
-	Events         analytics.Store
+	Cache  *cache.Cache
+	Events analytics.Store
+	// Outbox, when set, receives every mutation's domain event in the
+	// mutation's transaction; Committed runs after each commit (the relay's
+	// wake-up).
+	Outbox         *outbox.Writer
+	Committed      func()
 	Policy         analytics.Policy
 	Logger         *slog.Logger
 	LoaderWait     time.Duration

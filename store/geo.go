@@ -18,8 +18,10 @@ func (s *Store) CreateCountry(ctx context.Context, in ent.CreateCountryInput) (*
 	in.Name = strings.TrimSpace(in.Name)
 	var out *ent.Country
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
-		out, err = tx.Country.Create().SetInput(in).Save(ctx)
-		return err
+		if out, err = tx.Country.Create().SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "country.created", out)
 	}, TagGeo)
 	return out, err
 }
@@ -32,8 +34,10 @@ func (s *Store) UpdateCountry(ctx context.Context, id int, in ent.UpdateCountryI
 	}
 	var out *ent.Country
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
-		out, err = tx.Country.UpdateOneID(id).SetInput(in).Save(ctx)
-		return notFound(err, "id", "country", id)
+		if out, err = tx.Country.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return notFound(err, "id", "country", id)
+		}
+		return s.emit(ctx, tx, "country.updated", out)
 	}, TagGeo)
 	return out, err
 }
@@ -51,7 +55,10 @@ func (s *Store) DeleteCountry(ctx context.Context, id int) error {
 		if n > 0 {
 			return apperr.Conflictf("id", "country %d has %d cities; delete or move them first", id, n)
 		}
-		return tx.Country.DeleteOneID(id).Exec(ctx)
+		if err := tx.Country.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "country.deleted", map[string]int{"id": id})
 	}, TagGeo)
 }
 
@@ -62,8 +69,10 @@ func (s *Store) CreateCity(ctx context.Context, in ent.CreateCityInput) (*ent.Ci
 		if err := exists(ctx, tx.Country.Query().Where(country.ID(in.CountryID)).Exist, "countryID", "country", in.CountryID); err != nil {
 			return err
 		}
-		out, err = tx.City.Create().SetInput(in).Save(ctx)
-		return err
+		if out, err = tx.City.Create().SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "city.created", out)
 	}, TagGeo)
 	return out, err
 }
@@ -77,8 +86,10 @@ func (s *Store) UpdateCity(ctx context.Context, id int, in ent.UpdateCityInput) 
 				return err
 			}
 		}
-		out, err = tx.City.UpdateOneID(id).SetInput(in).Save(ctx)
-		return notFound(err, "id", "city", id)
+		if out, err = tx.City.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return notFound(err, "id", "city", id)
+		}
+		return s.emit(ctx, tx, "city.updated", out)
 	}, TagGeo)
 	return out, err
 }
@@ -96,7 +107,10 @@ func (s *Store) DeleteCity(ctx context.Context, id int) error {
 		if n > 0 {
 			return apperr.Conflictf("id", "city %d has %d addresses; delete or move them first", id, n)
 		}
-		return tx.City.DeleteOneID(id).Exec(ctx)
+		if err := tx.City.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "city.deleted", map[string]int{"id": id})
 	}, TagGeo)
 }
 
@@ -108,8 +122,10 @@ func (s *Store) CreateAddress(ctx context.Context, in ent.CreateAddressInput) (*
 		if err := exists(ctx, tx.City.Query().Where(city.ID(in.CityID)).Exist, "cityID", "city", in.CityID); err != nil {
 			return err
 		}
-		out, err = tx.Address.Create().SetInput(in).Save(ctx)
-		return err
+		if out, err = tx.Address.Create().SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "address.created", out)
 	}, TagUsers)
 	return out, err
 }
@@ -123,8 +139,10 @@ func (s *Store) UpdateAddress(ctx context.Context, id int, in ent.UpdateAddressI
 				return err
 			}
 		}
-		out, err = tx.Address.UpdateOneID(id).SetInput(in).Save(ctx)
-		return notFound(err, "id", "address", id)
+		if out, err = tx.Address.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return notFound(err, "id", "address", id)
+		}
+		return s.emit(ctx, tx, "address.updated", out)
 	}, TagUsers)
 	return out, err
 }
@@ -142,7 +160,10 @@ func (s *Store) DeleteAddress(ctx context.Context, id int) error {
 		if n > 0 {
 			return apperr.Conflictf("id", "address %d has %d users; move them first", id, n)
 		}
-		return tx.Address.DeleteOneID(id).Exec(ctx)
+		if err := tx.Address.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "address.deleted", map[string]int{"id": id})
 	}, TagUsers)
 }
 

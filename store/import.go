@@ -86,6 +86,9 @@ func (s *Store) ImportUsers(ctx context.Context, rows []*ImportUser) (*ImportRes
 			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
 			}
+			if err := s.emit(ctx, tx, "user.created", u); err != nil {
+				return err
+			}
 			res.Users = append(res.Users, u)
 		}
 		return nil

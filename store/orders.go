@@ -17,8 +17,10 @@ func (s *Store) CreateProduct(ctx context.Context, in ent.CreateProductInput) (*
 	in.Sku = strings.ToUpper(strings.TrimSpace(in.Sku))
 	var out *ent.Product
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
-		out, err = tx.Product.Create().SetInput(in).Save(ctx)
-		return err
+		if out, err = tx.Product.Create().SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "product.created", out)
 	}, TagOrders, TagUsers)
 	return out, err
 }
@@ -31,8 +33,10 @@ func (s *Store) UpdateProduct(ctx context.Context, id int, in ent.UpdateProductI
 	}
 	var out *ent.Product
 	err := s.tx(ctx, func(tx *ent.Tx) (err error) {
-		out, err = tx.Product.UpdateOneID(id).SetInput(in).Save(ctx)
-		return notFound(err, "id", "product", id)
+		if out, err = tx.Product.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return notFound(err, "id", "product", id)
+		}
+		return s.emit(ctx, tx, "product.updated", out)
 	}, TagOrders, TagUsers)
 	return out, err
 }
@@ -50,7 +54,10 @@ func (s *Store) DeleteProduct(ctx context.Context, id int) error {
 		if n > 0 {
 			return apperr.Conflictf("id", "product %d has %d orders", id, n)
 		}
-		return tx.Product.DeleteOneID(id).Exec(ctx)
+		if err := tx.Product.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "product.deleted", map[string]int{"id": id})
 	}, TagOrders, TagUsers)
 }
 
@@ -86,7 +93,10 @@ func (s *Store) CreateOrder(ctx context.Context, in ent.CreateOrderInput) (*ent.
 		if err != nil {
 			return err
 		}
-		return charge(ctx, tx, u, amount, *in.CreatedAt)
+		if err := charge(ctx, tx, u, amount, *in.CreatedAt); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "order.created", out)
 	}, TagOrders, TagUsers)
 	return out, err
 }
@@ -141,7 +151,10 @@ func (s *Store) UpdateOrder(ctx context.Context, id int, in ent.UpdateOrderInput
 		if buyer.ID == prev.ID {
 			buyer = prev
 		}
-		return charge(ctx, tx, buyer, amount, out.CreatedAt)
+		if err := charge(ctx, tx, buyer, amount, out.CreatedAt); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "order.updated", out)
 	}, TagOrders, TagUsers)
 	return out, err
 }
@@ -156,8 +169,10 @@ func (s *Store) DeleteOrder(ctx context.Context, id int) error {
 		if err := tx.Order.DeleteOneID(id).Exec(ctx); err != nil {
 			return err
 		}
-		_, err = tx.User.Update().Where(user.ID(o.UserID)).AddTotalSpent(-o.Amount).Save(ctx)
-		return err
+		if _, err = tx.User.Update().Where(user.ID(o.UserID)).AddTotalSpent(-o.Amount).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "order.deleted", map[string]int{"id": id, "userId": o.UserID})
 	}, TagOrders, TagUsers)
 }
 

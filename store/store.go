@@ -7,8 +7,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"meridian/broker"
+	"meridian/outbox"
 
 	"meridian/apperr"
 	"meridian/ent"
@@ -17,8 +20,18 @@ import (
 // Store writes through one ent client.
 type Store struct {
 	client *ent.Client
-	// invalidate drops cached reads that a committed write made stale.
-	invalidate func(ctx context.Context, tags ...string)
+	cfg    Config
+}
+
+// Config wires a Store to the rest of the system; every field is optional.
+type Config struct {
+	// Invalidate drops cached reads that a committed write made stale.
+	Invalidate func(ctx context.Context, tags ...string)
+	// Outbox receives, in the write's own transaction, the domain event of
+	// every mutation ("user.created", "order.deleted", …) for the bus.
+	Outbox *outbox.Writer
+	// Committed runs after every commit (the outbox relay's Notify).
+	Committed func()
 }
 
 // Cache tags of the data a write changes (see the @cached directive).
@@ -28,13 +41,23 @@ const (
 	TagOrders = "orders" // orders, products (and so users' totals)
 )
 
-// New returns a Store over client. invalidate, when not nil, is called after
-// every committed write with the cache tags it touched.
-func New(client *ent.Client, invalidate func(ctx context.Context, tags ...string)) *Store {
-	if invalidate == nil {
-		invalidate = func(context.Context, ...string) {}
+// New returns a Store over client.
+func New(client *ent.Client, cfg Config) *Store {
+	return &Store{client: client, cfg: cfg}
+}
+
+// emit writes the domain event of a mutation to the outbox, when there is
+// one, inside the mutation's transaction: the event exists exactly when the
+// change committed.
+func (s *Store) emit(ctx context.Context, tx *ent.Tx, typ string, v any) error {
+	if s.cfg.Outbox == nil {
+		return nil
 	}
-	return &Store{client: client, invalidate: invalidate}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	return s.cfg.Outbox.Add(ctx, tx, broker.ExchangeDataProcessing, typ, body)
 }
 
 // tx runs fn in a transaction: committed when fn returns nil, rolled back
@@ -60,8 +83,11 @@ func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error, tags ...strin
 	if err := tx.Commit(); err != nil {
 		return apperr.Translate(fmt.Errorf("commit: %w", err))
 	}
-	if len(tags) > 0 {
-		s.invalidate(ctx, tags...)
+	if len(tags) > 0 && s.cfg.Invalidate != nil {
+		s.cfg.Invalidate(ctx, tags...)
+	}
+	if s.cfg.Committed != nil {
+		s.cfg.Committed()
 	}
 	return nil
 }

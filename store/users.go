@@ -25,8 +25,10 @@ func (s *Store) CreateUser(ctx context.Context, in ent.CreateUserInput) (*ent.Us
 				return err
 			}
 		}
-		out, err = tx.User.Create().SetInput(in).Save(ctx)
-		return err
+		if out, err = tx.User.Create().SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "user.created", out)
 	}, TagUsers)
 	return out, err
 }
@@ -45,8 +47,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int, in ent.UpdateUserInput) 
 				return err
 			}
 		}
-		out, err = tx.User.UpdateOneID(id).SetInput(in).Save(ctx)
-		return notFound(err, "id", "user", id)
+		if out, err = tx.User.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return notFound(err, "id", "user", id)
+		}
+		return s.emit(ctx, tx, "user.updated", out)
 	}, TagUsers)
 	return out, err
 }
@@ -60,7 +64,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int) error {
 		if _, err := tx.Order.Delete().Where(order.UserID(id)).Exec(ctx); err != nil {
 			return err
 		}
-		return tx.User.DeleteOneID(id).Exec(ctx)
+		if err := tx.User.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, "user.deleted", map[string]int{"id": id})
 	}, TagUsers, TagOrders)
 }
 

@@ -1,0 +1,117 @@
+// Package outbox owns the transactional outbox: mutations write the events
+// they cause into the outbox table in their own transaction (so an event
+// exists exactly when its change committed), and the Relay publishes pending
+// rows to the bus with confirms and marks them sent. Delivery is
+// at-least-once end to end: a crash between publish and mark re-publishes
+// the same message id, which consumers dedupe.
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/oklog/ulid/v2"
+
+	"meridian/broker"
+	"meridian/database"
+)
+
+// SchemaVersion of the payloads written today.
+const SchemaVersion = 1
+
+// schema creates the table; times are Unix milliseconds so that both
+// dialects store and compare them the same way.
+func schema(d string) []string {
+	text := "TEXT"
+	return []string{
+		`CREATE TABLE IF NOT EXISTS outbox (
+			id ` + text + ` PRIMARY KEY,
+			exchange ` + text + ` NOT NULL,
+			type ` + text + ` NOT NULL,
+			body ` + text + ` NOT NULL,
+			occurred_at BIGINT NOT NULL,
+			correlation_id ` + text + ` NOT NULL DEFAULT '',
+			schema_version INTEGER NOT NULL DEFAULT 1,
+			sent_at BIGINT
+		)`,
+		`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (occurred_at, id) WHERE sent_at IS NULL`,
+		`CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL`,
+	}
+}
+
+// Migrate creates the outbox table and its indexes.
+func Migrate(ctx context.Context, db *database.DB) error {
+	for _, stmt := range schema(db.Dialect) {
+		if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("outbox schema: %w", err)
+		}
+	}
+	return nil
+}
+
+// Execer is a transaction (ent's *Tx) or a connection.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Writer adds events to the outbox inside the caller's transaction.
+type Writer struct {
+	dialect string
+}
+
+// NewWriter returns a writer for db's dialect.
+func NewWriter(db *database.DB) *Writer { return &Writer{dialect: db.Dialect} }
+
+// Add writes one event of type typ with body (JSON) for exchange, in tx.
+// The event id is a new ULID; correlation ids travel in ctx (WithCorrelation).
+func (w *Writer) Add(ctx context.Context, tx Execer, exchange, typ string, body []byte) error {
+	id := ulid.MustNew(ulid.Now(), rand.Reader).String()
+	q := rebind(w.dialect, `INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if _, err := tx.ExecContext(ctx, q, id, exchange, typ, string(body), time.Now().UnixMilli(), correlationFrom(ctx), SchemaVersion); err != nil {
+		return fmt.Errorf("outbox: add %s: %w", typ, err)
+	}
+	return nil
+}
+
+type correlationKey struct{}
+
+// WithCorrelation carries a correlation id (the request id) to the events a
+// request causes.
+func WithCorrelation(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+func correlationFrom(ctx context.Context) string {
+	s, _ := ctx.Value(correlationKey{}).(string)
+	return s
+}
+
+// rebind turns ? placeholders into PostgreSQL's $n.
+func rebind(d, q string) string {
+	if d != dialect.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// row is one pending event.
+type row struct {
+	exchange string
+	msg      broker.Message
+}
