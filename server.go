@@ -20,6 +20,7 @@ import (
 	"meridian/broker/rabbit"
 	"meridian/cache"
 	"meridian/eventstore"
+	"meridian/live"
 	"meridian/outbox"
 	"net"
 	"net/http"
@@ -150,6 +151,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	relay := outbox.NewRelay(db, bus, log)
 	go relay.Run(ctx)
+	hub := live.New(bus, log)
+	go func() {
+		if err := hub.Run(ctx); err != nil {
+			log.Error("live subscriptions stopped", "error", err)
+		}
+	}()
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: httpapi.NewHandler(httpapi.Deps{
@@ -158,6 +165,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			Cache:          c,
 			Outbox:         outbox.NewWriter(db),
 			Committed:      relay.Notify,
+			Live:           hub,
 			Policy:         policy(cfg),
 			Logger:         log,
 			LoaderWait:     cfg.LoaderWait,

@@ -16,9 +16,10 @@ type Service struct {
 	Store  Store
 	Policy Policy
 	Now    func() time.Time
-	// OnStored, when set, runs after a Track call stored new events (the
-	// cache drops its "events" entries).
-	OnStored func(ctx context.Context)
+	// OnStored, when set, runs after a Track call stored new events, with
+	// the call's valid events (the cache drops its "events" entries; live
+	// subscriptions get the events).
+	OnStored func(ctx context.Context, events []Event)
 }
 
 // TrackResult is the outcome of one input of Track: the stored event (also
@@ -64,7 +65,7 @@ func (s *Service) Track(ctx context.Context, in []EventInput) ([]TrackResult, in
 		return nil, 0, fmt.Errorf("store events: %w", err)
 	}
 	if n > 0 && s.OnStored != nil {
-		s.OnStored(ctx)
+		s.OnStored(ctx, valid)
 	}
 	return out, n, nil
 }

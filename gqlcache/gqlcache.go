@@ -18,9 +18,11 @@
 package gqlcache
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"reflect"
 	"sync"
@@ -275,6 +277,19 @@ func (h *headerWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// Hijack lets WebSocket upgrades through the wrapper.
+func (h *headerWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("gqlcache: %T cannot hijack", h.ResponseWriter)
+	}
+	h.done = true // an upgraded connection has no Cache-Control to set
+	return hj.Hijack()
+}
+
+// Unwrap exposes the wrapped writer to http.ResponseController.
+func (h *headerWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 func (h *headerWriter) setHeader() {
 	if h.done {

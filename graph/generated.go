@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	Profile() ProfileResolver
 	Query() QueryResolver
 	RankedUser() RankedUserResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 	UserActivity() UserActivityResolver
 	ProfileInput() ProfileInputResolver
@@ -389,6 +390,10 @@ type ComplexityRoot struct {
 		Values      func(childComplexity int) int
 	}
 
+	Subscription struct {
+		EventTracked func(childComplexity int, filter *model.EventFilter) int
+	}
+
 	TrackEventResult struct {
 		Duplicate func(childComplexity int) int
 		Error     func(childComplexity int) int
@@ -535,6 +540,9 @@ type QueryResolver interface {
 }
 type RankedUserResolver interface {
 	User(ctx context.Context, obj *stats.RankedUser) (*ent.User, error)
+}
+type SubscriptionResolver interface {
+	EventTracked(ctx context.Context, filter *model.EventFilter) (<-chan *analytics.Event, error)
 }
 type UserResolver interface {
 	Address(ctx context.Context, obj *ent.User) (*ent.Address, error)
@@ -2107,6 +2115,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionRow.Values(childComplexity), true
 
+	case "Subscription.eventTracked":
+		if e.ComplexityRoot.Subscription.EventTracked == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_eventTracked_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EventTracked(childComplexity, args["filter"].(*model.EventFilter)), true
+
 	case "TrackEventResult.duplicate":
 		if e.ComplexityRoot.TrackEventResult.Duplicate == nil {
 			break
@@ -2417,6 +2437,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2442,7 +2479,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "cache.graphql" "ent.graphql" "events.graphql" "meridian.graphql"
+//go:embed "cache.graphql" "ent.graphql" "events.graphql" "live.graphql" "meridian.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2457,6 +2494,7 @@ var sources = []*ast.Source{
 	{Name: "cache.graphql", Input: sourceData("cache.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
+	{Name: "live.graphql", Input: sourceData("live.graphql"), BuiltIn: false},
 	{Name: "meridian.graphql", Input: sourceData("meridian.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4688,6 +4726,20 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_eventTracked_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EventFilter, error) {
+			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
 	return args, nil
 }
 
@@ -11301,6 +11353,50 @@ func (ec *executionContext) _RetentionRow_values(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RetentionRow_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Subscription_eventTracked(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_eventTracked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().EventTracked(ctx, fc.Args["filter"].(*model.EventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_eventTracked(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_eventTracked_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TrackEventResult_index(ctx context.Context, field graphql.CollectedField, obj *model.TrackEventResult) (ret graphql.Marshaler) {
@@ -19684,6 +19780,26 @@ func (ec *executionContext) _RetentionRow(ctx context.Context, sel ast.Selection
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "eventTracked":
+		return ec._Subscription_eventTracked(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var trackEventResultImplementors = []string{"TrackEventResult"}

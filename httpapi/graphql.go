@@ -33,13 +33,19 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			Client: d.DB.Client,
 			Store:  store.New(d.DB.Client, store.Config{Invalidate: invalidate, Outbox: d.Outbox, Committed: d.Committed}),
 			Stats:  st,
-			Events: &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context) {
+			Events: &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context, evs []analytics.Event) {
 				d.Cache.Invalidate(ctx, analytics.CacheTag)
+				if d.Live != nil {
+					d.Live.Stored(evs)
+				}
 			}},
+			Live:  d.Live,
 			Cache: d.Cache,
 		},
 		Directives: graph.DirectiveRoot{Cached: fields.Directive},
 	}))
+	srv.AddTransport(transport.Websocket{KeepAlivePingInterval: 10 * time.Second, InitTimeout: 5 * time.Second})
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

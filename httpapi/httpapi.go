@@ -11,6 +11,7 @@ import (
 	"meridian/analytics"
 	"meridian/cache"
 	"meridian/gqlcache"
+	"meridian/live"
 	"meridian/outbox"
 	"net/http"
 	"time"
@@ -32,8 +33,10 @@ type Deps struct {
 	// Outbox, when set, receives every mutation's domain event in the
 	// mutation's transaction; Committed runs after each commit (the relay's
 	// wake-up).
-	Outbox         *outbox.Writer
-	Committed      func()
+	Outbox    *outbox.Writer
+	Committed func()
+	// Live, when set, streams stored events to subscriptions.
+	Live           *live.Hub
 	Policy         analytics.Policy
 	Logger         *slog.Logger
 	LoaderWait     time.Duration

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,4 +125,18 @@ func ptrs[T any](v []T, err error) ([]*T, error) {
 		out[i] = &v[i]
 	}
 	return out, nil
+}
+
+// matches applies an event filter in Go (live subscriptions).
+func matches(f analytics.Filter, e *analytics.Event) bool {
+	if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
+		return false
+	}
+	if f.UserID != 0 && e.UserID != f.UserID {
+		return false
+	}
+	if f.Country != "" && (e.Geo == nil || e.Geo.Country != f.Country) {
+		return false
+	}
+	return true
 }

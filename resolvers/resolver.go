@@ -7,6 +7,7 @@ import (
 	"meridian/analytics"
 	"meridian/cache"
 	"meridian/ent"
+	"meridian/live"
 	"meridian/stats"
 	"meridian/store"
 )
@@ -19,4 +20,5 @@ type Resolver struct {
 	Stats  *stats.Stats
 	Events *analytics.Service
 	Cache  *cache.Cache
+	Live   *live.Hub
 }

@@ -61,6 +61,9 @@ type ItemError struct {
 	Message string  `json:"message"`
 }
 
+type Subscription struct {
+}
+
 type TrackEventResult struct {
 	Index int `json:"index"`
 	// The event id (generated when the input had none); null when rejected.

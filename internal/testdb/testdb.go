@@ -102,3 +102,15 @@ func NewPostgresDatabase(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// OpenURL opens (and migrates) the database at url, closed when the test
+// ends: for tests that run several server instances on one database.
+func OpenURL(t testing.TB, url string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, "")
+	if err != nil {
+		t.Fatalf("testdb: open %s: %v", url, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

@@ -1,0 +1,169 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"meridian/broker/inproc"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"meridian/broker/rabbit"
+	"meridian/httpapi"
+	"meridian/internal/gqltest"
+	"meridian/internal/testdb"
+	"meridian/live"
+)
+
+// instance is one server: its own bus connection, live hub and HTTP server,
+// on the shared database and RabbitMQ.
+func instance(t *testing.T, dbURL string, prefix string) *gqltest.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	bus, err := rabbit.Open(ctx, rabbit.Config{URL: "amqp://guest:guest@127.0.0.1:5672/", Prefix: prefix, ConnectionName: "meridian-test " + t.Name()})
+	if err != nil {
+		t.Fatalf("RabbitMQ: %v", err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	db := testdb.OpenURL(t, dbURL)
+	return gqltest.Serve(t, httpapi.Deps{DB: db, Live: hub})
+}
+
+// TestSubscriptionAcrossInstances: a subscriber connected to instance B
+// over graphql-transport-ws receives an event tracked on instance A.
+func TestSubscriptionAcrossInstances(t *testing.T) {
+	url := testdb.NewPostgresDatabase(t)
+	prefix := "test." + strings.ToLower(rand.Text()[:8]) + "."
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if b, err := rabbit.Open(ctx, rabbit.Config{URL: "amqp://guest:guest@127.0.0.1:5672/", Prefix: prefix}); err == nil {
+			_ = b.Teardown(ctx)
+			b.Close()
+		}
+	})
+	a := instance(t, url, prefix)
+	b := instance(t, url, prefix)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, strings.Replace(b.URL(), "http", "ws", 1)+"/query", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	send := func(v any) {
+		if err := wsjson.Write(ctx, conn, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type msg struct {
+		ID      string         `json:"id"`
+		Type    string         `json:"type"`
+		Payload map[string]any `json:"payload"`
+	}
+	read := func() msg {
+		for {
+			var m msg
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if m.Type != "ping" && m.Type != "pong" {
+				return m
+			}
+		}
+	}
+	send(map[string]any{"type": "connection_init"})
+	if m := read(); m.Type != "connection_ack" {
+		t.Fatalf("want connection_ack, got %+v", m)
+	}
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription { eventTracked(filter: {types: ["purchase"], country: "UA"}) { id type userId geo { city } } }`}})
+	// The subscription is live once B's exclusive queue is bound; keep
+	// tracking until the first event arrives.
+	got := make(chan msg, 1)
+	go func() { got <- read() }()
+	deadline := time.After(15 * time.Second)
+	for i := 0; ; i++ {
+		a.MustDo(`mutation($id: String!) { t1: trackEvent(input: {id: $id, userId: 7, type: "purchase", metadata: {price: 3}, geo: {country: "UA", city: "Lviv", lon: 24.03, lat: 49.84}}) { id }
+			t2: trackEvent(input: {userId: 7, type: "click", geo: {country: "UA", lon: 24.03, lat: 49.84}}) { id } }`,
+			map[string]any{"id": "live-" + string(rune('a'+i%26)) + rand.Text()[:6]}, nil)
+		select {
+		case m := <-got:
+			if m.Type != "next" || m.ID != "1" {
+				t.Fatalf("want next for 1, got %+v", m)
+			}
+			ev := m.Payload["data"].(map[string]any)["eventTracked"].(map[string]any)
+			if ev["type"] != "purchase" || ev["geo"].(map[string]any)["city"] != "Lviv" {
+				t.Fatalf("event = %v (the click must be filtered out)", ev)
+			}
+			send(map[string]any{"id": "1", "type": "complete"})
+			return
+		case <-time.After(300 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no event reached the subscriber on B within 15 s")
+		}
+	}
+}
+
+// TestSubscriptionOverSSE: the same subscription over Server-Sent Events on
+// one instance with the in-process bus.
+func TestSubscriptionOverSSE(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	bus := inproc.New(inproc.Options{})
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+
+	body := strings.NewReader(`{"query":"subscription { eventTracked(filter: {types: [\"signup\"]}) { type userId } }"}`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"/query", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for i := 0; ; i++ {
+		c.MustDo(`mutation { trackEvent(input: {userId: 42, type: "signup"}) { id } }`, nil, nil)
+		select {
+		case l, ok := <-lines:
+			// Skip the stream's preamble and blank separators up to a data line.
+			for ok && !strings.HasPrefix(l, "data:") {
+				l, ok = <-lines
+			}
+			if !ok {
+				t.Fatal("SSE stream ended")
+			}
+			if !strings.Contains(l, `"eventTracked":{"type":"signup","userId":"42"}`) {
+				t.Fatalf("SSE data = %s", l)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+			if i > 50 {
+				t.Fatal("no SSE event")
+			}
+		}
+	}
+}

@@ -1,0 +1,198 @@
+// Package live streams tracked events to GraphQL subscribers across server
+// instances: every instance publishes the events it stores to the bus's
+// fanout exchange and consumes that exchange through a queue of its own, so
+// a subscriber on instance B sees an event tracked on instance A.
+//
+// Slow subscribers never block publishers: each subscriber has a bounded
+// buffer; an event that finds it full is dropped for that subscriber (and
+// counted), and a subscriber that dropped more than MaxDrops events in a row
+// is disconnected — its channel closes and the client sees the
+// subscription complete, free to resubscribe.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"meridian/analytics"
+	"meridian/broker"
+)
+
+// EventTracked is the message type of a stored event on the fanout.
+const EventTracked = "event.tracked"
+
+// Defaults of a Hub.
+const (
+	DefaultBuffer   = 256
+	DefaultMaxDrops = 1024
+	publishQueue    = 64
+)
+
+// Hub fans events out to this instance's subscribers and relays stored
+// events to the other instances.
+type Hub struct {
+	bus  broker.Bus
+	log  *slog.Logger
+	out  chan []analytics.Event
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+
+	dropped   atomic.Int64
+	published atomic.Int64
+	lost      atomic.Int64
+}
+
+type subscriber struct {
+	ch     chan *analytics.Event
+	filter func(*analytics.Event) bool
+	drops  int
+	closed bool
+}
+
+// New returns a hub over bus.
+func New(bus broker.Bus, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Hub{bus: bus, log: log, out: make(chan []analytics.Event, publishQueue), subs: map[*subscriber]struct{}{}}
+}
+
+// Stored hands newly stored events to the hub for every instance's
+// subscribers. It never blocks the ingest path: when the outgoing queue is
+// full the batch is dropped from the live stream (not from the store) and
+// counted.
+func (h *Hub) Stored(events []analytics.Event) {
+	if len(events) == 0 {
+		return
+	}
+	select {
+	case h.out <- events:
+	default:
+		h.lost.Add(int64(len(events)))
+	}
+}
+
+// Run publishes stored events to the fanout and delivers the fanout's
+// events to local subscribers, until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	go h.publishLoop(ctx)
+	err := h.bus.Consume(ctx, broker.Subscription{
+		Queue:       "live",
+		Exchange:    broker.ExchangeAnalytics,
+		Exclusive:   true,
+		Prefetch:    256,
+		MaxAttempts: 1,
+	}, func(_ context.Context, m broker.Message) error {
+		if m.Type != EventTracked {
+			return nil
+		}
+		var evs []analytics.Event
+		if err := json.Unmarshal(m.Body, &evs); err != nil {
+			return broker.Permanent(fmt.Errorf("live: decode %s: %w", m.ID, err))
+		}
+		for i := range evs {
+			h.deliver(&evs[i])
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("live: consume: %w", err)
+	}
+	return nil
+}
+
+func (h *Hub) publishLoop(ctx context.Context) {
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evs := <-h.out:
+			body, err := json.Marshal(evs)
+			if err != nil {
+				h.log.ErrorContext(ctx, "live: encode events", "error", err)
+				continue
+			}
+			n++
+			msg := broker.Message{ID: fmt.Sprintf("%s-%d", evs[0].ID, n), Type: EventTracked, OccurredAt: evs[0].Timestamp, SchemaVersion: 1, Body: body}
+			if err := h.bus.Publish(ctx, broker.ExchangeAnalytics, msg); err != nil {
+				h.lost.Add(int64(len(evs)))
+				if ctx.Err() == nil {
+					h.log.WarnContext(ctx, "live: publish failed; these events are missing from live streams", "events", len(evs), "error", err)
+				}
+				continue
+			}
+			h.published.Add(int64(len(evs)))
+		}
+	}
+}
+
+// Subscribe returns a channel of the events that pass filter, closed when
+// ctx ends or the subscriber is disconnected for falling behind.
+func (h *Hub) Subscribe(ctx context.Context, filter func(*analytics.Event) bool, buffer int) <-chan *analytics.Event {
+	if buffer <= 0 {
+		buffer = DefaultBuffer
+	}
+	s := &subscriber{ch: make(chan *analytics.Event, buffer), filter: filter}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		h.remove(s)
+	}()
+	return s.ch
+}
+
+func (h *Hub) remove(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+		delete(h.subs, s)
+	}
+}
+
+// deliver offers e to every matching subscriber without blocking.
+func (h *Hub) deliver(e *analytics.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.filter != nil && !s.filter(e) {
+			continue
+		}
+		select {
+		case s.ch <- e:
+			s.drops = 0
+		default:
+			h.dropped.Add(1)
+			s.drops++
+			if s.drops > DefaultMaxDrops {
+				s.closed = true
+				close(s.ch)
+				delete(h.subs, s)
+			}
+		}
+	}
+}
+
+// Stats are the hub's counters.
+type Stats struct {
+	Subscribers int
+	Published   int64 // events sent to the fanout by this instance
+	Dropped     int64 // deliveries dropped for slow subscribers
+	Lost        int64 // events that could not be put on the fanout
+}
+
+// Stats returns the counters.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	n := len(h.subs)
+	h.mu.Unlock()
+	return Stats{Subscribers: n, Published: h.published.Load(), Dropped: h.dropped.Load(), Lost: h.lost.Load()}
+}

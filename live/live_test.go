@@ -1,0 +1,85 @@
+package live_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"meridian/analytics"
+	"meridian/broker/inproc"
+	"meridian/live"
+)
+
+func events(n, from int) []analytics.Event {
+	out := make([]analytics.Event, n)
+	for i := range out {
+		out[i] = analytics.Event{ID: "e" + strconv.Itoa(from+i), UserID: 1, Type: "click", Timestamp: time.Now().UTC()}
+	}
+	return out
+}
+
+// TestSlowSubscriberIsDroppedNotWaitedFor: a subscriber that never reads
+// loses events beyond its buffer and is disconnected after MaxDrops in a
+// row, while a reading subscriber receives every event and ingest never
+// blocks.
+func TestSlowSubscriberIsDroppedNotWaitedFor(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bus := inproc.New(inproc.Options{})
+	defer bus.Close()
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+
+	slow := hub.Subscribe(ctx, nil, 4)
+	// Big enough for a burst: a message carries a whole ingest batch.
+	fast := hub.Subscribe(ctx, func(e *analytics.Event) bool { return e.Type == "click" }, 4096)
+	const total = live.DefaultMaxDrops + 200
+	received := make(chan int)
+	go func() {
+		n := 0
+		for range fast {
+			n++
+			if n == total {
+				break
+			}
+		}
+		received <- n
+	}()
+	// The consumer attaches asynchronously: send until the fast subscriber
+	// sees traffic, then the measured batch.
+	for hub.Stats().Published == 0 || len(slow) == 0 {
+		hub.Stored(events(1, -1))
+		time.Sleep(10 * time.Millisecond)
+		if ctx.Err() != nil {
+			t.Fatal("hub never delivered")
+		}
+	}
+	start := time.Now()
+	for i := 0; i < total; i += 50 {
+		hub.Stored(events(50, i))
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("handing %d events to the hub took %s", total, el)
+	}
+	select {
+	case n := <-received:
+		if n != total {
+			t.Errorf("fast subscriber got %d of %d", n, total)
+		}
+	case <-ctx.Done():
+		t.Fatal("fast subscriber starved")
+	}
+	// The slow one was disconnected: its channel drains its buffer, then closes.
+	deadline := time.After(5 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-slow:
+		case <-deadline:
+			t.Fatal("slow subscriber still connected")
+		}
+	}
+	if st := hub.Stats(); st.Dropped <= live.DefaultMaxDrops || st.Subscribers != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
