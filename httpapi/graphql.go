@@ -44,7 +44,11 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 		},
 		Directives: graph.DirectiveRoot{Cached: fields.Directive},
 	}))
-	srv.AddTransport(transport.Websocket{KeepAlivePingInterval: 10 * time.Second, InitTimeout: 5 * time.Second})
+	srv.AddTransport(transport.Websocket{
+		Implementation:        strictWS{inner: transport.CoderWebsocketImplementation{}, initTimeout: 3 * time.Second},
+		KeepAlivePingInterval: 10 * time.Second,
+		InitTimeout:           5 * time.Second,
+	})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
