@@ -248,6 +248,18 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	LiveGroup struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
+	LiveMetrics struct {
+		At            func(childComplexity int) int
+		Groups        func(childComplexity int) int
+		Total         func(childComplexity int) int
+		WindowSeconds func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddInterest   func(childComplexity int, username string, interest string) int
 		CreateAddress func(childComplexity int, input ent.CreateAddressInput) int
@@ -392,6 +404,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		EventTracked func(childComplexity int, filter *model.EventFilter) int
+		LiveMetrics  func(childComplexity int, windowSeconds *int, groupBy *model.LiveGroupBy, intervalSeconds *int) int
 	}
 
 	TrackEventResult struct {
@@ -543,6 +556,7 @@ type RankedUserResolver interface {
 }
 type SubscriptionResolver interface {
 	EventTracked(ctx context.Context, filter *model.EventFilter) (<-chan *analytics.Event, error)
+	LiveMetrics(ctx context.Context, windowSeconds *int, groupBy *model.LiveGroupBy, intervalSeconds *int) (<-chan *model.LiveMetrics, error)
 }
 type UserResolver interface {
 	Address(ctx context.Context, obj *ent.User) (*ent.Address, error)
@@ -1264,6 +1278,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ItemError.Message(childComplexity), true
+
+	case "LiveGroup.count":
+		if e.ComplexityRoot.LiveGroup.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveGroup.Count(childComplexity), true
+	case "LiveGroup.key":
+		if e.ComplexityRoot.LiveGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveGroup.Key(childComplexity), true
+
+	case "LiveMetrics.at":
+		if e.ComplexityRoot.LiveMetrics.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMetrics.At(childComplexity), true
+	case "LiveMetrics.groups":
+		if e.ComplexityRoot.LiveMetrics.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMetrics.Groups(childComplexity), true
+	case "LiveMetrics.total":
+		if e.ComplexityRoot.LiveMetrics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMetrics.Total(childComplexity), true
+	case "LiveMetrics.windowSeconds":
+		if e.ComplexityRoot.LiveMetrics.WindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMetrics.WindowSeconds(childComplexity), true
 
 	case "Mutation.addInterest":
 		if e.ComplexityRoot.Mutation.AddInterest == nil {
@@ -2126,6 +2178,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.EventTracked(childComplexity, args["filter"].(*model.EventFilter)), true
+	case "Subscription.liveMetrics":
+		if e.ComplexityRoot.Subscription.LiveMetrics == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_liveMetrics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LiveMetrics(childComplexity, args["windowSeconds"].(*int), args["groupBy"].(*model.LiveGroupBy), args["intervalSeconds"].(*int)), true
 
 	case "TrackEventResult.duplicate":
 		if e.ComplexityRoot.TrackEventResult.Duplicate == nil {
@@ -2881,6 +2944,30 @@ func (ec *executionContext) childFields_ItemError(ctx context.Context, field gra
 		return ec.fieldContext_ItemError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ItemError", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_LiveGroup_key(ctx, field)
+	case "count":
+		return ec.fieldContext_LiveGroup_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_LiveMetrics_at(ctx, field)
+	case "windowSeconds":
+		return ec.fieldContext_LiveMetrics_windowSeconds(ctx, field)
+	case "total":
+		return ec.fieldContext_LiveMetrics_total(ctx, field)
+	case "groups":
+		return ec.fieldContext_LiveMetrics_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveMetrics", field.Name)
 }
 
 func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4740,6 +4827,36 @@ func (ec *executionContext) field_Subscription_eventTracked_args(ctx context.Con
 		return nil, err
 	}
 	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_liveMetrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "windowSeconds",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["windowSeconds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.LiveGroupBy, error) {
+			return ec.unmarshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "intervalSeconds",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intervalSeconds"] = arg2
 	return args, nil
 }
 
@@ -7723,6 +7840,153 @@ func (ec *executionContext) _ItemError_message(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ItemError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ItemError", field, false, false, "String")
+}
+
+func (ec *executionContext) _LiveGroup_key(ctx context.Context, field graphql.CollectedField, obj *model.LiveGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _LiveGroup_count(ctx context.Context, field graphql.CollectedField, obj *model.LiveGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveGroup_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveGroup_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LiveMetrics_at(ctx context.Context, field graphql.CollectedField, obj *model.LiveMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveMetrics_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveMetrics_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveMetrics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LiveMetrics_windowSeconds(ctx context.Context, field graphql.CollectedField, obj *model.LiveMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveMetrics_windowSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveMetrics_windowSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LiveMetrics_total(ctx context.Context, field graphql.CollectedField, obj *model.LiveMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveMetrics_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveMetrics_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LiveMetrics_groups(ctx context.Context, field graphql.CollectedField, obj *model.LiveMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveMetrics_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LiveGroup) graphql.Marshaler {
+			return ec.marshalNLiveGroup2ᚕᚖmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveMetrics_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveGroup(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createCountry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11393,6 +11657,50 @@ func (ec *executionContext) fieldContext_Subscription_eventTracked(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_eventTracked_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_liveMetrics(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_liveMetrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LiveMetrics(ctx, fc.Args["windowSeconds"].(*int), fc.Args["groupBy"].(*model.LiveGroupBy), fc.Args["intervalSeconds"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
+			return ec.marshalNLiveMetrics2ᚖmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_liveMetrics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveMetrics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_liveMetrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18783,6 +19091,92 @@ func (ec *executionContext) _ItemError(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var liveGroupImplementors = []string{"LiveGroup"}
+
+func (ec *executionContext) _LiveGroup(ctx context.Context, sel ast.SelectionSet, obj *model.LiveGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liveGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiveGroup")
+		case "key":
+			out.Values[i] = ec._LiveGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._LiveGroup_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var liveMetricsImplementors = []string{"LiveMetrics"}
+
+func (ec *executionContext) _LiveMetrics(ctx context.Context, sel ast.SelectionSet, obj *model.LiveMetrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liveMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiveMetrics")
+		case "at":
+			out.Values[i] = ec._LiveMetrics_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "windowSeconds":
+			out.Values[i] = ec._LiveMetrics_windowSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._LiveMetrics_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._LiveMetrics_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -19797,6 +20191,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "eventTracked":
 		return ec._Subscription_eventTracked(ctx, fields[0])
+	case "liveMetrics":
+		return ec._Subscription_liveMetrics(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -21118,6 +21514,38 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNLiveGroup2ᚕᚖmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LiveGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLiveGroup2ᚖmeridianᚋgraphᚋmodelᚐLiveGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLiveGroup2ᚖmeridianᚋgraphᚋmodelᚐLiveGroup(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiveGroup!")
+		return graphql.Null
+	}
+	return ec._LiveGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiveMetrics2ᚖmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx context.Context, sel ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiveMetrics!")
+		return graphql.Null
+	}
+	return ec._LiveMetrics(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := graphql.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22196,6 +22624,22 @@ func (ec *executionContext) marshalOItemError2ᚖmeridianᚋgraphᚋmodelᚐItem
 		return graphql.Null
 	}
 	return ec._ItemError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, v any) (*model.LiveGroupBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.LiveGroupBy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroupBy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {

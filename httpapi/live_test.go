@@ -167,3 +167,46 @@ func TestSubscriptionOverSSE(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveMetricsOverSSE: rolling counts per type arrive every interval.
+func TestLiveMetricsOverSSE(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bus := inproc.New(inproc.Options{})
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+
+	body := strings.NewReader(`{"query":"subscription { liveMetrics(windowSeconds: 10, intervalSeconds: 1) { total groups { key count } } }"}`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"/query", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	tracked := false
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.HasPrefix(l, "data:") {
+			continue
+		}
+		if !tracked {
+			// The first snapshot proves the subscription is attached.
+			c.MustDo(`mutation { a: trackEvent(input: {userId: 1, type: "click"}) { id } b: trackEvent(input: {userId: 2, type: "click"}) { id }
+				c: trackEvent(input: {userId: 3, type: "purchase", metadata: {price: 1}}) { id } }`, nil, nil)
+			tracked = true
+			continue
+		}
+		if strings.Contains(l, `"total":3`) {
+			if !strings.Contains(l, `"groups":[{"key":"click","count":2},{"key":"purchase","count":1}]`) {
+				t.Fatalf("snapshot = %s", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("no snapshot with the 3 events (scan error %v)", sc.Err())
+}

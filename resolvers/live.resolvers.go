@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"meridian/analytics"
+	"meridian/apperr"
 	"meridian/graph"
 	"meridian/graph/model"
+	"time"
 )
 
 // EventTracked is the resolver for the eventTracked field.
@@ -23,6 +25,46 @@ func (r *subscriptionResolver) EventTracked(ctx context.Context, filter *model.E
 		return nil, err
 	}
 	return r.Live.Subscribe(ctx, func(e *analytics.Event) bool { return matches(f, e) }, 0), nil
+}
+
+// LiveMetrics is the resolver for the liveMetrics field.
+func (r *subscriptionResolver) LiveMetrics(ctx context.Context, windowSeconds *int, groupBy *model.LiveGroupBy, intervalSeconds *int) (<-chan *model.LiveMetrics, error) {
+	if r.Live == nil {
+		return nil, fmt.Errorf("live subscriptions are not running on this instance")
+	}
+	window, interval := intOr(windowSeconds, 60), intOr(intervalSeconds, 2)
+	if window < 10 || window > 3600 {
+		return nil, apperr.BadInput("windowSeconds", "must be between 10 and 3600")
+	}
+	if interval < 1 || interval > 60 {
+		return nil, apperr.BadInput("intervalSeconds", "must be between 1 and 60")
+	}
+	key := func(e *analytics.Event) string { return e.Type }
+	if groupBy != nil && *groupBy == model.LiveGroupByCountry {
+		key = func(e *analytics.Event) string {
+			if e.Geo == nil {
+				return ""
+			}
+			return e.Geo.Country
+		}
+	}
+	snaps := r.Live.Metrics(ctx, time.Duration(window)*time.Second, time.Duration(interval)*time.Second, key)
+	out := make(chan *model.LiveMetrics, 1)
+	go func() {
+		defer close(out)
+		for s := range snaps {
+			m := &model.LiveMetrics{At: s.At, WindowSeconds: window, Total: s.Total, Groups: make([]*model.LiveGroup, len(s.Groups))}
+			for i, g := range s.Groups {
+				m.Groups[i] = &model.LiveGroup{Key: g.Key, Count: g.Count}
+			}
+			select {
+			case out <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }
 
 // Subscription returns graph.SubscriptionResolver implementation.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"meridian/analytics"
 	"strconv"
+	"time"
 )
 
 type CacheStats struct {
@@ -59,6 +60,21 @@ type ItemError struct {
 	Code    string  `json:"code"`
 	Field   *string `json:"field,omitempty"`
 	Message string  `json:"message"`
+}
+
+type LiveGroup struct {
+	// Event type or country code (empty for events without a country).
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+}
+
+type LiveMetrics struct {
+	// When the snapshot was taken.
+	At            time.Time `json:"at"`
+	WindowSeconds int       `json:"windowSeconds"`
+	// Events of the window, across all instances.
+	Total  int          `json:"total"`
+	Groups []*LiveGroup `json:"groups"`
 }
 
 type Subscription struct {
@@ -138,6 +154,61 @@ func (e *CacheScope) UnmarshalJSON(b []byte) error {
 }
 
 func (e CacheScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type LiveGroupBy string
+
+const (
+	LiveGroupByType    LiveGroupBy = "TYPE"
+	LiveGroupByCountry LiveGroupBy = "COUNTRY"
+)
+
+var AllLiveGroupBy = []LiveGroupBy{
+	LiveGroupByType,
+	LiveGroupByCountry,
+}
+
+func (e LiveGroupBy) IsValid() bool {
+	switch e {
+	case LiveGroupByType, LiveGroupByCountry:
+		return true
+	}
+	return false
+}
+
+func (e LiveGroupBy) String() string {
+	return string(e)
+}
+
+func (e *LiveGroupBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LiveGroupBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LiveGroupBy", str)
+	}
+	return nil
+}
+
+func (e LiveGroupBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LiveGroupBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LiveGroupBy) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
