@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"meridian/broker/inproc"
 	"net/http"
 	"strings"
@@ -119,21 +121,9 @@ func TestSubscriptionAcrossInstances(t *testing.T) {
 func TestSubscriptionOverSSE(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	bus := inproc.New(inproc.Options{})
-	t.Cleanup(func() { bus.Close() })
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+	c := liveServer(t, ctx)
 
-	body := strings.NewReader(`{"query":"subscription { eventTracked(filter: {types: [\"signup\"]}) { type userId } }"}`)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"/query", body)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := subscribeSSE(t, ctx, c, `subscription { eventTracked(filter: {types: ["signup"]}) { type userId } }`)
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("Content-Type = %q", ct)
 	}
@@ -172,21 +162,9 @@ func TestSubscriptionOverSSE(t *testing.T) {
 func TestLiveMetricsOverSSE(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bus := inproc.New(inproc.Options{})
-	t.Cleanup(func() { bus.Close() })
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+	c := liveServer(t, ctx)
 
-	body := strings.NewReader(`{"query":"subscription { liveMetrics(windowSeconds: 10, intervalSeconds: 1) { total groups { key count } } }"}`)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"/query", body)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := subscribeSSE(t, ctx, c, `subscription { liveMetrics(windowSeconds: 10, intervalSeconds: 1) { total groups { key count } } }`)
 	sc := bufio.NewScanner(res.Body)
 	tracked := false
 	for sc.Scan() {
@@ -209,4 +187,30 @@ func TestLiveMetricsOverSSE(t *testing.T) {
 		}
 	}
 	t.Fatalf("no snapshot with the 3 events (scan error %v)", sc.Err())
+}
+
+// liveServer serves a SQLite database with the in-process bus and a live hub.
+func liveServer(t *testing.T, ctx context.Context) *gqltest.Client {
+	t.Helper()
+	bus := inproc.New(inproc.Options{})
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	return gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+}
+
+// subscribeSSE starts a subscription over Server-Sent Events; the body is
+// closed when the test ends.
+func subscribeSSE(t *testing.T, ctx context.Context, c *gqltest.Client, query string) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
 }

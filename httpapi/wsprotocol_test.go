@@ -9,12 +9,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-
-	"meridian/broker/inproc"
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/live"
 )
 
 // TestGraphQLTransportWSCloseCodes speaks raw frames and checks each close
@@ -22,11 +16,7 @@ import (
 func TestGraphQLTransportWSCloseCodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	bus := inproc.New(inproc.Options{})
-	t.Cleanup(func() { bus.Close() })
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+	c := liveServer(t, ctx)
 	url := strings.Replace(c.URL(), "http", "ws", 1) + "/query"
 	sub := map[string]any{"query": `subscription { eventTracked { id } }`}
 
