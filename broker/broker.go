@@ -45,6 +45,62 @@ type Publisher interface {
 // dead-lettered at once because retrying cannot help.
 type Handler func(ctx context.Context, m Message) error
 
+// BatchHandler processes up to Subscription.Batch messages at once, for
+// consumers whose work is cheaper in bulk (one insert, one commit). A nil
+// return acknowledges every message; a BatchErrors return settles them one
+// by one; any other error applies to each message as if a Handler had
+// returned it.
+type BatchHandler func(ctx context.Context, msgs []Message) error
+
+// BatchErrors is the per-message outcome of a batch: element i is the error
+// of msgs[i], nil when it succeeded. Its length must equal the batch's.
+type BatchErrors []error
+
+func (e BatchErrors) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range e {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if first == nil {
+		return "no message failed"
+	}
+	return fmt.Sprintf("%d of %d messages failed; first: %v", n, len(e), first)
+}
+
+// Outcomes expands a BatchHandler's result into one error per message. A
+// BatchErrors of the wrong length is treated as a failure of the whole
+// batch, never as success.
+func Outcomes(n int, err error) []error {
+	out := make([]error, n)
+	if err == nil {
+		return out
+	}
+	var be BatchErrors
+	if errors.As(err, &be) && len(be) == n {
+		copy(out, be)
+		return out
+	}
+	for i := range out {
+		out[i] = err
+	}
+	return out
+}
+
+// Single adapts a Handler to a batch of one.
+func Single(h Handler) BatchHandler {
+	return func(ctx context.Context, msgs []Message) error {
+		if len(msgs) != 1 {
+			return fmt.Errorf("broker: single-message handler got %d messages", len(msgs))
+		}
+		return h(ctx, msgs[0])
+	}
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return "permanent: " + e.err.Error() }
@@ -70,6 +126,7 @@ func IsPermanent(err error) bool {
 const (
 	DefaultMaxAttempts = 3
 	DefaultPrefetch    = 16
+	DefaultBatchWait   = 25 * time.Millisecond
 )
 
 // DefaultBackoff returns the seed's retry schedule (2s, 4s, 8s). It is a
@@ -97,6 +154,11 @@ type Subscription struct {
 	// Backoff is the delay before retry n (Backoff[n-1]); missing entries
 	// double the last one. Default 2s, 4s, 8s.
 	Backoff []time.Duration
+	// Batch is the most messages ConsumeBatch hands to one call (default
+	// 1). A batch is cut when it is full or BatchWait after its first
+	// message arrived, so a quiet queue adds at most BatchWait of latency.
+	Batch     int
+	BatchWait time.Duration
 	// Exclusive gives this instance its own auto-deleted queue, the shape
 	// live (GraphQL) subscriptions need on a fanout exchange. Exclusive
 	// queues are ephemeral: their dead letters are logged and dropped.
@@ -118,6 +180,16 @@ func (s Subscription) WithDefaults() Subscription {
 	}
 	if len(s.Backoff) == 0 {
 		s.Backoff = DefaultBackoff()
+	}
+	if s.Batch <= 0 {
+		s.Batch = 1
+	}
+	if s.BatchWait <= 0 {
+		s.BatchWait = DefaultBatchWait
+	}
+	// A batch can only fill from messages the broker lets us hold.
+	if s.Prefetch < s.Batch {
+		s.Prefetch = s.Batch
 	}
 	return s
 }
@@ -160,6 +232,10 @@ type Subscriber interface {
 	// itself. Messages of one Consume call are handled one at a time; call
 	// Consume several times on the same queue for parallelism.
 	Consume(ctx context.Context, sub Subscription, h Handler) error
+	// ConsumeBatch is Consume for handlers that take up to sub.Batch
+	// messages per call; each message is acknowledged, retried or
+	// dead-lettered on its own according to the handler's outcome.
+	ConsumeBatch(ctx context.Context, sub Subscription, h BatchHandler) error
 }
 
 // Bus is a complete adapter.

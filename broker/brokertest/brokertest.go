@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) broker.Bus) {
 		{"PermanentGoesToDLQAtOnce", testPermanent},
 		{"AckOnlyAfterSuccess", testAckAfterSuccess},
 		{"SlowSubscriberDoesNotBlockOthers", testSlowSubscriber},
+		{"BatchSettlesEachMessage", testBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,12 +81,23 @@ func Msg(typ string) broker.Message {
 // function stops it early and waits for Consume to return.
 func Start(t *testing.T, b broker.Bus, sub broker.Subscription, h broker.Handler) (stop func()) {
 	t.Helper()
+	return start(t, sub, func(ctx context.Context, sub broker.Subscription) error { return b.Consume(ctx, sub, h) })
+}
+
+// StartBatch is Start for ConsumeBatch.
+func StartBatch(t *testing.T, b broker.Bus, sub broker.Subscription, h broker.BatchHandler) (stop func()) {
+	t.Helper()
+	return start(t, sub, func(ctx context.Context, sub broker.Subscription) error { return b.ConsumeBatch(ctx, sub, h) })
+}
+
+func start(t *testing.T, sub broker.Subscription, consume func(context.Context, broker.Subscription) error) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	var once sync.Once
 	sub.Ready = func() { once.Do(func() { close(ready) }) }
 	done := make(chan error, 1)
-	go func() { done <- b.Consume(ctx, sub, h) }()
+	go func() { done <- consume(ctx, sub) }()
 	select {
 	case <-ready:
 	case err := <-done:
@@ -437,5 +449,56 @@ func testSlowSubscriber(t *testing.T, b broker.Bus) {
 	fast.Expect(t, 20)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("fast queue took %v while another queue was stuck", d)
+	}
+}
+
+// testBatch checks that ConsumeBatch groups messages published together and
+// settles each by its own outcome: one failure in a batch is retried alone
+// and dead-lettered after its attempts, the others are acked once.
+func testBatch(t *testing.T, b broker.Bus) {
+	const n = 20
+	var mu sync.Mutex
+	calls := map[string]int{}
+	maxBatch := 0
+	poison := ""
+	StartBatch(t, b, broker.Subscription{
+		Queue: "batch", Exchange: broker.ExchangeDataProcessing, Bindings: []string{"user.data"},
+		Batch: 8, BatchWait: 500 * time.Millisecond, MaxAttempts: 3, Backoff: []time.Duration{10 * time.Millisecond},
+	}, func(_ context.Context, msgs []broker.Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		maxBatch = max(maxBatch, len(msgs))
+		errs := make(broker.BatchErrors, len(msgs))
+		for i, m := range msgs {
+			calls[m.ID]++
+			if m.ID == poison {
+				errs[i] = fmt.Errorf("cannot process %s (attempt %d)", m.ID, m.Attempt)
+			}
+		}
+		return errs
+	})
+	msgs := make([]broker.Message, n)
+	for i := range msgs {
+		msgs[i] = Msg("user.data")
+	}
+	mu.Lock()
+	poison = msgs[5].ID
+	mu.Unlock()
+	publish(t, b, broker.ExchangeDataProcessing, msgs...)
+	WaitDepths(t, b, "batch", func(ready, dlq int) bool { return ready == 0 && dlq == 1 })
+	time.Sleep(quiet)
+	mu.Lock()
+	defer mu.Unlock()
+	if maxBatch < 2 || maxBatch > 8 {
+		t.Errorf("largest batch %d, want between 2 and 8 (messages published together are grouped, never more than Batch)", maxBatch)
+	}
+	for _, m := range msgs {
+		want := 1
+		if m.ID == poison {
+			want = 3
+		}
+		if calls[m.ID] != want {
+			t.Errorf("message %s handled %d times, want %d", m.ID, calls[m.ID], want)
+		}
 	}
 }

@@ -163,6 +163,12 @@ func (b *Bus) put(ctx context.Context, q *queue, m broker.Message) error {
 // Consume declares the subscription's queue and bindings and runs h for
 // every message until ctx ends (nil) or the bus closes (ErrClosed).
 func (b *Bus) Consume(ctx context.Context, sub broker.Subscription, h broker.Handler) error {
+	sub.Batch = 1
+	return b.ConsumeBatch(ctx, sub, broker.Single(h))
+}
+
+// ConsumeBatch is Consume with up to sub.Batch messages per handler call.
+func (b *Bus) ConsumeBatch(ctx context.Context, sub broker.Subscription, h broker.BatchHandler) error {
 	if err := sub.Validate(); err != nil {
 		return err
 	}
@@ -191,14 +197,38 @@ func (b *Bus) Consume(ctx context.Context, sub broker.Subscription, h broker.Han
 	if sub.Ready != nil {
 		sub.Ready()
 	}
+	batch := make([]broker.Message, 0, sub.Batch)
 	for {
+		batch = batch[:0]
 		select {
 		case <-b.ctx.Done():
 			return broker.ErrClosed
 		case <-ctx.Done():
 			return nil
 		case m := <-q.ch:
-			b.handle(cctx, q, sub, h, m)
+			batch = append(batch, m)
+		}
+		fill(cctx, q, &batch, sub)
+		b.handle(cctx, q, sub, h, batch)
+	}
+}
+
+// fill adds messages to batch until it holds sub.Batch of them or
+// sub.BatchWait has passed since the first arrived.
+func fill(ctx context.Context, q *queue, batch *[]broker.Message, sub broker.Subscription) {
+	if sub.Batch <= 1 {
+		return
+	}
+	t := time.NewTimer(sub.BatchWait)
+	defer t.Stop()
+	for len(*batch) < sub.Batch {
+		select {
+		case m := <-q.ch:
+			*batch = append(*batch, m)
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -256,8 +286,15 @@ func (b *Bus) deleteQueue(exchange string, q *queue) {
 	close(q.gone)
 }
 
-func (b *Bus) handle(ctx context.Context, q *queue, sub broker.Subscription, h broker.Handler, m broker.Message) {
-	err := call(ctx, h, m)
+// handle runs h on a batch and settles every message by its own outcome.
+func (b *Bus) handle(ctx context.Context, q *queue, sub broker.Subscription, h broker.BatchHandler, batch []broker.Message) {
+	errs := broker.Outcomes(len(batch), call(ctx, h, batch))
+	for i, m := range batch {
+		b.settle(ctx, q, sub, m, errs[i])
+	}
+}
+
+func (b *Bus) settle(ctx context.Context, q *queue, sub broker.Subscription, m broker.Message, err error) {
 	if err == nil {
 		return // ack
 	}
@@ -279,13 +316,14 @@ func (b *Bus) handle(ctx context.Context, q *queue, sub broker.Subscription, h b
 
 // call runs h and turns a panic into an error so one bad message cannot
 // kill the consumer.
-func call(ctx context.Context, h broker.Handler, m broker.Message) (err error) {
+func call(ctx context.Context, h broker.BatchHandler, msgs []broker.Message) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v", r)
 		}
 	}()
-	return h(ctx, m)
+	// The handler may keep or modify the slice; give it its own.
+	return h(ctx, append([]broker.Message(nil), msgs...))
 }
 
 // later re-enqueues m after delay on a goroutine tracked by wg, so the

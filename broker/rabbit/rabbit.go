@@ -445,6 +445,12 @@ func (b *Bus) publish(ctx context.Context, exchange string, keys []string, pubs 
 // every delivery until ctx ends (nil) or the bus closes (ErrClosed). After a
 // connection loss it waits for the reconnect and attaches again.
 func (b *Bus) Consume(ctx context.Context, sub broker.Subscription, h broker.Handler) error {
+	sub.Batch = 1
+	return b.ConsumeBatch(ctx, sub, broker.Single(h))
+}
+
+// ConsumeBatch is Consume with up to sub.Batch deliveries per handler call.
+func (b *Bus) ConsumeBatch(ctx context.Context, sub broker.Subscription, h broker.BatchHandler) error {
 	if err := sub.Validate(); err != nil {
 		return err
 	}
@@ -565,7 +571,7 @@ func (b *Bus) declare(ch *amqp.Channel, sub broker.Subscription) (queueNames, er
 
 // consumeOnce serves one attachment on session s. attached reports whether
 // it got as far as consuming.
-func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscription, h broker.Handler) (attached bool, err error) {
+func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscription, h broker.BatchHandler) (attached bool, err error) {
 	ch, err := s.conn.Channel()
 	if err != nil {
 		return false, fmt.Errorf("open consumer channel: %w", err)
@@ -587,7 +593,9 @@ func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscripti
 	if sub.Ready != nil {
 		sub.Ready()
 	}
+	batch := make([]amqp.Delivery, 0, sub.Batch)
 	for {
+		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return true, nil
@@ -595,24 +603,68 @@ func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscripti
 			if !ok {
 				return true, errors.New("delivery stream closed")
 			}
-			b.handle(ctx, d, names, sub, h)
+			batch = append(batch, d)
 		}
+		if closed := fill(ctx, deliveries, &batch, sub); closed {
+			// The channel is gone, so these deliveries can no longer be
+			// acked: RabbitMQ requeues them. Handling them now would only
+			// make duplicates.
+			return true, errors.New("delivery stream closed")
+		}
+		b.handle(ctx, batch, names, sub, h)
 	}
 }
 
-func call(ctx context.Context, h broker.Handler, m broker.Message) (err error) {
+// fill adds deliveries to batch until it holds sub.Batch of them or
+// sub.BatchWait has passed since the first. It reports whether the delivery
+// stream closed meanwhile.
+func fill(ctx context.Context, deliveries <-chan amqp.Delivery, batch *[]amqp.Delivery, sub broker.Subscription) (closed bool) {
+	if sub.Batch <= 1 {
+		return false
+	}
+	t := time.NewTimer(sub.BatchWait)
+	defer t.Stop()
+	for len(*batch) < sub.Batch {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				return true
+			}
+			*batch = append(*batch, d)
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return false
+}
+
+func call(ctx context.Context, h broker.BatchHandler, msgs []broker.Message) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v", r)
 		}
 	}()
-	return h(ctx, m)
+	return h(ctx, msgs)
 }
 
-func (b *Bus) handle(ctx context.Context, d amqp.Delivery, names queueNames, sub broker.Subscription, h broker.Handler) {
-	m := decode(d)
+// handle runs h on a batch and settles every delivery by its own outcome.
+func (b *Bus) handle(ctx context.Context, batch []amqp.Delivery, names queueNames, sub broker.Subscription, h broker.BatchHandler) {
+	msgs := make([]broker.Message, len(batch))
+	for i, d := range batch {
+		msgs[i] = decode(d)
+	}
+	errs := broker.Outcomes(len(msgs), call(ctx, h, msgs))
+	for i, d := range batch {
+		b.settle(ctx, d, msgs[i], errs[i], names, sub)
+	}
+}
+
+// settle acks d after success, or hands it to its retry or dead-letter
+// queue after a failure.
+func (b *Bus) settle(ctx context.Context, d amqp.Delivery, m broker.Message, herr error, names queueNames, sub broker.Subscription) {
 	log := b.log.With("queue", names.work, "id", m.ID, "attempt", m.Attempt)
-	herr := call(ctx, h, m)
 	if herr == nil {
 		if err := d.Ack(false); err != nil {
 			log.Warn("ack failed; message will be redelivered", "err", err)
