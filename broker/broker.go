@@ -27,6 +27,9 @@ type Message struct {
 	SchemaVersion int
 	CorrelationID string
 	Attempt       int    // 1 on first delivery; set by the adapter from retry headers
+	// Deferrals counts the retries caused by Unavailable failures, which
+	// do not spend attempts; it only makes their delays grow.
+	Deferrals int
 	Body          []byte // JSON payload
 }
 
@@ -120,6 +123,33 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return "unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// Unavailable marks err as the failure of something the handler depends on
+// (the event store restarting), not of the message: the message is retried
+// through the delay queues with growing delays, capped at the last backoff
+// step, for as long as the outage lasts, and these retries do not count
+// toward MaxAttempts. Without it a long outage would dead-letter every good
+// message; with it only messages that fail by themselves are. Subscriptions
+// with MaxAttempts 1 have no delay queues and treat it as any failure.
+// Unavailable(nil) is nil.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unavailableError{err: err}
+}
+
+// IsUnavailable reports whether err (or anything it wraps) was marked with
+// Unavailable.
+func IsUnavailable(err error) bool {
+	var u *unavailableError
+	return errors.As(err, &u)
 }
 
 // Defaults applied by Subscription.WithDefaults.
@@ -223,6 +253,24 @@ func (s Subscription) Delay(attempt int) time.Duration {
 		d *= 2
 	}
 	return d
+}
+
+// Retry decides what happens to m after its handler failed with err:
+// deadLetter, or a retry after step (1-based index into the delay queues,
+// at most MaxAttempts-1) with next's counters advanced.
+func (s Subscription) Retry(m Message, err error) (next Message, step int, deadLetter bool) {
+	next = m
+	unavailable := IsUnavailable(err) && !IsPermanent(err) && s.MaxAttempts > 1
+	if IsPermanent(err) || (!unavailable && m.Attempt >= s.MaxAttempts) {
+		return next, 0, true
+	}
+	step = min(max(m.Attempt+m.Deferrals, 1), s.MaxAttempts-1)
+	if unavailable {
+		next.Deferrals++
+	} else {
+		next.Attempt++
+	}
+	return next, step, false
 }
 
 // Subscriber runs handlers for subscriptions.

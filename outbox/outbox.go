@@ -11,11 +11,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/oklog/ulid/v2"
 
 	"meridian/broker"
@@ -62,17 +59,17 @@ type Execer interface {
 
 // Writer adds events to the outbox inside the caller's transaction.
 type Writer struct {
-	dialect string
+	db *database.DB
 }
 
 // NewWriter returns a writer for db's dialect.
-func NewWriter(db *database.DB) *Writer { return &Writer{dialect: db.Dialect} }
+func NewWriter(db *database.DB) *Writer { return &Writer{db: db} }
 
 // Add writes one event of type typ with body (JSON) for exchange, in tx.
 // The event id is a new ULID; correlation ids travel in ctx (WithCorrelation).
 func (w *Writer) Add(ctx context.Context, tx Execer, exchange, typ string, body []byte) error {
 	id := ulid.MustNew(ulid.Now(), rand.Reader).String()
-	q := rebind(w.dialect, `INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	q := w.db.Rebind(`INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if _, err := tx.ExecContext(ctx, q, id, exchange, typ, string(body), time.Now().UnixMilli(), correlationFrom(ctx), SchemaVersion); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", typ, err)
 	}
@@ -90,24 +87,6 @@ func WithCorrelation(ctx context.Context, id string) context.Context {
 func correlationFrom(ctx context.Context) string {
 	s, _ := ctx.Value(correlationKey{}).(string)
 	return s
-}
-
-// rebind turns ? placeholders into PostgreSQL's $n.
-func rebind(d, q string) string {
-	if d != dialect.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // row is one pending event.

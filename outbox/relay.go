@@ -90,7 +90,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
 	var rows entsql.Rows
-	if err := tx.Query(ctx, rebind(r.db.Dialect, q), []any{r.batch}, &rows); err != nil {
+	if err := tx.Query(ctx, r.db.Rebind(q), []any{r.batch}, &rows); err != nil {
 		return 0, fmt.Errorf("outbox: read pending: %w", err)
 	}
 	var pending []row
@@ -134,7 +134,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		ids = append(ids, p.msg.ID)
 	}
 	mark := `UPDATE outbox SET sent_at = ? WHERE id IN (?` + strings.Repeat(", ?", len(pending)-1) + `)`
-	if err := tx.Exec(ctx, rebind(r.db.Dialect, mark), ids, nil); err != nil {
+	if err := tx.Exec(ctx, r.db.Rebind(mark), ids, nil); err != nil {
 		return 0, fmt.Errorf("outbox: mark sent: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -145,7 +145,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 
 // Prune deletes rows sent longer ago than the keep window.
 func (r *Relay) Prune(ctx context.Context) error {
-	q := rebind(r.db.Dialect, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`)
+	q := r.db.Rebind(`DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`)
 	if _, err := r.db.Driver.ExecContext(ctx, q, time.Now().Add(-r.keep).UnixMilli()); err != nil {
 		return fmt.Errorf("outbox: prune: %w", err)
 	}

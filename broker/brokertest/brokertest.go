@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) broker.Bus) {
 		{"AckOnlyAfterSuccess", testAckAfterSuccess},
 		{"SlowSubscriberDoesNotBlockOthers", testSlowSubscriber},
 		{"BatchSettlesEachMessage", testBatch},
+		{"UnavailableRetriesWithoutSpendingAttempts", testUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -499,6 +500,54 @@ func testBatch(t *testing.T, b broker.Bus) {
 		}
 		if calls[m.ID] != want {
 			t.Errorf("message %s handled %d times, want %d", m.ID, calls[m.ID], want)
+		}
+	}
+}
+
+// testUnavailable: a dependency outage longer than the whole backoff
+// schedule must not dead-letter a good message. Unavailable failures are
+// retried with growing delays (capped at the last step) and leave Attempt
+// alone.
+func testUnavailable(t *testing.T, b broker.Bus) {
+	const outage = 4 // failed deliveries before the dependency is back
+	var mu sync.Mutex
+	var times []time.Time
+	var seen []broker.Message
+	done := make(chan struct{})
+	Start(t, b, broker.Subscription{
+		Queue: "unavail", Exchange: broker.ExchangeDataProcessing, Bindings: []string{"user.data"},
+		MaxAttempts: 3, Backoff: []time.Duration{20 * time.Millisecond, 80 * time.Millisecond},
+	}, func(_ context.Context, m broker.Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		times = append(times, time.Now())
+		seen = append(seen, m)
+		if len(times) <= outage {
+			return broker.Unavailable(errors.New("store restarting"))
+		}
+		close(done)
+		return nil
+	})
+	publish(t, b, broker.ExchangeDataProcessing, Msg("user.data"))
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("message not handled after the outage")
+	}
+	WaitDepths(t, b, "unavail", func(ready, dlq int) bool { return ready == 0 && dlq == 0 })
+	time.Sleep(quiet)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(times) != outage+1 {
+		t.Fatalf("handled %d times, want %d", len(times), outage+1)
+	}
+	want := []time.Duration{20 * time.Millisecond, 80 * time.Millisecond, 80 * time.Millisecond, 80 * time.Millisecond}
+	for i, w := range want {
+		if gap := times[i+1].Sub(times[i]); gap < w {
+			t.Errorf("retry %d came after %v, want at least %v", i+1, gap, w)
+		}
+		if m := seen[i+1]; m.Attempt != 1 || m.Deferrals != i+1 {
+			t.Errorf("delivery %d: attempt %d, deferrals %d; want 1 and %d", i+2, m.Attempt, m.Deferrals, i+1)
 		}
 	}
 }

@@ -128,7 +128,7 @@ func (b *Bus) Publish(ctx context.Context, exchange string, msgs ...broker.Messa
 		}
 		b.mu.Unlock()
 
-		m.Attempt = 1
+		m.Attempt, m.Deferrals = 1, 0
 		m.Body = bytes.Clone(m.Body) // the caller may reuse its buffer; a real broker copies too
 		for _, q := range targets {
 			if err := b.put(ctx, q, m); err != nil {
@@ -304,13 +304,15 @@ func (b *Bus) settle(ctx context.Context, q *queue, sub broker.Subscription, m b
 		// Shutting down mid-handler is not the message's fault: put it back
 		// without spending an attempt, like an unacked AMQP delivery.
 		b.later(0, q, m)
-	case broker.IsPermanent(err) || m.Attempt >= sub.MaxAttempts:
-		b.deadLetter(q, m, err)
 	default:
-		delay := sub.Delay(m.Attempt)
-		log.Info("handler failed, retrying", "delay", delay)
-		m.Attempt++
-		b.later(delay, q, m)
+		next, step, dead := sub.Retry(m, err)
+		if dead {
+			b.deadLetter(q, m, err)
+			return
+		}
+		delay := sub.Delay(step)
+		log.Info("handler failed, retrying", "delay", delay, "deferrals", next.Deferrals)
+		b.later(delay, q, next)
 	}
 }
 
@@ -420,7 +422,7 @@ func (b *Bus) ReplayDeadLetters(ctx context.Context, name string, max int) (int,
 		q.mu.Unlock()
 
 		m := dl.Message
-		m.Attempt = 1
+		m.Attempt, m.Deferrals = 1, 0
 		if err := b.put(ctx, q, m); err != nil {
 			// Put it back at the head so nothing is lost.
 			q.mu.Lock()

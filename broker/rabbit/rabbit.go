@@ -44,6 +44,7 @@ import (
 // Header names carried on every message.
 const (
 	headerAttempt       = "x-attempt"
+	headerDeferrals     = "x-deferrals"
 	headerSchemaVersion = "x-schema-version"
 	headerOccurredAt    = "x-occurred-at"
 	headerError         = "x-last-error"
@@ -288,6 +289,7 @@ func encode(m broker.Message) amqp.Publishing {
 		Timestamp:     m.OccurredAt, // seconds only; the header keeps full precision
 		Headers: amqp.Table{
 			headerAttempt:       int64(attempt),
+			headerDeferrals:     int64(m.Deferrals),
 			headerSchemaVersion: int64(m.SchemaVersion),
 			headerOccurredAt:    m.OccurredAt.Format(time.RFC3339Nano),
 		},
@@ -303,6 +305,7 @@ func decode(d amqp.Delivery) broker.Message {
 		SchemaVersion: int(headerInt(d.Headers, headerSchemaVersion, 0)),
 		CorrelationID: d.CorrelationId,
 		Attempt:       int(headerInt(d.Headers, headerAttempt, 1)),
+		Deferrals:     int(headerInt(d.Headers, headerDeferrals, 0)),
 		Body:          d.Body,
 	}
 	if s, ok := d.Headers[headerOccurredAt].(string); ok {
@@ -360,7 +363,7 @@ func (b *Bus) Publish(ctx context.Context, exchange string, msgs ...broker.Messa
 		if m.ID == "" {
 			return fmt.Errorf("rabbit: publish to %s: message without ID", exchange)
 		}
-		m.Attempt = 1
+		m.Attempt, m.Deferrals = 1, 0
 		keys[i], pubs[i] = m.Type, encode(m)
 	}
 	if err := b.publish(ctx, b.name(exchange), keys, pubs); err != nil {
@@ -679,9 +682,9 @@ func (b *Bus) settle(ctx context.Context, d amqp.Delivery, m broker.Message, her
 		return
 	}
 	target := ""
-	next := m
+	next, step, dead := sub.Retry(m, herr)
 	switch {
-	case permanent || m.Attempt >= sub.MaxAttempts:
+	case dead:
 		if names.dlq == "" {
 			log.Warn("live subscription gave up on message", "err", herr)
 			_ = d.Ack(false)
@@ -690,9 +693,8 @@ func (b *Bus) settle(ctx context.Context, d amqp.Delivery, m broker.Message, her
 		log.Warn("dead-lettering message", "err", herr)
 		target = names.dlq
 	default:
-		log.Info("handler failed; scheduling retry", "err", herr, "delay", sub.Delay(m.Attempt))
-		target = names.retry(m.Attempt)
-		next.Attempt = m.Attempt + 1
+		log.Info("handler failed; scheduling retry", "err", herr, "delay", sub.Delay(step), "deferrals", next.Deferrals)
+		target = names.retry(step)
 	}
 	p := encode(next)
 	p.Headers[headerError] = truncate(herr.Error(), 1024)
@@ -779,7 +781,7 @@ func (b *Bus) ReplayDeadLetters(ctx context.Context, queue string, max int) (int
 				return nil
 			}
 			m := decode(d)
-			m.Attempt = 1
+			m.Attempt, m.Deferrals = 1, 0
 			if err := b.publish(ctx, "", []string{work}, []amqp.Publishing{encode(m)}); err != nil {
 				_ = d.Nack(false, true)
 				return err
