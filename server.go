@@ -19,6 +19,7 @@ import (
 	"meridian/broker/inproc"
 	"meridian/broker/rabbit"
 	"meridian/cache"
+	"meridian/consumers"
 	"meridian/eventstore"
 	"meridian/live"
 	"meridian/outbox"
@@ -157,20 +158,31 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Error("live subscriptions stopped", "error", err)
 		}
 	}()
+	deps := httpapi.Deps{
+		DB:             db,
+		Events:         events,
+		Cache:          c,
+		Outbox:         outbox.NewWriter(db),
+		Committed:      relay.Notify,
+		Live:           hub,
+		Bus:            bus,
+		Policy:         policy(cfg),
+		Logger:         log,
+		LoaderWait:     cfg.LoaderWait,
+		RequestTimeout: cfg.RequestTimeout,
+	}
+	if err := consumers.Migrate(ctx, db); err != nil {
+		return err
+	}
+	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), InvalidateLocal: c.InvalidateLocal, Log: log})
+	go func() {
+		if err := workers.Run(ctx, func() { log.Info("bus consumers attached", "queues", consumers.Queues()) }); err != nil {
+			log.Error("bus consumers stopped", "error", err)
+		}
+	}()
 	srv := &http.Server{
-		Addr: cfg.Addr,
-		Handler: httpapi.NewHandler(httpapi.Deps{
-			DB:             db,
-			Events:         events,
-			Cache:          c,
-			Outbox:         outbox.NewWriter(db),
-			Committed:      relay.Notify,
-			Live:           hub,
-			Policy:         policy(cfg),
-			Logger:         log,
-			LoaderWait:     cfg.LoaderWait,
-			RequestTimeout: cfg.RequestTimeout,
-		}),
+		Addr:              cfg.Addr,
+		Handler:           httpapi.NewHandler(deps),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

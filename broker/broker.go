@@ -26,11 +26,11 @@ type Message struct {
 	OccurredAt    time.Time // when the domain event happened, not when it was published
 	SchemaVersion int
 	CorrelationID string
-	Attempt       int    // 1 on first delivery; set by the adapter from retry headers
+	Attempt       int // 1 on first delivery; set by the adapter from retry headers
 	// Deferrals counts the retries caused by Unavailable failures, which
 	// do not spend attempts; it only makes their delays grow.
 	Deferrals int
-	Body          []byte // JSON payload
+	Body      []byte // JSON payload
 }
 
 // Publisher sends messages to an exchange of the topology.

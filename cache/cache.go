@@ -408,3 +408,15 @@ func normTags(tags []string) []string {
 	}
 	return out
 }
+
+// InvalidateLocal drops this instance's in-process entries carrying any of
+// tags, leaving Redis alone: for invalidations another instance already
+// made in Redis and that reach this one by another route (the bus).
+func (c *Cache) InvalidateLocal(tags ...string) {
+	tags = normTags(tags)
+	if len(tags) == 0 {
+		return
+	}
+	c.st.invalidations.Add(int64(len(tags)))
+	c.local.invalidateTags(tags)
+}

@@ -25,6 +25,23 @@ import (
 	"meridian/store"
 )
 
+// EventService is the analytics service of d: policy checks, then the
+// store; stored events drop the cached "events" fields and go to live
+// subscribers. The bus consumers store through the same service.
+func (d Deps) EventService() *analytics.Service {
+	if d.Policy.Types == nil {
+		d.Policy = analytics.DefaultPolicy()
+	}
+	return &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context, evs []analytics.Event) {
+		if d.Cache != nil {
+			d.Cache.Invalidate(ctx, analytics.CacheTag)
+		}
+		if d.Live != nil {
+			d.Live.Stored(evs)
+		}
+	}}
+}
+
 // NewGraphQL returns the gqlgen server.
 func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Server {
 	invalidate := func(ctx context.Context, tags ...string) { d.Cache.Invalidate(ctx, tags...) }
@@ -33,14 +50,11 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			Client: d.DB.Client,
 			Store:  store.New(d.DB.Client, store.Config{Invalidate: invalidate, Outbox: d.Outbox, Committed: d.Committed}),
 			Stats:  st,
-			Events: &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context, evs []analytics.Event) {
-				d.Cache.Invalidate(ctx, analytics.CacheTag)
-				if d.Live != nil {
-					d.Live.Stored(evs)
-				}
-			}},
-			Live:  d.Live,
-			Cache: d.Cache,
+			Events: d.EventService(),
+			Live:   d.Live,
+			Cache:  d.Cache,
+			Bus:    d.Bus,
+			DB:     d.DB,
 		},
 		Directives: graph.DirectiveRoot{Cached: fields.Directive},
 	}))

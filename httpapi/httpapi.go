@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/broker"
 	"meridian/cache"
 	"meridian/gqlcache"
 	"meridian/live"
@@ -36,7 +37,10 @@ type Deps struct {
 	Outbox    *outbox.Writer
 	Committed func()
 	// Live, when set, streams stored events to subscriptions.
-	Live           *live.Hub
+	Live *live.Hub
+	// Bus, when it implements broker.Admin, backs the admin queries of
+	// queue depths and the dead-letter mutations.
+	Bus            broker.Bus
 	Policy         analytics.Policy
 	Logger         *slog.Logger
 	LoaderWait     time.Duration

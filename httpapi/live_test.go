@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"meridian/broker"
 	"meridian/broker/inproc"
 	"net/http"
 	"strings"
@@ -15,24 +16,19 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"meridian/broker/rabbit"
 	"meridian/httpapi"
 	"meridian/internal/gqltest"
+	"meridian/internal/testbus"
 	"meridian/internal/testdb"
 	"meridian/live"
 )
 
 // instance is one server: its own bus connection, live hub and HTTP server,
 // on the shared database and RabbitMQ.
-func instance(t *testing.T, dbURL string, prefix string) *gqltest.Client {
+func instance(t *testing.T, dbURL string, bus broker.Bus) *gqltest.Client {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	bus, err := rabbit.Open(ctx, rabbit.Config{URL: "amqp://guest:guest@127.0.0.1:5672/", Prefix: prefix, ConnectionName: "meridian-test " + t.Name()})
-	if err != nil {
-		t.Fatalf("RabbitMQ: %v", err)
-	}
-	t.Cleanup(func() { bus.Close() })
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
 	db := testdb.OpenURL(t, dbURL)
@@ -43,17 +39,9 @@ func instance(t *testing.T, dbURL string, prefix string) *gqltest.Client {
 // over graphql-transport-ws receives an event tracked on instance A.
 func TestSubscriptionAcrossInstances(t *testing.T) {
 	url := testdb.NewPostgresDatabase(t)
-	prefix := "test." + strings.ToLower(rand.Text()[:8]) + "."
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if b, err := rabbit.Open(ctx, rabbit.Config{URL: "amqp://guest:guest@127.0.0.1:5672/", Prefix: prefix}); err == nil {
-			_ = b.Teardown(ctx)
-			b.Close()
-		}
-	})
-	a := instance(t, url, prefix)
-	b := instance(t, url, prefix)
+	buses := testbus.Open(t, 2)
+	a := instance(t, url, buses[0])
+	b := instance(t, url, buses[1])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -1,5 +1,5 @@
-// Package live streams tracked events to GraphQL subscribers across server
-// instances: every instance publishes the events it stores to the bus's
+// Package live streams tracked events and sign-ups to GraphQL subscribers
+// across server instances: every instance publishes the events it stores to the bus's
 // fanout exchange and consumes that exchange through a queue of its own, so
 // a subscriber on instance B sees an event tracked on instance A.
 //
@@ -15,15 +15,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"meridian/analytics"
 	"meridian/broker"
 )
 
-// EventTracked is the message type of a stored event on the fanout.
-const EventTracked = "event.tracked"
+// Message types on the analytics fanout.
+const (
+	// EventTracked carries a batch of stored events.
+	EventTracked = "event.tracked"
+	// UserSignedUp carries one SignUp, announced by the signup consumer.
+	UserSignedUp = "user.signed_up"
+)
+
+// SignUp is a new user as the signup consumer validated and enriched it.
+type SignUp struct {
+	UserID      int       `json:"userId"`
+	Username    string    `json:"username"`
+	CountryCode string    `json:"countryCode,omitempty"`
+	City        string    `json:"city,omitempty"`
+	EmailDomain string    `json:"emailDomain"`
+	SignedUpAt  time.Time `json:"signedUpAt"`
+}
 
 // Defaults of a Hub.
 const (
@@ -35,22 +51,15 @@ const (
 // Hub fans events out to this instance's subscribers and relays stored
 // events to the other instances.
 type Hub struct {
-	bus  broker.Bus
-	log  *slog.Logger
-	out  chan []analytics.Event
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	bus     broker.Bus
+	log     *slog.Logger
+	out     chan []analytics.Event
+	events  *topic[*analytics.Event]
+	signups *topic[*SignUp]
 
 	dropped   atomic.Int64
 	published atomic.Int64
 	lost      atomic.Int64
-}
-
-type subscriber struct {
-	ch     chan *analytics.Event
-	filter func(*analytics.Event) bool
-	drops  int
-	closed bool
 }
 
 // New returns a hub over bus.
@@ -58,7 +67,10 @@ func New(bus broker.Bus, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Hub{bus: bus, log: log, out: make(chan []analytics.Event, publishQueue), subs: map[*subscriber]struct{}{}}
+	h := &Hub{bus: bus, log: log, out: make(chan []analytics.Event, publishQueue)}
+	h.events = newTopic[*analytics.Event](&h.dropped)
+	h.signups = newTopic[*SignUp](&h.dropped)
+	return h
 }
 
 // Stored hands newly stored events to the hub for every instance's
@@ -86,19 +98,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		Exclusive:   true,
 		Prefetch:    256,
 		MaxAttempts: 1,
-	}, func(_ context.Context, m broker.Message) error {
-		if m.Type != EventTracked {
-			return nil
-		}
-		var evs []analytics.Event
-		if err := json.Unmarshal(m.Body, &evs); err != nil {
-			return broker.Permanent(fmt.Errorf("live: decode %s: %w", m.ID, err))
-		}
-		for i := range evs {
-			h.deliver(&evs[i])
-		}
-		return nil
-	})
+	}, h.receive)
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("live: consume: %w", err)
 	}
@@ -131,54 +131,43 @@ func (h *Hub) publishLoop(ctx context.Context) {
 	}
 }
 
+// receive delivers one fanout message to the local subscribers.
+func (h *Hub) receive(_ context.Context, m broker.Message) error {
+	switch m.Type {
+	case EventTracked:
+		var evs []analytics.Event
+		if err := json.Unmarshal(m.Body, &evs); err != nil {
+			return broker.Permanent(fmt.Errorf("live: decode %s: %w", m.ID, err))
+		}
+		items := make([]*analytics.Event, len(evs))
+		for i := range evs {
+			items[i] = &evs[i]
+		}
+		h.events.deliver(items)
+	case UserSignedUp:
+		var su SignUp
+		if err := json.Unmarshal(m.Body, &su); err != nil {
+			return broker.Permanent(fmt.Errorf("live: decode %s: %w", m.ID, err))
+		}
+		h.signups.deliver([]*SignUp{&su})
+	}
+	return nil
+}
+
 // Subscribe returns a channel of the events that pass filter, closed when
 // ctx ends or the subscriber is disconnected for falling behind.
 func (h *Hub) Subscribe(ctx context.Context, filter func(*analytics.Event) bool, buffer int) <-chan *analytics.Event {
-	if buffer <= 0 {
-		buffer = DefaultBuffer
-	}
-	s := &subscriber{ch: make(chan *analytics.Event, buffer), filter: filter}
-	h.mu.Lock()
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		h.remove(s)
-	}()
-	return s.ch
+	return h.events.subscribe(ctx, filter, buffer)
 }
 
-func (h *Hub) remove(s *subscriber) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-		delete(h.subs, s)
+// SubscribeSignUps returns a channel of the sign-ups in countryCode (every
+// sign-up when it is empty), closed like Subscribe's.
+func (h *Hub) SubscribeSignUps(ctx context.Context, countryCode string, buffer int) <-chan *SignUp {
+	var filter func(*SignUp) bool
+	if countryCode != "" {
+		filter = func(s *SignUp) bool { return strings.EqualFold(s.CountryCode, countryCode) }
 	}
-}
-
-// deliver offers e to every matching subscriber without blocking.
-func (h *Hub) deliver(e *analytics.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.filter != nil && !s.filter(e) {
-			continue
-		}
-		select {
-		case s.ch <- e:
-			s.drops = 0
-		default:
-			h.dropped.Add(1)
-			s.drops++
-			if s.drops > DefaultMaxDrops {
-				s.closed = true
-				close(s.ch)
-				delete(h.subs, s)
-			}
-		}
-	}
+	return h.signups.subscribe(ctx, filter, buffer)
 }
 
 // Stats are the hub's counters.
@@ -191,8 +180,6 @@ type Stats struct {
 
 // Stats returns the counters.
 func (h *Hub) Stats() Stats {
-	h.mu.Lock()
-	n := len(h.subs)
-	h.mu.Unlock()
+	n := h.events.len() + h.signups.len()
 	return Stats{Subscribers: n, Published: h.published.Load(), Dropped: h.dropped.Load(), Lost: h.lost.Load()}
 }

@@ -12,6 +12,8 @@ import (
 	"meridian/apperr"
 	"meridian/graph"
 	"meridian/graph/model"
+	"meridian/live"
+	"strings"
 	"time"
 )
 
@@ -65,6 +67,21 @@ func (r *subscriptionResolver) LiveMetrics(ctx context.Context, windowSeconds *i
 		}
 	}()
 	return out, nil
+}
+
+// UserSignedUp is the resolver for the userSignedUp field.
+func (r *subscriptionResolver) UserSignedUp(ctx context.Context, countryCode *string) (<-chan *live.SignUp, error) {
+	if r.Live == nil {
+		return nil, fmt.Errorf("live subscriptions are not running on this instance")
+	}
+	cc := ""
+	if countryCode != nil {
+		cc = strings.ToUpper(strings.TrimSpace(*countryCode))
+		if !isCountryCode(cc) {
+			return nil, apperr.BadInput("countryCode", "must be an ISO 3166 alpha-2 code such as UA, got %q", *countryCode)
+		}
+	}
+	return r.Live.SubscribeSignUps(ctx, cc, 0), nil
 }
 
 // Subscription returns graph.SubscriptionResolver implementation.

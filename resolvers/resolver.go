@@ -5,7 +5,9 @@ package resolvers
 
 import (
 	"meridian/analytics"
+	"meridian/broker"
 	"meridian/cache"
+	"meridian/database"
 	"meridian/ent"
 	"meridian/live"
 	"meridian/stats"
@@ -21,4 +23,7 @@ type Resolver struct {
 	Events *analytics.Service
 	Cache  *cache.Cache
 	Live   *live.Hub
+	// Bus serves the admin queries when it implements broker.Admin.
+	Bus broker.Bus
+	DB  *database.DB
 }

@@ -12,6 +12,7 @@ import (
 	"math"
 	"meridian/broker"
 	"meridian/outbox"
+	"strings"
 
 	"meridian/apperr"
 	"meridian/ent"
@@ -97,3 +98,25 @@ func cents(v float64) float64 { return math.Round(v*100) / 100 }
 
 // finite reports a non-NaN, non-infinite value.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// TagsOf returns the cache tags a domain event of type typ made stale: the
+// same tags the mutation that emitted it invalidated at commit. Other
+// instances use it to drop their local entries when they learn of the
+// event from the bus.
+func TagsOf(typ string) []string {
+	entity, action, _ := strings.Cut(typ, ".")
+	switch entity {
+	case "country", "city":
+		return []string{TagGeo}
+	case "address":
+		return []string{TagUsers}
+	case "user":
+		if action == "deleted" {
+			return []string{TagUsers, TagOrders}
+		}
+		return []string{TagUsers}
+	case "product", "order":
+		return []string{TagOrders, TagUsers}
+	}
+	return nil
+}

@@ -2,12 +2,8 @@ package rabbit_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"log/slog"
-	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,54 +11,13 @@ import (
 	"meridian/broker"
 	"meridian/broker/brokertest"
 	"meridian/broker/rabbit"
+	"meridian/internal/testbus"
 )
 
-func url() string {
-	if u := os.Getenv("AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
-
-func logger() *slog.Logger {
-	if testing.Verbose() && os.Getenv("BROKER_LOG") != "" {
-		return slog.Default()
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// open connects with a unique prefix and removes the test's topology at
-// cleanup. Tests are skipped, not failed, when no broker is reachable so the
-// package stays usable on machines without RabbitMQ.
+// open returns a bus on a fresh topology, removed at cleanup.
 func open(t *testing.T) *rabbit.Bus {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	b, err := rabbit.Open(ctx, rabbit.Config{
-		URL:                  url(),
-		Prefix:               "test." + strings.ToLower(rand.Text()[:8]) + ".",
-		ConnectionName:       "meridian-test " + t.Name(),
-		ReconnectMaxInterval: 500 * time.Millisecond,
-		Logger:               logger(),
-	})
-	if err != nil {
-		// CI starts RabbitMQ (.ci/run): there, an unreachable broker is a failure.
-		if os.Getenv("CI") != "" {
-			t.Fatalf("RabbitMQ not reachable at %s: %v", url(), err)
-		}
-		t.Skipf("RabbitMQ not reachable at %s: %v", url(), err)
-	}
-	// Registered first so it runs last, after the bus is closed and no
-	// consumer re-declares anything.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := b.Teardown(ctx); err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-	})
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return testbus.Open(t, 1)[0]
 }
 
 func TestContract(t *testing.T) {

@@ -77,6 +77,15 @@ type LiveMetrics struct {
 	Groups []*LiveGroup `json:"groups"`
 }
 
+type QueueDepth struct {
+	// A consumer queue, shared by every server instance.
+	Queue string `json:"queue"`
+	// Messages waiting to be handled (not counting those being handled or waiting for a retry).
+	Ready int `json:"ready"`
+	// Messages that used up their attempts, or could never succeed, waiting for an operator to replay or purge them.
+	DeadLetters int `json:"deadLetters"`
+}
+
 type Subscription struct {
 }
 

@@ -1,0 +1,192 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"meridian/analytics"
+	"meridian/broker"
+	"meridian/database"
+)
+
+// Queues of the consumer groups: durable, shared by every instance
+// (competing consumers), each with its delay queues and dead-letter queue.
+const (
+	QueueIngest        = "analytics.ingest"
+	QueueSignup        = "signup"
+	QueueNotifications = "notifications.email"
+	QueueRefresh       = "profile.refresh"
+)
+
+// Queues lists the consumer queues, the ones an operator can inspect,
+// replay and purge.
+func Queues() []string {
+	return []string{QueueIngest, QueueSignup, QueueNotifications, QueueRefresh}
+}
+
+// Message types the consumers read or write besides the outbox's domain
+// events ("user.created", "order.created", …).
+const (
+	// TypeTrack is an analytics event sent through the bus rather than the
+	// trackEvent mutation; its body is an event input as JSON.
+	TypeTrack = "event.track"
+	// TypeUserData is the seed's routing key for user records to validate
+	// and enrich; its body has the shape of a user.created body.
+	TypeUserData = "user.data"
+	// TypeEmail is a notification to render into the log.
+	TypeEmail = "notification.email"
+)
+
+// Deps are what the consumers work with.
+type Deps struct {
+	Bus broker.Bus
+	DB  *database.DB
+	// Events validates and stores analytics events (and tells the cache
+	// and live subscriptions); its Store also holds the profiles.
+	Events *analytics.Service
+	// InvalidateLocal drops this instance's in-process cache entries of
+	// tags (cache.Cache.InvalidateLocal); nil when there is no cache.
+	InvalidateLocal func(tags ...string)
+	Log             *slog.Logger
+	Now             func() time.Time
+	// Backoff replaces the retry schedule (default 2s, 4s, 8s); tests
+	// shorten it.
+	Backoff []time.Duration
+	// IngestBatch bounds the events stored per insert (default 500).
+	IngestBatch int
+	// Observe, when set, sees every handled message and its outcome (nil
+	// for success): the hook for metrics and tests.
+	Observe func(queue string, m broker.Message, err error)
+}
+
+// Consumers runs the consumer groups of one instance.
+type Consumers struct {
+	d Deps
+}
+
+// New returns the consumers over d.
+func New(d Deps) *Consumers {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.IngestBatch <= 0 {
+		d.IngestBatch = 500
+	}
+	d.Log = d.Log.With("component", "consumers")
+	return &Consumers{d: d}
+}
+
+// consumer is one subscription and its batch handler.
+type consumer struct {
+	sub     broker.Subscription
+	handler broker.BatchHandler
+}
+
+func (c *Consumers) consumers() []consumer {
+	return []consumer{
+		{broker.Subscription{
+			Queue: QueueIngest, Exchange: broker.ExchangeDataProcessing,
+			Bindings: []string{TypeTrack, "user.created", "order.created"},
+			Batch:    c.d.IngestBatch, BatchWait: 50 * time.Millisecond,
+		}, c.ingest},
+		{broker.Subscription{
+			Queue: QueueSignup, Exchange: broker.ExchangeDataProcessing,
+			Bindings: []string{"user.created", TypeUserData},
+		}, perMessage(c.signup)},
+		{broker.Subscription{
+			Queue: QueueNotifications, Exchange: broker.ExchangeNotifications,
+			Bindings: []string{"notification.*"},
+		}, perMessage(c.notify)},
+		{broker.Subscription{
+			Queue: QueueRefresh, Exchange: broker.ExchangeDataProcessing,
+			Bindings: []string{"order.created", "order.updated", "order.deleted", "user.updated"},
+			Batch:    100, BatchWait: 100 * time.Millisecond,
+		}, c.refresh},
+		{broker.Subscription{
+			// Every instance needs every invalidation, so this one is an
+			// exclusive queue per instance rather than a shared group.
+			Queue: "cache", Exchange: broker.ExchangeDataProcessing, Exclusive: true,
+			Bindings: domainEventTypes(), Batch: 100, BatchWait: 20 * time.Millisecond, MaxAttempts: 1,
+		}, c.invalidate},
+	}
+}
+
+// perMessage runs h on each message of a batch, settling each by its own
+// outcome.
+func perMessage(h broker.Handler) broker.BatchHandler {
+	return func(ctx context.Context, msgs []broker.Message) error {
+		errs := make(broker.BatchErrors, len(msgs))
+		for i, m := range msgs {
+			errs[i] = h(ctx, m)
+		}
+		return errs
+	}
+}
+
+// Run consumes until ctx ends. ready, if set, runs once every consumer is
+// attached to its queue, so that messages published afterwards reach them.
+// It returns nil when ctx ends, or the first consumer's failure.
+func (c *Consumers) Run(ctx context.Context, ready func()) error {
+	cs := c.consumers()
+	var attached sync.WaitGroup
+	attached.Add(len(cs))
+	errc := make(chan error, len(cs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, cn := range cs {
+		sub := cn.sub
+		sub.Backoff = c.d.Backoff
+		var once sync.Once
+		sub.Ready = func() { once.Do(attached.Done) }
+		h := c.observed(sub.Queue, cn.handler)
+		go func() {
+			err := c.d.Bus.ConsumeBatch(ctx, sub, h)
+			if err != nil && !errors.Is(err, broker.ErrClosed) && ctx.Err() == nil {
+				err = fmt.Errorf("consumer %s: %w", sub.Queue, err)
+			} else {
+				err = nil
+			}
+			errc <- err
+		}()
+	}
+	if ready != nil {
+		go func() {
+			attached.Wait()
+			if ctx.Err() == nil {
+				ready()
+			}
+		}()
+	}
+	var first error
+	for range cs {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// observed reports every message's outcome to Deps.Observe and the log.
+func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHandler {
+	return func(ctx context.Context, msgs []broker.Message) error {
+		err := h(ctx, msgs)
+		errs := broker.Outcomes(len(msgs), err)
+		for i, m := range msgs {
+			if errs[i] != nil {
+				c.d.Log.WarnContext(ctx, "message failed", "queue", queue, "id", m.ID, "type", m.Type, "attempt", m.Attempt, "err", errs[i])
+			}
+			if c.d.Observe != nil {
+				c.d.Observe(queue, m, errs[i])
+			}
+		}
+		return err
+	}
+}

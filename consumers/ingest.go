@@ -1,0 +1,207 @@
+package consumers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"meridian/analytics"
+	"meridian/broker"
+	"meridian/ent"
+	"meridian/ent/product"
+	"meridian/ent/user"
+)
+
+// ingest stores a batch of messages as analytics events with one insert and
+// returns only after it committed, so the broker acks nothing that is not
+// stored. Event ids come from message ids, and the store skips ids it
+// already has: a redelivered message is acked without being stored twice.
+//
+// A message that cannot be turned into a valid event is not marked
+// permanent: during a rolling deploy a newer instance may understand it, so
+// it is retried like any failure and reaches the dead-letter queue after
+// its attempts, where an operator can read, replay or purge it.
+func (c *Consumers) ingest(ctx context.Context, msgs []broker.Message) error {
+	errs := make(broker.BatchErrors, len(msgs))
+	inputs := make([]analytics.EventInput, 0, len(msgs))
+	owner := make([]int, 0, len(msgs)) // inputs[k] came from msgs[owner[k]]
+	var users, products []int
+	type pending struct {
+		i    int
+		kind string
+		u    domainUser
+		o    domainOrder
+	}
+	var domain []pending
+	// outage settles a batch the database or store failed: every message
+	// that could be read waits out the outage without spending attempts
+	// (broker.Unavailable); unreadable ones keep their own error.
+	outage := func(err error) error {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = broker.Unavailable(err)
+			}
+		}
+		return errs
+	}
+	for i, m := range msgs {
+		switch m.Type {
+		case TypeTrack:
+			var in analytics.EventInput
+			if err := strictJSON(m.Body, &in); err != nil {
+				errs[i] = fmt.Errorf("decode tracked event %s: %w", m.ID, err)
+				continue
+			}
+			if in.ID == nil || *in.ID == "" {
+				id := m.ID
+				in.ID = &id
+			}
+			inputs = append(inputs, in)
+			owner = append(owner, i)
+		case "user.created":
+			var u domainUser
+			if err := json.Unmarshal(m.Body, &u); err != nil || u.ID <= 0 {
+				errs[i] = fmt.Errorf("decode %s %s: %v", m.Type, m.ID, errOr(err, "no user id"))
+				continue
+			}
+			users = append(users, u.ID)
+			domain = append(domain, pending{i: i, kind: "signup", u: u})
+		case "order.created":
+			var o domainOrder
+			if err := json.Unmarshal(m.Body, &o); err != nil || o.ID <= 0 || o.UserID <= 0 {
+				errs[i] = fmt.Errorf("decode %s %s: %v", m.Type, m.ID, errOr(err, "no order or user id"))
+				continue
+			}
+			users = append(users, o.UserID)
+			products = append(products, o.ProductID)
+			domain = append(domain, pending{i: i, kind: "purchase", o: o})
+		default:
+			errs[i] = fmt.Errorf("ingest cannot handle message type %q", m.Type)
+		}
+	}
+	if len(domain) > 0 {
+		geo, err := c.userGeo(ctx, users)
+		if err != nil {
+			return outage(err)
+		}
+		cats, err := c.categories(ctx, products)
+		if err != nil {
+			return outage(err)
+		}
+		for _, p := range domain {
+			id := "bus-" + msgs[p.i].ID
+			var in analytics.EventInput
+			switch p.kind {
+			case "signup":
+				at := p.u.CreatedAt
+				in = analytics.EventInput{ID: &id, UserID: p.u.ID, Type: "signup", Timestamp: &at, Geo: geo[p.u.ID]}
+			case "purchase":
+				at := p.o.CreatedAt
+				qty := max(p.o.Quantity, 1)
+				in = analytics.EventInput{ID: &id, UserID: p.o.UserID, Type: "purchase", Timestamp: &at, Geo: geo[p.o.UserID],
+					Metadata: map[string]any{"price": p.o.Amount / float64(qty), "quantity": float64(qty), "category": cats[p.o.ProductID], "product_id": p.o.ProductID, "order_id": p.o.ID}}
+			}
+			inputs = append(inputs, in)
+			owner = append(owner, p.i)
+		}
+	}
+	if len(inputs) > 0 {
+		res, _, err := c.d.Events.Track(ctx, inputs)
+		if err != nil {
+			return outage(err) // nothing committed
+		}
+		for k, r := range res {
+			if r.Err != nil {
+				errs[owner[k]] = fmt.Errorf("invalid event from message %s: %w", msgs[owner[k]].ID, r.Err)
+			}
+		}
+	}
+	return errs
+}
+
+// domainUser and domainOrder are the parts of the outbox bodies (ent's JSON
+// of the entity) that the consumers read.
+type domainUser struct {
+	ID        int       `json:"id"`
+	Username  string    `json:"username"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+	AddressID *int      `json:"address_id"`
+}
+
+type domainOrder struct {
+	ID        int       `json:"id"`
+	Quantity  int       `json:"quantity"`
+	Amount    float64   `json:"amount"`
+	CreatedAt time.Time `json:"created_at"`
+	UserID    int       `json:"user_id"`
+	ProductID int       `json:"product_id"`
+}
+
+// userGeo returns where each user lives, for the events their domain
+// events become: four statements for the whole batch.
+func (c *Consumers) userGeo(ctx context.Context, ids []int) (map[int]*analytics.Geo, error) {
+	us, err := c.d.DB.Client.User.Query().Where(user.IDIn(ids...)).
+		WithAddress(func(q *ent.AddressQuery) {
+			q.WithCity(func(q *ent.CityQuery) { q.WithCountry() })
+		}).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load users of the batch: %w", err)
+	}
+	out := make(map[int]*analytics.Geo, len(us))
+	for _, u := range us {
+		out[u.ID] = geoOf(u)
+	}
+	return out, nil
+}
+
+// geoOf is the city of a user loaded with address, city and country; nil
+// when the user has no address.
+func geoOf(u *ent.User) *analytics.Geo {
+	a := u.Edges.Address
+	if a == nil || a.Edges.City == nil {
+		return nil
+	}
+	city := a.Edges.City
+	g := &analytics.Geo{City: city.Name, Lat: city.Latitude, Lon: city.Longitude}
+	if city.Edges.Country != nil {
+		g.Country = city.Edges.Country.Code
+	}
+	return g
+}
+
+func (c *Consumers) categories(ctx context.Context, ids []int) (map[int]string, error) {
+	out := map[int]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ps, err := c.d.DB.Client.Product.Query().Where(product.IDIn(ids...)).Select(product.FieldID, product.FieldCategory).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load products of the batch: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = p.Category
+	}
+	return out, nil
+}
+
+// strictJSON decodes one JSON value and refuses trailing data.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the JSON value")
+	}
+	return nil
+}
+
+func errOr(err error, msg string) any {
+	if err != nil {
+		return err
+	}
+	return msg
+}
