@@ -141,6 +141,12 @@ func (statementCount) InterceptResponse(ctx context.Context, next graphql.Respon
 	if resp == nil {
 		return nil
 	}
+	if isSubscription(ctx) {
+		// A subscription's duration would include the wait for each event,
+		// and its statements are the resolvers' per event: neither means
+		// anything, and every frame would carry them.
+		return resp
+	}
 	if c := database.CounterFrom(ctx); c != nil {
 		if resp.Extensions == nil {
 			resp.Extensions = map[string]any{}
@@ -149,6 +155,14 @@ func (statementCount) InterceptResponse(ctx context.Context, next graphql.Respon
 		resp.Extensions["durationMs"] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	return resp
+}
+
+func isSubscription(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Subscription
 }
 
 // badInput reports an error that gqlgen or entgql raised about the request

@@ -15,6 +15,7 @@ import (
 	"meridian/live"
 	"meridian/outbox"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -108,11 +109,23 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		timeout = 30 * time.Second
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		ctx, cancel := r.Context(), context.CancelFunc(func() {})
+		if !longLived(r) {
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+		}
 		defer cancel()
 		ctx, _ = database.WithCounter(ctx)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// longLived reports a request that opens a subscription stream (a
+// WebSocket upgrade or Server-Sent Events): the request timeout would end
+// it after MERIDIAN_REQUEST_TIMEOUT. Each operation inside such a stream is
+// still bounded by the keep-alive and the client's own lifetime.
+func longLived(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

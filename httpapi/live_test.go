@@ -202,3 +202,69 @@ func subscribeSSE(t *testing.T, ctx context.Context, c *gqltest.Client, query st
 	t.Cleanup(func() { res.Body.Close() })
 	return res
 }
+
+// TestSubscriptionOutlivesRequestTimeout: MERIDIAN_REQUEST_TIMEOUT bounds
+// queries and mutations, not the WebSocket a subscription lives on; and
+// subscription frames carry no per-request extensions (their duration
+// would include the wait for the event).
+func TestSubscriptionOutlivesRequestTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bus := inproc.New(inproc.Options{})
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	const timeout = 300 * time.Millisecond
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub, RequestTimeout: timeout})
+
+	conn, _, err := websocket.Dial(ctx, strings.Replace(c.URL(), "http", "ws", 1)+"/query", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	type msg struct {
+		ID      string          `json:"id"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { eventTracked { type } }`}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan msg, 16)
+	go func() {
+		for {
+			var m msg
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				close(got)
+				return
+			}
+			if m.Type == "next" || m.Type == "complete" || m.Type == "error" {
+				got <- m
+			}
+		}
+	}()
+	time.Sleep(3 * timeout) // well past the request timeout
+	for i := 0; ; i++ {
+		c.MustDo(`mutation { trackEvent(input: {userId: 1, type: "click"}) { id } }`, nil, nil)
+		select {
+		case m, ok := <-got:
+			if !ok {
+				t.Fatal("the WebSocket closed: the request timeout ended the subscription")
+			}
+			if m.Type != "next" {
+				t.Fatalf("got %s %s", m.Type, m.Payload)
+			}
+			if strings.Contains(string(m.Payload), "durationMs") || strings.Contains(string(m.Payload), "sqlStatements") {
+				t.Errorf("subscription frame carries request extensions: %s", m.Payload)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+			if i > 25 {
+				t.Fatal("no event on the subscription")
+			}
+		}
+	}
+}

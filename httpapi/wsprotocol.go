@@ -108,6 +108,11 @@ func (c *strictConn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
+	// Almost every frame is a "next"; gqlgen writes the type as the last
+	// field, so those are recognised without decoding the payload again.
+	if bytes.HasSuffix(b, []byte(`"type":"next"}`)) {
+		return c.WebsocketConn.WriteJSON(json.RawMessage(b))
+	}
 	var m wsMessage
 	if json.Unmarshal(b, &m) == nil && (m.Type == "complete" || m.Type == "error") && m.ID != "" {
 		c.mu.Lock()

@@ -16,10 +16,14 @@
 //     queue, so a failing message never occupies a consumer while it waits.
 //     Exhausted or Permanent failures go to "<queue>.dlq".
 //
-// Queues are classic durable queues: quorum queues would be the choice on a
-// RabbitMQ cluster, but the target is a single 3.10 node where they add
-// nothing. Exclusive subscriptions get a per-instance exclusive auto-delete
-// queue; their retry queues expire on their own (x-expires) and their dead
+// Work queues and dead-letter queues are quorum queues when the server
+// supports them (RabbitMQ 3.8 and later; Config.QueueType overrides): they
+// are replicated on a cluster and keep messages through a node restart.
+// Delay queues stay classic, as they only hold messages for their TTL and
+// per-message TTL on quorum queues needs 3.10. A queue's type cannot change
+// once declared: switching an existing deployment means deleting its
+// queues first. Exclusive subscriptions get a per-instance exclusive
+// auto-delete (classic) queue; their retry queues expire on their own (x-expires) and their dead
 // letters are logged and dropped, because nobody could replay them.
 package rabbit
 
@@ -60,6 +64,9 @@ type Config struct {
 	Prefix string
 	// ConnectionName shows up in rabbitmqctl list_connections.
 	ConnectionName string
+	// QueueType is "quorum" or "classic" for work and dead-letter queues;
+	// empty picks quorum when the server supports it.
+	QueueType string
 	// ReconnectMaxInterval caps the reconnect backoff (default 5s).
 	ReconnectMaxInterval time.Duration
 	Logger               *slog.Logger
@@ -99,6 +106,8 @@ type Bus struct {
 	log    *slog.Logger
 	ctx    context.Context // ends on Close
 	cancel context.CancelFunc
+
+	queueType string // of durable work and dead-letter queues
 
 	mu       sync.Mutex
 	closed   bool
@@ -146,12 +155,30 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, err
 	}
 	b.sess = s
+	b.queueType = queueType(cfg.QueueType, s.conn)
 	b.wg.Add(1)
 	go b.supervise(s)
 	return b, nil
 }
 
 func (b *Bus) name(n string) string { return b.cfg.Prefix + n }
+
+// queueType resolves the configured queue type against the server's
+// version: quorum queues exist since RabbitMQ 3.8.
+func queueType(configured string, conn *amqp.Connection) string {
+	if configured != "" {
+		return configured
+	}
+	v, _ := conn.Properties["version"].(string)
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err == nil && (major > 3 || major == 3 && minor >= 8) {
+		return "quorum"
+	}
+	return "classic"
+}
+
+// QueueType is the type of the durable queues this bus declares.
+func (b *Bus) QueueType() string { return b.queueType }
 
 func (b *Bus) newBackoff() *backoff.ExponentialBackOff {
 	bo := backoff.NewExponentialBackOff()
@@ -513,8 +540,9 @@ func (n queueNames) retry(attempt int) string { return n.work + ".retry." + strc
 func (b *Bus) declare(ch *amqp.Channel, sub broker.Subscription) (queueNames, error) {
 	var n queueNames
 	durable, exclusive, autoDelete := true, false, false
-	args := amqp.Table{"x-queue-type": "classic"}
+	args := amqp.Table{"x-queue-type": b.queueType}
 	if sub.Exclusive {
+		args = amqp.Table{"x-queue-type": "classic"}
 		base := sub.Queue
 		if base == "" {
 			base = "live"
@@ -881,3 +909,6 @@ func (b *Bus) Close() error {
 	b.wg.Wait()
 	return nil
 }
+
+// Prefix is the configured name prefix of exchanges and queues.
+func (b *Bus) Prefix() string { return b.cfg.Prefix }

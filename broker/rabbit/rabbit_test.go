@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,5 +109,39 @@ func TestSurvivesConnectionKills(t *testing.T) {
 		total, pubTime, len(seen), dups, time.Since(start))
 	if len(seen) != total {
 		t.Fatalf("lost messages: handled %d distinct IDs, want %d", len(seen), total)
+	}
+}
+
+// TestQueuesAreQuorumWhereSupported: the local 3.10 broker supports quorum
+// queues, so work and dead-letter queues are declared as such (a passive
+// declare with another type would fail, so ask the broker directly).
+func TestQueuesAreQuorumWhereSupported(t *testing.T) {
+	b := open(t)
+	if b.QueueType() != "quorum" {
+		t.Skipf("broker without quorum queues: %s", b.QueueType())
+	}
+	brokertest.Start(t, b, broker.Subscription{Queue: "q", Exchange: broker.ExchangeDataProcessing, Bindings: []string{"user.data"}}, func(context.Context, broker.Message) error { return nil })
+	ctl, err := exec.LookPath("rabbitmqctl")
+	if err != nil {
+		t.Skip("rabbitmqctl not installed")
+	}
+	out, err := exec.Command(ctl, "list_queues", "-q", "--no-table-headers", "name", "type").CombinedOutput()
+	if err != nil {
+		t.Fatalf("list_queues: %v: %s", err, out)
+	}
+	types := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			types[f[0]] = f[1]
+		}
+	}
+	for _, q := range []string{"q", "q.dlq"} {
+		name := b.Prefix() + q
+		if types[name] != "quorum" {
+			t.Errorf("queue %s has type %q, want quorum", name, types[name])
+		}
+	}
+	if name := b.Prefix() + "q.retry.1"; types[name] != "classic" {
+		t.Errorf("delay queue %s has type %q, want classic", name, types[name])
 	}
 }

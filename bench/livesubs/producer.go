@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+const trackMutation = `mutation($in: TrackEventInput!) { trackEvent(input: $in) { id } }`
+
+// producer tracks events through the GraphQL mutation, one per request.
+type producer struct {
+	url    string
+	runID  string // makes event ids unique across runs
+	client *http.Client
+
+	mu    sync.Mutex
+	trips []time.Duration // round trips of the measured events
+}
+
+func newProducer(addr string) *producer {
+	return &producer{
+		url:    "http://" + addr + "/query",
+		runID:  strconv.FormatInt(time.Now().UnixNano(), 36),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}},
+	}
+}
+
+// run sends n events at rate per second, each in its own request started on
+// schedule whether or not the previous one was answered, and returns the
+// first refusal.
+func (p *producer) run(ctx context.Context, n int, rate float64) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i := range n {
+		if i > 0 {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.send(ctx, "ev", i, sentKey); err != nil {
+				cancel(fmt.Errorf("event %d: %w", i, err))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// send tracks one page_view of user 1 whose metadata holds the send time
+// under key.
+func (p *producer) send(ctx context.Context, kind string, i int, key string) error {
+	id := fmt.Sprintf("livesubs-%s-%s-%d", p.runID, kind, i)
+	start := time.Now()
+	body, _ := json.Marshal(map[string]any{
+		"query": trackMutation,
+		"variables": map[string]any{"in": map[string]any{
+			"id":       id,
+			"userId":   "1",
+			"type":     "page_view",
+			"metadata": map[string]string{key: strconv.FormatInt(start.UnixNano(), 10)},
+		}},
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	trip := time.Since(start)
+	var out struct {
+		Data struct {
+			TrackEvent struct{ ID string }
+		}
+		Errors []json.RawMessage
+	}
+	if err := json.Unmarshal(b, &out); err != nil || res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %.300s", res.Status, b)
+	}
+	if len(out.Errors) > 0 {
+		return fmt.Errorf("%s", out.Errors[0])
+	}
+	if out.Data.TrackEvent.ID != id {
+		return fmt.Errorf("trackEvent answered id %q, want %q", out.Data.TrackEvent.ID, id)
+	}
+	if key == sentKey {
+		p.mu.Lock()
+		p.trips = append(p.trips, trip)
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// pct returns the q-quantile of the measured round trips.
+func (p *producer) pct(q float64) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := make([]int64, len(p.trips))
+	for i, d := range p.trips {
+		s[i] = int64(d)
+	}
+	slices.Sort(s)
+	return pct(s, q)
+}

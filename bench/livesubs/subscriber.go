@@ -1,0 +1,347 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+const subscribeQuery = `subscription { eventTracked { id type timestamp metadata } }`
+
+// Metadata keys of the producer's events: the send time in Unix
+// nanoseconds, as a string (a JSON number would pass through float64).
+const (
+	sentKey = "sentNs" // measured events
+	warmKey = "warmNs" // the warm-up event, not measured
+)
+
+var (
+	sentMarker = []byte(`"` + sentKey + `":"`)
+	warmMarker = []byte(`"` + warmKey + `":"`)
+	pongFrame  = []byte(`{"type":"pong"}`)
+)
+
+// sub is one WebSocket subscriber. Only its reader goroutine touches
+// latencies; the counters are read by the coordinator while it runs.
+type sub struct {
+	conn      *websocket.Conn
+	ctx       context.Context // its own, so per-read cancellation hooks do not share a parent's lock
+	cancel    context.CancelFunc
+	latencies []int64 // ns
+	received  atomic.Int64
+	warm      atomic.Bool
+	done      chan struct{}
+	opened    time.Time
+	ended     time.Time
+	end       error // why the reader stopped before the run ended, if it did
+	completed bool  // the server completed the subscription
+	errored   bool  // the server sent an error message
+}
+
+type pool struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	url    string
+	client *http.Client
+
+	mu   sync.Mutex
+	subs []*sub
+}
+
+func newPool(ctx context.Context, addr string) *pool {
+	ctx, cancel := context.WithCancel(ctx)
+	tr := &http.Transport{
+		Proxy:       nil,
+		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+	}
+	return &pool{ctx: ctx, cancel: cancel, url: "ws://" + addr + "/query", client: &http.Client{Transport: tr}}
+}
+
+type connectResult struct {
+	ok, failed int
+	took       time.Duration
+	firstErr   string
+}
+
+// connect opens n subscribers, conc at a time; each is subscribed (its
+// subscribe message sent after connection_ack) when connect returns.
+func (p *pool) connect(ctx context.Context, n, conc int) connectResult {
+	start := time.Now()
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var firstErr sync.Once
+	var first string
+	lastLog := time.Now()
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			failed.Add(int64(n - i))
+			firstErr.Do(func() { first = ctx.Err().Error() })
+			i = n
+			continue
+		}
+		if time.Since(lastLog) > 2*time.Second {
+			lastLog = time.Now()
+			slog.Info("connecting", "started", i, "of", n)
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s, err := p.open(ctx)
+			if err != nil {
+				failed.Add(1)
+				firstErr.Do(func() { first = err.Error() })
+				return
+			}
+			p.mu.Lock()
+			p.subs = append(p.subs, s)
+			p.mu.Unlock()
+			go s.read()
+		}()
+	}
+	wg.Wait()
+	return connectResult{ok: len(p.subs), failed: int(failed.Load()), took: time.Since(start), firstErr: first}
+}
+
+func (p *pool) open(ctx context.Context) (*sub, error) {
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(hctx, p.url, &websocket.DialOptions{
+		HTTPClient:   p.client,
+		Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	fail := func(err error) (*sub, error) {
+		conn.CloseNow()
+		return nil, err
+	}
+	if conn.Subprotocol() != "graphql-transport-ws" {
+		return fail(fmt.Errorf("server chose subprotocol %q", conn.Subprotocol()))
+	}
+	conn.SetReadLimit(1 << 20)
+	if err := conn.Write(hctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{}}`)); err != nil {
+		return fail(fmt.Errorf("connection_init: %w", err))
+	}
+	for {
+		_, b, err := conn.Read(hctx)
+		if err != nil {
+			return fail(fmt.Errorf("waiting for connection_ack: %w", err))
+		}
+		var m struct{ Type string }
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fail(fmt.Errorf("waiting for connection_ack: %w", err))
+		}
+		if m.Type == "connection_ack" {
+			break
+		}
+		if m.Type == "ping" {
+			if err := conn.Write(hctx, websocket.MessageText, pongFrame); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		return fail(fmt.Errorf("waiting for connection_ack, got %s", b))
+	}
+	msg, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": subscribeQuery}})
+	if err := conn.Write(hctx, websocket.MessageText, msg); err != nil {
+		return fail(fmt.Errorf("subscribe: %w", err))
+	}
+	sctx, scancel := context.WithCancel(p.ctx)
+	return &sub{conn: conn, ctx: sctx, cancel: scancel, latencies: make([]int64, 0, 64), done: make(chan struct{}), opened: time.Now()}, nil
+}
+
+// read records the latency of every delivery until the connection ends.
+func (s *sub) read() {
+	defer close(s.done)
+	defer func() { s.ended = time.Now() }()
+	defer s.conn.CloseNow()
+	buf := make([]byte, 0, 4096)
+	for {
+		_, r, err := s.conn.Reader(s.ctx)
+		if err == nil {
+			buf, err = readInto(buf[:0], r)
+		}
+		now := time.Now().UnixNano()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.end = err
+			}
+			return
+		}
+		if i := bytes.Index(buf, sentMarker); i >= 0 {
+			if sent, ok := parseNs(buf[i+len(sentMarker):]); ok {
+				s.latencies = append(s.latencies, now-sent)
+				s.received.Add(1)
+				continue
+			}
+		}
+		if bytes.Contains(buf, warmMarker) {
+			s.warm.Store(true)
+			continue
+		}
+		var m struct{ Type string }
+		_ = json.Unmarshal(buf, &m)
+		switch m.Type {
+		case "ping":
+			if err := s.conn.Write(s.ctx, websocket.MessageText, pongFrame); err != nil && s.ctx.Err() == nil {
+				s.end = err
+				return
+			}
+		case "complete":
+			s.completed = true
+			s.end = errors.New("the server completed the subscription")
+			return
+		case "error":
+			s.errored = true
+			s.end = fmt.Errorf("server error: %s", buf)
+			return
+		}
+	}
+}
+
+// readInto appends r's content to buf, growing it only when needed.
+func readInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// parseNs parses the digits up to the closing quote.
+func parseNs(b []byte) (int64, bool) {
+	end := bytes.IndexByte(b, '"')
+	if end < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(b[:end]), 10, 64)
+	return v, err == nil
+}
+
+func (p *pool) snapshot() []*sub {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.subs
+}
+
+// waitWarm waits until every subscriber got the warm-up event, or limit
+// passes, and returns how many did.
+func (p *pool) waitWarm(ctx context.Context, limit time.Duration) int {
+	subs := p.snapshot()
+	deadline := time.Now().Add(limit)
+	for {
+		n := 0
+		for _, s := range subs {
+			if s.warm.Load() {
+				n++
+			}
+		}
+		if n == len(subs) || time.Now().After(deadline) || ctx.Err() != nil {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *pool) received() int64 {
+	var n int64
+	for _, s := range p.snapshot() {
+		n += s.received.Load()
+	}
+	return n
+}
+
+// waitDeliveries waits until want deliveries arrived, limit passed, or
+// every subscriber is gone, and returns how long it waited.
+func (p *pool) waitDeliveries(ctx context.Context, want int64, limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		if p.received() >= want || p.live() == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// live counts the subscribers whose reader still runs.
+func (p *pool) live() int {
+	n := 0
+	for _, s := range p.snapshot() {
+		select {
+		case <-s.done:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+type poolStats struct {
+	latencies                        []int64
+	disconnected, completed, errored int
+	firstEnd                         string
+	firstEndAfter                    time.Duration // connection age at the first disconnect
+}
+
+// finish closes every connection, waits for the readers and merges their
+// samples.
+func (p *pool) finish() poolStats {
+	p.cancel()
+	var st poolStats
+	subs := p.snapshot()
+	total := 0
+	for _, s := range subs {
+		<-s.done
+		total += len(s.latencies)
+	}
+	st.latencies = make([]int64, 0, total)
+	for _, s := range subs {
+		st.latencies = append(st.latencies, s.latencies...)
+		if s.end != nil {
+			st.disconnected++
+			if age := s.ended.Sub(s.opened); st.firstEnd == "" || age < st.firstEndAfter {
+				st.firstEnd, st.firstEndAfter = s.end.Error(), age
+			}
+		}
+		if s.completed {
+			st.completed++
+		}
+		if s.errored {
+			st.errored++
+		}
+	}
+	return st
+}
+
+func (p *pool) close() {
+	p.cancel()
+	for _, s := range p.snapshot() {
+		s.cancel()
+		<-s.done
+	}
+}
