@@ -246,8 +246,11 @@ func (b *Bus) connect() (*session, error) {
 		case e := <-pubClosed:
 			// A lone publisher-channel failure is rare (we validate
 			// exchanges before publishing); recycling the whole
-			// connection keeps recovery on one code path.
-			b.log.Warn("publisher channel closed; recycling connection", "err", e)
+			// connection keeps recovery on one code path. A nil error is
+			// our own Close.
+			if e != nil {
+				b.log.Warn("publisher channel closed; recycling connection", "err", e)
+			}
 			_ = conn.Close()
 		}
 		close(s.dead)
