@@ -15,6 +15,9 @@ import (
 	"io"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/analytics/engine"
+	"meridian/analytics/models"
+	"meridian/analytics/recs"
 	"meridian/broker"
 	"meridian/broker/inproc"
 	"meridian/broker/rabbit"
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exportCmd(ctx, cfg, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
+	case "models":
+		return modelsCmd(ctx, args[1:], stdout, stderr)
 	default:
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -87,6 +92,12 @@ Usage:
   meridian seed [flags]    generate deterministic demo data (meridian seed --help)
   meridian export [flags]  stream events as NDJSON or CSV (meridian export --help)
   meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
+  meridian models evaluate --cdnow DIR
+                           fit BG/NBD and Gamma-Gamma on CDNOW's calibration period and
+                           score the holdout (per-frequency means, churn AUC and Brier)
+  meridian models evaluate-recs [--users N] [--seed S]
+                           leave-last-out precision, recall and NDCG@10 of the
+                           recommender on the demo data, next to popularity
   meridian --help          this text
 
 Environment:
@@ -171,6 +182,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		LoaderWait:     cfg.LoaderWait,
 		RequestTimeout: cfg.RequestTimeout,
 	}
+	eng, err := engine.New(engine.Config{
+		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,
+		CLVMonths: cfg.CLVMonths, MonthlyDiscount: cfg.CLVDiscount, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	deps.Engine = eng
+	go eng.Run(ctx, cfg.ModelRefit)
 	if err := consumers.Migrate(ctx, db); err != nil {
 		return err
 	}
@@ -383,4 +403,34 @@ func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (broker.B
 	}
 	log.Info("bus ready", "backend", "rabbitmq")
 	return b, nil
+}
+
+// modelsCmd evaluates the analytics engine's models offline.
+func modelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("models: want a subcommand: evaluate or evaluate-recs")
+	}
+	fs := flag.NewFlagSet("models "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "evaluate":
+		dir := fs.String("cdnow", "../shared/data/cdnow", "directory holding CDNOW_sample.txt")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		rep, err := models.EvaluateCDNOW(ctx, *dir)
+		if err != nil {
+			return fmt.Errorf("models evaluate: %w", err)
+		}
+		return rep.Print(stdout)
+	case "evaluate-recs":
+		users := fs.Int("users", 2000, "demo users to generate")
+		s := fs.Uint64("seed", 1, "demo data seed")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return recs.EvaluateDemo(ctx, stdout, *users, *s)
+	default:
+		return fmt.Errorf("models: unknown subcommand %q (evaluate or evaluate-recs)", args[0])
+	}
 }

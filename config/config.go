@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/analytics/engine"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -38,6 +39,13 @@ func Vars() []Var {
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
+		{"MERIDIAN_MODEL_REFIT", "1h", "how often the analytics engine refits its models and rescores every user"},
+		{"MERIDIAN_DORMANT_DAYS", "90", "segment DORMANT: no activity for this many days"},
+		{"MERIDIAN_AT_RISK_CHURN", "0.6", "segment AT_RISK: churn probability above this"},
+		{"MERIDIAN_VIP_TOP_SHARE", "0.05", "segment VIP: this top share of users by lifetime value"},
+		{"MERIDIAN_CHURN_HORIZON", "2160h", "churn probability is that of no purchase within this horizon (90 days)"},
+		{"MERIDIAN_CLV_MONTHS", "12", "lifetime value horizon in months"},
+		{"MERIDIAN_CLV_MONTHLY_DISCOUNT", "0.01", "lifetime value discount rate per month"},
 		{"MERIDIAN_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"MERIDIAN_LOG_FORMAT", "text", "text or json"},
 	}
@@ -63,6 +71,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
+	ModelRefit      time.Duration
+	Thresholds      engine.Thresholds
+	ChurnHorizon    time.Duration
+	CLVMonths       int
+	CLVDiscount     float64
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -100,6 +113,27 @@ func Load(getenv func(string) string) (Config, error) {
 		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),
 		RequestTimeout:  dur("MERIDIAN_REQUEST_TIMEOUT"),
 		ShutdownTimeout: dur("MERIDIAN_SHUTDOWN_TIMEOUT"),
+		ModelRefit:      dur("MERIDIAN_MODEL_REFIT"),
+		ChurnHorizon:    dur("MERIDIAN_CHURN_HORIZON"),
+	}
+	num := func(name string) float64 {
+		f, err := strconv.ParseFloat(get(name), 64)
+		if err != nil {
+			bad(name, fmt.Errorf("want a number, got %q", get(name)))
+		}
+		return f
+	}
+	c.Thresholds = engine.Thresholds{DormantDays: num("MERIDIAN_DORMANT_DAYS"), AtRiskChurn: num("MERIDIAN_AT_RISK_CHURN"), VIPTopShare: num("MERIDIAN_VIP_TOP_SHARE")}
+	if err := c.Thresholds.Validate(); err != nil {
+		bad("MERIDIAN_DORMANT_DAYS, MERIDIAN_AT_RISK_CHURN, MERIDIAN_VIP_TOP_SHARE", err)
+	}
+	c.CLVDiscount = num("MERIDIAN_CLV_MONTHLY_DISCOUNT")
+	if !(c.CLVDiscount >= 0 && c.CLVDiscount < 1) {
+		bad("MERIDIAN_CLV_MONTHLY_DISCOUNT", fmt.Errorf("want a rate in [0, 1), got %v", c.CLVDiscount))
+	}
+	var cerr error
+	if c.CLVMonths, cerr = strconv.Atoi(get("MERIDIAN_CLV_MONTHS")); cerr != nil || c.CLVMonths < 1 || c.CLVMonths > 120 {
+		bad("MERIDIAN_CLV_MONTHS", fmt.Errorf("want 1 to 120 months, got %q", get("MERIDIAN_CLV_MONTHS")))
 	}
 	var err error
 	for _, t := range strings.Split(get("MERIDIAN_EVENT_TYPES"), ",") {

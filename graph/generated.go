@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"meridian/analytics"
+	"meridian/analytics/engine"
 	"meridian/consumers"
 	"meridian/ent"
 	"meridian/graph/model"
@@ -49,6 +50,7 @@ type ResolverRoot interface {
 	Profile() ProfileResolver
 	Query() QueryResolver
 	RankedUser() RankedUserResolver
+	Recommendation() RecommendationResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
 	UserActivity() UserActivityResolver
@@ -177,6 +179,18 @@ type ComplexityRoot struct {
 		Users   func(childComplexity int) int
 	}
 
+	CustomerProfile struct {
+		ChurnProbability   func(childComplexity int) int
+		Confidence         func(childComplexity int) int
+		EngagementScore    func(childComplexity int) int
+		ExpectedPurchases  func(childComplexity int, days int) int
+		LTV                func(childComplexity int) int
+		NextPurchaseInDays func(childComplexity int) int
+		PAlive             func(childComplexity int) int
+		Segment            func(childComplexity int) int
+		SegmentReason      func(childComplexity int) int
+	}
+
 	Event struct {
 		Geo       func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -262,6 +276,26 @@ type ComplexityRoot struct {
 		WindowSeconds func(childComplexity int) int
 	}
 
+	ModelParameters struct {
+		A     func(childComplexity int) int
+		Alpha func(childComplexity int) int
+		B     func(childComplexity int) int
+		P     func(childComplexity int) int
+		Q     func(childComplexity int) int
+		R     func(childComplexity int) int
+		V     func(childComplexity int) int
+	}
+
+	ModelStatus struct {
+		Converged     func(childComplexity int) int
+		Error         func(childComplexity int) int
+		FittedAt      func(childComplexity int) int
+		LogLikelihood func(childComplexity int) int
+		Parameters    func(childComplexity int) int
+		ScoredUsers   func(childComplexity int) int
+		TrainingUsers func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddInterest       func(childComplexity int, username string, interest string) int
 		CreateAddress     func(childComplexity int, input ent.CreateAddressInput) int
@@ -278,6 +312,7 @@ type ComplexityRoot struct {
 		DeleteUser        func(childComplexity int, id int) int
 		ImportUsers       func(childComplexity int, input []*store.ImportUser) int
 		PurgeDeadLetters  func(childComplexity int, queue string) int
+		RefitModels       func(childComplexity int) int
 		ReplayDeadLetters func(childComplexity int, queue string, max *int) int
 		TrackEvent        func(childComplexity int, input analytics.EventInput) int
 		TrackEvents       func(childComplexity int, inputs []*analytics.EventInput) int
@@ -378,6 +413,7 @@ type ComplexityRoot struct {
 		EventDistribution     func(childComplexity int, from *time.Time, to *time.Time, filter *model.EventFilter) int
 		EventsNear            func(childComplexity int, lon float64, lat float64, radiusKm float64, from *time.Time, to *time.Time, filter *model.EventFilter, limit *int) int
 		HighValueUsers        func(childComplexity int, minSpent *float64, top *int, percentile *float64) int
+		ModelStatus           func(childComplexity int) int
 		Node                  func(childComplexity int, id int) int
 		Nodes                 func(childComplexity int, ids []int) int
 		Notifications         func(childComplexity int, recipient *string, last *int) int
@@ -387,6 +423,7 @@ type ComplexityRoot struct {
 		PurchaseAnalytics     func(childComplexity int, from *time.Time, to *time.Time, groupBy analytics.GroupBy) int
 		RegistrationCohorts   func(childComplexity int, period stats.Period, periods *int, from *time.Time, to *time.Time) int
 		Retention             func(childComplexity int, period analytics.Period, intervals *int, typeArg *analytics.RetentionType, from time.Time, filter *model.EventFilter) int
+		SegmentReport         func(childComplexity int) int
 		User                  func(childComplexity int, username string) int
 		UserActivity          func(childComplexity int, from *time.Time, to *time.Time, filter *model.EventFilter, limit *int) int
 		UserDistribution      func(childComplexity int) int
@@ -411,6 +448,12 @@ type ComplexityRoot struct {
 		User   func(childComplexity int) int
 	}
 
+	Recommendation struct {
+		Product func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
 	RegistrationCohort struct {
 		Retained func(childComplexity int) int
 		Revenue  func(childComplexity int) int
@@ -422,6 +465,14 @@ type ComplexityRoot struct {
 		CohortSize  func(childComplexity int) int
 		CohortStart func(childComplexity int) int
 		Values      func(childComplexity int) int
+	}
+
+	SegmentReport struct {
+		AvgLtv  func(childComplexity int) int
+		Insight func(childComplexity int) int
+		Segment func(childComplexity int) int
+		Share   func(childComplexity int) int
+		Users   func(childComplexity int) int
 	}
 
 	SignUp struct {
@@ -455,17 +506,19 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Activity     func(childComplexity int) int
-		Address      func(childComplexity int) int
-		AddressID    func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		Email        func(childComplexity int) int
-		Events       func(childComplexity int, first *int, after *string, types []string) int
-		ID           func(childComplexity int) int
-		LastActiveAt func(childComplexity int) int
-		Orders       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
-		TotalSpent   func(childComplexity int) int
-		Username     func(childComplexity int) int
+		Activity        func(childComplexity int) int
+		Address         func(childComplexity int) int
+		AddressID       func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Email           func(childComplexity int) int
+		Events          func(childComplexity int, first *int, after *string, types []string) int
+		ID              func(childComplexity int) int
+		LastActiveAt    func(childComplexity int) int
+		Orders          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
+		Profile         func(childComplexity int) int
+		Recommendations func(childComplexity int, limit int) int
+		TotalSpent      func(childComplexity int) int
+		Username        func(childComplexity int) int
 	}
 
 	UserActivity struct {
@@ -551,6 +604,7 @@ type MutationResolver interface {
 	UpsertProfile(ctx context.Context, input analytics.ProfileInput) (*analytics.Profile, error)
 	AddInterest(ctx context.Context, username string, interest string) (*analytics.Profile, error)
 	UpdateMetrics(ctx context.Context, username string, metrics map[string]any) (*analytics.Profile, error)
+	RefitModels(ctx context.Context) (*engine.Status, error)
 }
 type OrderResolver interface {
 	User(ctx context.Context, obj *ent.Order) (*ent.User, error)
@@ -586,9 +640,14 @@ type QueryResolver interface {
 	UsersRankedByActivity(ctx context.Context, limit *int, since *time.Time) ([]*stats.RankedUser, error)
 	RegistrationCohorts(ctx context.Context, period stats.Period, periods *int, from *time.Time, to *time.Time) ([]*stats.RegistrationCohort, error)
 	HighValueUsers(ctx context.Context, minSpent *float64, top *int, percentile *float64) ([]*stats.HighValueUser, error)
+	SegmentReport(ctx context.Context) ([]*engine.SegmentRow, error)
+	ModelStatus(ctx context.Context) (*engine.Status, error)
 }
 type RankedUserResolver interface {
 	User(ctx context.Context, obj *stats.RankedUser) (*ent.User, error)
+}
+type RecommendationResolver interface {
+	Product(ctx context.Context, obj *engine.Recommendation) (*ent.Product, error)
 }
 type SubscriptionResolver interface {
 	EventTracked(ctx context.Context, filter *model.EventFilter) (<-chan *analytics.Event, error)
@@ -600,6 +659,8 @@ type UserResolver interface {
 
 	Events(ctx context.Context, obj *ent.User, first *int, after *string, types []string) (*model.EventConnection, error)
 	Activity(ctx context.Context, obj *ent.User) (*analytics.ActivitySummary, error)
+	Profile(ctx context.Context, obj *ent.User) (*engine.Score, error)
+	Recommendations(ctx context.Context, obj *ent.User, limit int) ([]*engine.Recommendation, error)
 }
 type UserActivityResolver interface {
 	User(ctx context.Context, obj *analytics.UserActivity) (*ent.User, error)
@@ -1082,6 +1143,66 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CountryUserCount.Users(childComplexity), true
 
+	case "CustomerProfile.churnProbability":
+		if e.ComplexityRoot.CustomerProfile.ChurnProbability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.ChurnProbability(childComplexity), true
+	case "CustomerProfile.confidence":
+		if e.ComplexityRoot.CustomerProfile.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.Confidence(childComplexity), true
+	case "CustomerProfile.engagementScore":
+		if e.ComplexityRoot.CustomerProfile.EngagementScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.EngagementScore(childComplexity), true
+	case "CustomerProfile.expectedPurchases":
+		if e.ComplexityRoot.CustomerProfile.ExpectedPurchases == nil {
+			break
+		}
+
+		args, err := ec.field_CustomerProfile_expectedPurchases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CustomerProfile.ExpectedPurchases(childComplexity, args["days"].(int)), true
+	case "CustomerProfile.ltv":
+		if e.ComplexityRoot.CustomerProfile.LTV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.LTV(childComplexity), true
+	case "CustomerProfile.nextPurchaseInDays":
+		if e.ComplexityRoot.CustomerProfile.NextPurchaseInDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.NextPurchaseInDays(childComplexity), true
+	case "CustomerProfile.pAlive":
+		if e.ComplexityRoot.CustomerProfile.PAlive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.PAlive(childComplexity), true
+	case "CustomerProfile.segment":
+		if e.ComplexityRoot.CustomerProfile.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.Segment(childComplexity), true
+	case "CustomerProfile.segmentReason":
+		if e.ComplexityRoot.CustomerProfile.SegmentReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.SegmentReason(childComplexity), true
+
 	case "Event.geo":
 		if e.ComplexityRoot.Event.Geo == nil {
 			break
@@ -1354,6 +1475,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LiveMetrics.WindowSeconds(childComplexity), true
 
+	case "ModelParameters.a":
+		if e.ComplexityRoot.ModelParameters.A == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.A(childComplexity), true
+	case "ModelParameters.alpha":
+		if e.ComplexityRoot.ModelParameters.Alpha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.Alpha(childComplexity), true
+	case "ModelParameters.b":
+		if e.ComplexityRoot.ModelParameters.B == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.B(childComplexity), true
+	case "ModelParameters.p":
+		if e.ComplexityRoot.ModelParameters.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.P(childComplexity), true
+	case "ModelParameters.q":
+		if e.ComplexityRoot.ModelParameters.Q == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.Q(childComplexity), true
+	case "ModelParameters.r":
+		if e.ComplexityRoot.ModelParameters.R == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.R(childComplexity), true
+	case "ModelParameters.v":
+		if e.ComplexityRoot.ModelParameters.V == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelParameters.V(childComplexity), true
+
+	case "ModelStatus.converged":
+		if e.ComplexityRoot.ModelStatus.Converged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.Converged(childComplexity), true
+	case "ModelStatus.error":
+		if e.ComplexityRoot.ModelStatus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.Error(childComplexity), true
+	case "ModelStatus.fittedAt":
+		if e.ComplexityRoot.ModelStatus.FittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.FittedAt(childComplexity), true
+	case "ModelStatus.logLikelihood":
+		if e.ComplexityRoot.ModelStatus.LogLikelihood == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.LogLikelihood(childComplexity), true
+	case "ModelStatus.parameters":
+		if e.ComplexityRoot.ModelStatus.Parameters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.Parameters(childComplexity), true
+	case "ModelStatus.scoredUsers":
+		if e.ComplexityRoot.ModelStatus.ScoredUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.ScoredUsers(childComplexity), true
+	case "ModelStatus.trainingUsers":
+		if e.ComplexityRoot.ModelStatus.TrainingUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStatus.TrainingUsers(childComplexity), true
+
 	case "Mutation.addInterest":
 		if e.ComplexityRoot.Mutation.AddInterest == nil {
 			break
@@ -1519,6 +1726,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PurgeDeadLetters(childComplexity, args["queue"].(string)), true
+	case "Mutation.refitModels":
+		if e.ComplexityRoot.Mutation.RefitModels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RefitModels(childComplexity), true
 	case "Mutation.replayDeadLetters":
 		if e.ComplexityRoot.Mutation.ReplayDeadLetters == nil {
 			break
@@ -2023,6 +2236,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.HighValueUsers(childComplexity, args["minSpent"].(*float64), args["top"].(*int), args["percentile"].(*float64)), true
 
+	case "Query.modelStatus":
+		if e.ComplexityRoot.Query.ModelStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ModelStatus(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2122,6 +2341,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Retention(childComplexity, args["period"].(analytics.Period), args["intervals"].(*int), args["type"].(*analytics.RetentionType), args["from"].(time.Time), args["filter"].(*model.EventFilter)), true
+	case "Query.segmentReport":
+		if e.ComplexityRoot.Query.SegmentReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SegmentReport(childComplexity), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -2261,6 +2486,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RankedUser.User(childComplexity), true
 
+	case "Recommendation.product":
+		if e.ComplexityRoot.Recommendation.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Product(childComplexity), true
+	case "Recommendation.reason":
+		if e.ComplexityRoot.Recommendation.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Reason(childComplexity), true
+	case "Recommendation.score":
+		if e.ComplexityRoot.Recommendation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Score(childComplexity), true
+
 	case "RegistrationCohort.retained":
 		if e.ComplexityRoot.RegistrationCohort.Retained == nil {
 			break
@@ -2304,6 +2548,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRow.Values(childComplexity), true
+
+	case "SegmentReport.avgLtv":
+		if e.ComplexityRoot.SegmentReport.AvgLtv == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentReport.AvgLtv(childComplexity), true
+	case "SegmentReport.insight":
+		if e.ComplexityRoot.SegmentReport.Insight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentReport.Insight(childComplexity), true
+	case "SegmentReport.segment":
+		if e.ComplexityRoot.SegmentReport.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentReport.Segment(childComplexity), true
+	case "SegmentReport.share":
+		if e.ComplexityRoot.SegmentReport.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentReport.Share(childComplexity), true
+	case "SegmentReport.users":
+		if e.ComplexityRoot.SegmentReport.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentReport.Users(childComplexity), true
 
 	case "SignUp.city":
 		if e.ComplexityRoot.SignUp.City == nil {
@@ -2496,6 +2771,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Orders(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OrderOrder), args["where"].(*ent.OrderWhereInput)), true
+	case "User.profile":
+		if e.ComplexityRoot.User.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Profile(childComplexity), true
+	case "User.recommendations":
+		if e.ComplexityRoot.User.Recommendations == nil {
+			break
+		}
+
+		args, err := ec.field_User_recommendations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Recommendations(childComplexity, args["limit"].(int)), true
 	case "User.totalSpent":
 		if e.ComplexityRoot.User.TotalSpent == nil {
 			break
@@ -2728,7 +3020,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "bus.graphql" "cache.graphql" "ent.graphql" "events.graphql" "live.graphql" "meridian.graphql"
+//go:embed "bus.graphql" "cache.graphql" "ent.graphql" "events.graphql" "live.graphql" "meridian.graphql" "models.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2746,6 +3038,7 @@ var sources = []*ast.Source{
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
 	{Name: "live.graphql", Input: sourceData("live.graphql"), BuiltIn: false},
 	{Name: "meridian.graphql", Input: sourceData("meridian.graphql"), BuiltIn: false},
+	{Name: "models.graphql", Input: sourceData("models.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2987,6 +3280,30 @@ func (ec *executionContext) childFields_CountryUserCount(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CountryUserCount", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "segment":
+		return ec.fieldContext_CustomerProfile_segment(ctx, field)
+	case "segmentReason":
+		return ec.fieldContext_CustomerProfile_segmentReason(ctx, field)
+	case "engagementScore":
+		return ec.fieldContext_CustomerProfile_engagementScore(ctx, field)
+	case "churnProbability":
+		return ec.fieldContext_CustomerProfile_churnProbability(ctx, field)
+	case "pAlive":
+		return ec.fieldContext_CustomerProfile_pAlive(ctx, field)
+	case "expectedPurchases":
+		return ec.fieldContext_CustomerProfile_expectedPurchases(ctx, field)
+	case "nextPurchaseInDays":
+		return ec.fieldContext_CustomerProfile_nextPurchaseInDays(ctx, field)
+	case "ltv":
+		return ec.fieldContext_CustomerProfile_ltv(ctx, field)
+	case "confidence":
+		return ec.fieldContext_CustomerProfile_confidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerProfile", field.Name)
+}
+
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3155,6 +3472,46 @@ func (ec *executionContext) childFields_LiveMetrics(ctx context.Context, field g
 		return ec.fieldContext_LiveMetrics_groups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelParameters(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "r":
+		return ec.fieldContext_ModelParameters_r(ctx, field)
+	case "alpha":
+		return ec.fieldContext_ModelParameters_alpha(ctx, field)
+	case "a":
+		return ec.fieldContext_ModelParameters_a(ctx, field)
+	case "b":
+		return ec.fieldContext_ModelParameters_b(ctx, field)
+	case "p":
+		return ec.fieldContext_ModelParameters_p(ctx, field)
+	case "q":
+		return ec.fieldContext_ModelParameters_q(ctx, field)
+	case "v":
+		return ec.fieldContext_ModelParameters_v(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelParameters", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fittedAt":
+		return ec.fieldContext_ModelStatus_fittedAt(ctx, field)
+	case "parameters":
+		return ec.fieldContext_ModelStatus_parameters(ctx, field)
+	case "logLikelihood":
+		return ec.fieldContext_ModelStatus_logLikelihood(ctx, field)
+	case "trainingUsers":
+		return ec.fieldContext_ModelStatus_trainingUsers(ctx, field)
+	case "scoredUsers":
+		return ec.fieldContext_ModelStatus_scoredUsers(ctx, field)
+	case "converged":
+		return ec.fieldContext_ModelStatus_converged(ctx, field)
+	case "error":
+		return ec.fieldContext_ModelStatus_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3339,6 +3696,18 @@ func (ec *executionContext) childFields_RankedUser(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type RankedUser", field.Name)
 }
 
+func (ec *executionContext) childFields_Recommendation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_Recommendation_product(ctx, field)
+	case "score":
+		return ec.fieldContext_Recommendation_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_Recommendation_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Recommendation", field.Name)
+}
+
 func (ec *executionContext) childFields_RegistrationCohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "start":
@@ -3363,6 +3732,22 @@ func (ec *executionContext) childFields_RetentionRow(ctx context.Context, field 
 		return ec.fieldContext_RetentionRow_values(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRow", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "segment":
+		return ec.fieldContext_SegmentReport_segment(ctx, field)
+	case "users":
+		return ec.fieldContext_SegmentReport_users(ctx, field)
+	case "share":
+		return ec.fieldContext_SegmentReport_share(ctx, field)
+	case "avgLtv":
+		return ec.fieldContext_SegmentReport_avgLtv(ctx, field)
+	case "insight":
+		return ec.fieldContext_SegmentReport_insight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentReport", field.Name)
 }
 
 func (ec *executionContext) childFields_SignUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3437,6 +3822,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_events(ctx, field)
 	case "activity":
 		return ec.fieldContext_User_activity(ctx, field)
+	case "profile":
+		return ec.fieldContext_User_profile(ctx, field)
+	case "recommendations":
+		return ec.fieldContext_User_recommendations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -3874,6 +4263,20 @@ func (ec *executionContext) field_Country_users_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["where"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_CustomerProfile_expectedPurchases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
 	return args, nil
 }
 
@@ -5250,6 +5653,20 @@ func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_User_recommendations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
 	return args, nil
 }
 
@@ -7228,6 +7645,234 @@ func (ec *executionContext) fieldContext_CountryUserCount_users(_ context.Contex
 	return graphql.NewScalarFieldContext("CountryUserCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CustomerProfile_segment(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v engine.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Segment")
+}
+
+func (ec *executionContext) _CustomerProfile_segmentReason(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_segmentReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SegmentReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_segmentReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerProfile_engagementScore(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_engagementScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EngagementScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_engagementScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerProfile_churnProbability(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_churnProbability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnProbability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_churnProbability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerProfile_pAlive(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_pAlive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PAlive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_pAlive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerProfile_expectedPurchases(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_expectedPurchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ExpectedPurchases(fc.Args["days"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_expectedPurchases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerProfile",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CustomerProfile_expectedPurchases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerProfile_nextPurchaseInDays(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_nextPurchaseInDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextPurchaseInDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_nextPurchaseInDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerProfile_ltv(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_ltv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LTV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_ltv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerProfile_confidence(ctx context.Context, field graphql.CollectedField, obj *engine.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v engine.Confidence) graphql.Marshaler {
+			return ec.marshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "ModelConfidence")
+}
+
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *analytics.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8296,6 +8941,337 @@ func (ec *executionContext) fieldContext_LiveMetrics_groups(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ModelParameters_r(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_r(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.R, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_r(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_alpha(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_alpha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alpha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_alpha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_a(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_a(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.A, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_a(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_b(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_b(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.B, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_b(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_p(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_q(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_q(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Q, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_q(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelParameters_v(ctx context.Context, field graphql.CollectedField, obj *engine.Parameters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelParameters_v(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.V, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelParameters_v(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelParameters", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelStatus_fittedAt(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_fittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_fittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ModelStatus_parameters(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_parameters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parameters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.Parameters) graphql.Marshaler {
+			return ec.marshalOModelParameters2ᚖmeridianᚋanalyticsᚋengineᚐParameters(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_parameters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelParameters(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModelStatus_logLikelihood(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_logLikelihood(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogLikelihood, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_logLikelihood(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ModelStatus_trainingUsers(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_trainingUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrainingUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_trainingUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ModelStatus_scoredUsers(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_scoredUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoredUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_scoredUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ModelStatus_converged(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_converged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Converged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_converged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ModelStatus_error(ctx context.Context, field graphql.CollectedField, obj *engine.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStatus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStatus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStatus", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_createCountry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -9438,6 +10414,38 @@ func (ec *executionContext) fieldContext_Mutation_updateMetrics(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_updateMetrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refitModels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refitModels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RefitModels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.Status) graphql.Marshaler {
+			return ec.marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refitModels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelStatus(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11915,6 +12923,70 @@ func (ec *executionContext) fieldContext_Query_highValueUsers(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_segmentReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_segmentReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SegmentReport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
+			return ec.marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_segmentReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_modelStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_modelStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ModelStatus(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.Status) graphql.Marshaler {
+			return ec.marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_modelStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12161,6 +13233,84 @@ func (ec *executionContext) fieldContext_RankedUser_spent(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RankedUser", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Recommendation_product(ctx context.Context, field graphql.CollectedField, obj *engine.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Recommendation().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Recommendation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Recommendation_score(ctx context.Context, field graphql.CollectedField, obj *engine.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Recommendation_reason(ctx context.Context, field graphql.CollectedField, obj *engine.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "String")
+}
+
 func (ec *executionContext) _RegistrationCohort_start(ctx context.Context, field graphql.CollectedField, obj *stats.RegistrationCohort) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12320,6 +13470,121 @@ func (ec *executionContext) _RetentionRow_values(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RetentionRow_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentReport_segment(ctx context.Context, field graphql.CollectedField, obj *engine.SegmentRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentReport_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v engine.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentReport_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentReport", field, false, false, "Segment")
+}
+
+func (ec *executionContext) _SegmentReport_users(ctx context.Context, field graphql.CollectedField, obj *engine.SegmentRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentReport_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentReport_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentReport_share(ctx context.Context, field graphql.CollectedField, obj *engine.SegmentRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentReport_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentReport_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SegmentReport_avgLtv(ctx context.Context, field graphql.CollectedField, obj *engine.SegmentRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentReport_avgLtv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvgLtv, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentReport_avgLtv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SegmentReport_insight(ctx context.Context, field graphql.CollectedField, obj *engine.SegmentRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentReport_insight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Insight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentReport_insight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignUp_userId(ctx context.Context, field graphql.CollectedField, obj *live.SignUp) (ret graphql.Marshaler) {
@@ -13126,6 +14391,82 @@ func (ec *executionContext) fieldContext_User_activity(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ActivitySummary(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_profile(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Profile(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.Score) graphql.Marshaler {
+			return ec.marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋengineᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerProfile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_recommendations(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_recommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["limit"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_recommendations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Recommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_recommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19454,6 +20795,79 @@ func (ec *executionContext) _CountryUserCount(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var customerProfileImplementors = []string{"CustomerProfile"}
+
+func (ec *executionContext) _CustomerProfile(ctx context.Context, sel ast.SelectionSet, obj *engine.Score) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerProfileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerProfile")
+		case "segment":
+			out.Values[i] = ec._CustomerProfile_segment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segmentReason":
+			out.Values[i] = ec._CustomerProfile_segmentReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "engagementScore":
+			out.Values[i] = ec._CustomerProfile_engagementScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnProbability":
+			out.Values[i] = ec._CustomerProfile_churnProbability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pAlive":
+			out.Values[i] = ec._CustomerProfile_pAlive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expectedPurchases":
+			out.Values[i] = ec._CustomerProfile_expectedPurchases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextPurchaseInDays":
+			out.Values[i] = ec._CustomerProfile_nextPurchaseInDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ltv":
+			out.Values[i] = ec._CustomerProfile_ltv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._CustomerProfile_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *analytics.Event) graphql.Marshaler {
@@ -20062,6 +21476,132 @@ func (ec *executionContext) _LiveMetrics(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var modelParametersImplementors = []string{"ModelParameters"}
+
+func (ec *executionContext) _ModelParameters(ctx context.Context, sel ast.SelectionSet, obj *engine.Parameters) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelParametersImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModelParameters")
+		case "r":
+			out.Values[i] = ec._ModelParameters_r(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alpha":
+			out.Values[i] = ec._ModelParameters_alpha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "a":
+			out.Values[i] = ec._ModelParameters_a(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "b":
+			out.Values[i] = ec._ModelParameters_b(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._ModelParameters_p(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "q":
+			out.Values[i] = ec._ModelParameters_q(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "v":
+			out.Values[i] = ec._ModelParameters_v(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var modelStatusImplementors = []string{"ModelStatus"}
+
+func (ec *executionContext) _ModelStatus(ctx context.Context, sel ast.SelectionSet, obj *engine.Status) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModelStatus")
+		case "fittedAt":
+			out.Values[i] = ec._ModelStatus_fittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parameters":
+			out.Values[i] = ec._ModelStatus_parameters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logLikelihood":
+			out.Values[i] = ec._ModelStatus_logLikelihood(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trainingUsers":
+			out.Values[i] = ec._ModelStatus_trainingUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoredUsers":
+			out.Values[i] = ec._ModelStatus_scoredUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "converged":
+			out.Values[i] = ec._ModelStatus_converged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ModelStatus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -20259,6 +21799,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateMetrics":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateMetrics(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refitModels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refitModels(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20979,6 +22526,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_highValueUsers(ctx, field)
 				})
+		case "segmentReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_segmentReport(ctx, field)
+				})
+		case "modelStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_modelStatus(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -21102,6 +22661,50 @@ func (ec *executionContext) _RankedUser(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var recommendationImplementors = []string{"Recommendation"}
+
+func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.SelectionSet, obj *engine.Recommendation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Recommendation")
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Recommendation_product(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._Recommendation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Recommendation_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var registrationCohortImplementors = []string{"RegistrationCohort"}
 
 func (ec *executionContext) _RegistrationCohort(ctx context.Context, sel ast.SelectionSet, obj *stats.RegistrationCohort) graphql.Marshaler {
@@ -21173,6 +22776,59 @@ func (ec *executionContext) _RetentionRow(ctx context.Context, sel ast.Selection
 			}
 		case "values":
 			out.Values[i] = ec._RetentionRow_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var segmentReportImplementors = []string{"SegmentReport"}
+
+func (ec *executionContext) _SegmentReport(ctx context.Context, sel ast.SelectionSet, obj *engine.SegmentRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentReport")
+		case "segment":
+			out.Values[i] = ec._SegmentReport_segment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._SegmentReport_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._SegmentReport_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "avgLtv":
+			out.Values[i] = ec._SegmentReport_avgLtv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insight":
+			out.Values[i] = ec._SegmentReport_insight(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21445,6 +23101,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_activity(ctx, field, obj)
+				})
+		case "profile":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_profile(ctx, field, obj)
+				})
+		case "recommendations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_recommendations(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22278,6 +23946,14 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋengineᚐScore(ctx context.Context, sel ast.SelectionSet, v *engine.Score) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerProfile!")
+		return graphql.Null
+	}
+	return ec._CustomerProfile(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEvent2meridianᚋanalyticsᚐEvent(ctx context.Context, sel ast.SelectionSet, v analytics.Event) graphql.Marshaler {
 	return ec._Event(ctx, sel, &v)
 }
@@ -22641,6 +24317,24 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, v any) (engine.Confidence, error) {
+	var res engine.Confidence
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, sel ast.SelectionSet, v engine.Confidence) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx context.Context, sel ast.SelectionSet, v *engine.Status) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModelStatus!")
+		return graphql.Null
+	}
+	return ec._ModelStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕmeridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22875,6 +24569,30 @@ func (ec *executionContext) marshalNRankedUser2ᚖmeridianᚋstatsᚐRankedUser(
 	return ec._RankedUser(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendation2ᚖmeridianᚋanalyticsᚋengineᚐRecommendation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecommendation2ᚖmeridianᚋanalyticsᚋengineᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v *engine.Recommendation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Recommendation!")
+		return graphql.Null
+	}
+	return ec._Recommendation(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRegistrationCohort2ᚕᚖmeridianᚋstatsᚐRegistrationCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22936,6 +24654,40 @@ func (ec *executionContext) marshalNRetentionRow2ᚖmeridianᚋanalyticsᚐReten
 		return graphql.Null
 	}
 	return ec._RetentionRow(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, v any) (engine.Segment, error) {
+	var res engine.Segment
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, sel ast.SelectionSet, v engine.Segment) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentReport2ᚖmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSegmentReport2ᚖmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx context.Context, sel ast.SelectionSet, v *engine.SegmentRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SegmentReport!")
+		return graphql.Null
+	}
+	return ec._SegmentReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSignUp2ᚖmeridianᚋliveᚐSignUp(ctx context.Context, sel ast.SelectionSet, v *live.SignUp) graphql.Marshaler {
@@ -23791,6 +25543,13 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) marshalOModelParameters2ᚖmeridianᚋanalyticsᚋengineᚐParameters(ctx context.Context, sel ast.SelectionSet, v *engine.Parameters) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ModelParameters(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2meridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

@@ -55,6 +55,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			Cache:  d.Cache,
 			Bus:    d.Bus,
 			DB:     d.DB,
+			Engine: d.Engine,
 		},
 		Directives: graph.DirectiveRoot{Cached: fields.Directive},
 	}))

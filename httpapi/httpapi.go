@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/analytics/engine"
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/gqlcache"
@@ -41,7 +42,9 @@ type Deps struct {
 	Live *live.Hub
 	// Bus, when it implements broker.Admin, backs the admin queries of
 	// queue depths and the dead-letter mutations.
-	Bus            broker.Bus
+	Bus broker.Bus
+	// Engine, when set, serves the analytics engine's fields.
+	Engine         *engine.Engine
 	Policy         analytics.Policy
 	Logger         *slog.Logger
 	LoaderWait     time.Duration
@@ -78,6 +81,7 @@ func NewHandler(d Deps) http.Handler {
 		Client: d.DB.Client,
 		Stats:  st,
 		Events: d.Events,
+		Engine: scorer(d.Engine),
 		Wait:   d.LoaderWait,
 	})(gql))))
 	mux.Handle("GET /export/events", exportEvents(d.Events))
@@ -117,6 +121,14 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		ctx, _ = database.WithCounter(ctx)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// scorer keeps a nil engine a nil interface, which the loaders check.
+func scorer(e *engine.Engine) loaders.Scorer {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // longLived reports a request that opens a subscription stream (a

@@ -28,6 +28,9 @@ type Config struct {
 	Client *ent.Client
 	Stats  *stats.Stats
 	Events analytics.Store
+	// Engine scores users (User.profile, User.recommendations); nil
+	// answers those fields with an error.
+	Engine Scorer
 	Wait   time.Duration
 }
 

@@ -27,3 +27,5 @@ func (r *Resolver) busAdmin(queue string) (broker.Admin, error) {
 func isCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
+
+var errNoEngine = errors.New("the analytics engine is not running on this instance")

@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"meridian/analytics"
+	"meridian/analytics/engine"
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/database"
@@ -26,4 +27,7 @@ type Resolver struct {
 	// Bus serves the admin queries when it implements broker.Admin.
 	Bus broker.Bus
 	DB  *database.DB
+	// Engine serves the analytics engine's fields; nil answers them with
+	// an error.
+	Engine *engine.Engine
 }
