@@ -90,7 +90,8 @@ func (e *Engine) Refit(ctx context.Context) (*Status, error) {
 	}
 	e.snap.Store(s)
 	e.lastErr.Store(nil)
-	e.cfg.Log.InfoContext(ctx, "models fitted", "users", len(s.scores), "customers", s.trainingUsers, "converged", s.converged, "took", time.Since(start).Round(time.Millisecond))
+	e.cfg.Log.InfoContext(ctx, "models fitted", "users", len(s.scores), "customers", s.trainingUsers, "converged", s.converged, "took", time.Since(start).Round(time.Millisecond),
+		"load", s.phases.Load.Round(time.Millisecond), "fit", s.phases.Fit.Round(time.Millisecond), "score", s.phases.Score.Round(time.Millisecond), "recommender", s.phases.Recommender.Round(time.Millisecond))
 	return e.Status(), nil
 }
 
@@ -132,6 +133,14 @@ func (e *Engine) Run(ctx context.Context, every time.Duration) {
 func (e *Engine) CurrentStatus(ctx context.Context) *Status {
 	_, _ = e.current(ctx)
 	return e.Status()
+}
+
+// LastPhases returns how long the serving fit's steps took.
+func (e *Engine) LastPhases() Phases {
+	if s := e.snap.Load(); s != nil {
+		return s.phases
+	}
+	return Phases{}
 }
 
 // Status reports the serving fit.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"meridian/analytics/models"
@@ -24,16 +26,29 @@ type snapshot struct {
 	report        []*SegmentRow
 	recs          *recs.Model
 	country       map[int]string
+	phases        Phases
+}
+
+// Phases are the durations of a fit's steps.
+type Phases struct {
+	Load, Fit, Score, Recommender time.Duration
 }
 
 // fit loads the data, fits the models and scores every user.
 func (e *Engine) fit(ctx context.Context) (*snapshot, error) {
 	now := e.cfg.Now()
+	mark := time.Now()
+	lap := func() time.Duration {
+		d := time.Since(mark)
+		mark = time.Now()
+		return d
+	}
 	d, err := load(ctx, e.cfg.Client, e.cfg.Events, now)
 	if err != nil {
 		return nil, err
 	}
 	s := &snapshot{fittedAt: now, country: make(map[int]string, len(d.users)), vipCut: math.Inf(1)}
+	s.phases.Load = lap()
 	for _, u := range d.users {
 		if u.country != "" {
 			s.country[u.id] = u.country
@@ -51,6 +66,7 @@ func (e *Engine) fit(ctx context.Context) (*snapshot, error) {
 	default:
 		return nil, fmt.Errorf("fit models: %w", err)
 	}
+	s.phases.Fit = lap()
 	// Lifetime values first: the VIP cut depends on all of them.
 	raw := s.rawScores(d, hist, e.cfg, now)
 	ltvs := make([]float64, 0, len(raw))
@@ -63,13 +79,14 @@ func (e *Engine) fit(ctx context.Context) (*snapshot, error) {
 	for _, r := range raw {
 		s.finish(r, e.cfg.Thresholds)
 		s.scores[r.score.UserID] = r.score
-		exp90, _ := r.score.ExpectedPurchases(90)
-		members = append(members, member{segment: r.score.Segment, ltv: r.score.LTV, churn: r.score.ChurnProbability, spent: r.spent, daysInactive: r.daysInactive, expected90: exp90})
+		members = append(members, member{segment: r.score.Segment, ltv: r.score.LTV, churn: r.score.ChurnProbability, spent: r.spent, daysInactive: r.daysInactive, expected90: r.expected90})
 	}
 	s.report = report(members, e.cfg.Thresholds, e.cfg.ChurnHorizon.Hours()/24)
+	s.phases.Score = lap()
 	if s.recs, err = trainRecs(ctx, d, s.country); err != nil {
 		return nil, fmt.Errorf("train recommendations: %w", err)
 	}
+	s.phases.Recommender = lap()
 	return s, nil
 }
 
@@ -106,41 +123,56 @@ type rawScore struct {
 	score        *Score
 	daysInactive float64
 	spent        float64
+	expected90   float64
 }
 
-// rawScores applies the models to every user of d.
+// rawScores applies the models to every user of d, on every core: the
+// users are independent and the models are read-only.
 func (s *snapshot) rawScores(d *dataset, hist map[int]history, cfg Config, now time.Time) []rawScore {
 	spent := map[int]float64{}
 	for _, o := range d.orders {
 		spent[o.user] += o.amount
 	}
-	out := make([]rawScore, 0, len(d.users))
-	for _, u := range d.users {
-		h, bought := hist[u.id]
-		if !bought {
-			// Never bought: at risk since signing up, with no repeat
-			// history (the models' convention for a customer who has
-			// just arrived).
-			h = history{rfm: models.RFM{T: math.Max(0, now.Sub(u.createdAt).Hours()/24)}}
-		}
-		inactive := math.Max(0, now.Sub(u.lastActive).Hours()/24)
-		sc := &Score{UserID: u.id, Confidence: confidenceOf(h.orders, h.rfm.Frequency, h.rfm.T)}
-		if m := s.model; m != nil {
-			sc.PAlive = m.pAlive(h)
-			sc.ChurnProbability = m.churnProb(h)
-			sc.NextPurchaseInDays = m.nextPurchase(h)
-			sc.LTV = m.ltv(h)
-			hh := h
-			sc.expected = func(days float64) float64 { return m.expected(days, hh) }
-		} else {
-			// No model (no purchase history in the whole store): nothing
-			// predicts a purchase, so none is expected — churn 1, value 0.
-			sc.PAlive, sc.ChurnProbability, sc.Confidence = 0, 1, Low
-		}
-		sc.EngagementScore = engagement(inactive, u.events30, sc.ChurnProbability)
-		out = append(out, rawScore{score: sc, daysInactive: inactive, spent: spent[u.id]})
+	out := make([]rawScore, len(d.users))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(d.users)/1000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(d.users); i += workers {
+				out[i] = s.rawScore(d.users[i], hist, spent, now)
+			}
+		}()
 	}
+	wg.Wait()
 	return out
+}
+
+func (s *snapshot) rawScore(u userRow, hist map[int]history, spent map[int]float64, now time.Time) rawScore {
+	h, bought := hist[u.id]
+	if !bought {
+		// Never bought: at risk since signing up, with no repeat history
+		// (the models' convention for a customer who has just arrived).
+		h = history{rfm: models.RFM{T: math.Max(0, now.Sub(u.createdAt).Hours()/24)}}
+	}
+	inactive := math.Max(0, now.Sub(u.lastActive).Hours()/24)
+	sc := &Score{UserID: u.id, Confidence: confidenceOf(h.orders, h.rfm.Frequency, h.rfm.T)}
+	r := rawScore{score: sc, daysInactive: inactive, spent: spent[u.id]}
+	if m := s.model; m != nil {
+		sc.PAlive = m.pAlive(h)
+		sc.ChurnProbability = m.churnProb(h)
+		sc.NextPurchaseInDays = m.nextPurchase(h)
+		sc.LTV = m.ltv(h)
+		sc.expected = func(days float64) float64 { return m.expected(days, h) }
+		r.expected90 = m.expected(90, h)
+	} else {
+		// No model (no purchase history in the whole store): nothing
+		// predicts a purchase, so none is expected — churn 1, value 0.
+		sc.PAlive, sc.ChurnProbability, sc.Confidence = 0, 1, Low
+	}
+	sc.EngagementScore = engagement(inactive, u.events30, sc.ChurnProbability)
+	return r
 }
 
 // finish sets the segment of a scored user.

@@ -142,7 +142,7 @@ func TestFutureDatedOrders(t *testing.T) {
 func checkPredictionsFinite(t *testing.T, m BGNBD) {
 	t.Helper()
 	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -5, 0, 0.5, 3, 1e6, 1e300}
-	churn := Churn{Horizon: 10, Calib: &Calibration{A: 1.2, B: 0.1}}
+	churn := Churn{Horizon: 10, Calib: &Calibration{A: 1.2, B: 0.1, Learned: &ChurnLogit{Intercept: 0.6, Model: 0.4, Frequency: -1, Gap: 0.9}}}
 	gg := publishedGG
 	clv := DefaultCLVOptions(week)
 	for _, x := range bad {

@@ -43,7 +43,7 @@ func BenchmarkScore100k(b *testing.B) {
 	// CDNOW's weekly fit expressed in days.
 	bg := publishedBGNBD
 	bg.Alpha *= 7
-	s, err := NewScorer(bg, publishedGG, Churn{Horizon: 30, Calib: &Calibration{A: 1.1, B: -0.3}}, DefaultCLVOptions(24*time.Hour))
+	s, err := NewScorer(bg, publishedGG, Churn{Horizon: 30, Calib: &Calibration{A: 1.1, B: -0.3, Learned: &ChurnLogit{Intercept: 0.6, Model: 0.4, Frequency: -1, Gap: 0.9}}}, DefaultCLVOptions(24*time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,8 +14,10 @@ import (
 // every one of them).
 //
 // Calib, when set, maps that model probability through a calibration
-// learned on the same customer base's earlier history (FitChurnCalibration);
-// nil uses the model probability as is.
+// learned on the same customer base's earlier history (FitChurnCalibration):
+// its Learned logistic model when it has one (which also uses the
+// customer's frequency and recency, and so re-ranks customers), else its
+// Platt mapping (A, B); nil uses the model probability as is.
 type Churn struct {
 	Horizon float64
 	Calib   *Calibration
@@ -25,7 +27,7 @@ type Churn struct {
 func (c Churn) Prob(model BGNBD, x, tx, T float64) float64 {
 	p := model.ProbNoPurchase(c.Horizon, x, tx, T)
 	if c.Calib != nil {
-		p = c.Calib.Apply(p)
+		p = c.Calib.ApplyRF(p, x, tx, T, c.Horizon)
 	}
 	return clampProb(p, 1)
 }
@@ -44,6 +46,22 @@ type Calibration struct {
 	// on, Customers the number of customers it was learned from.
 	Horizon   float64
 	Customers int
+	// Learned, when set, replaces the Platt mapping in Churn.Prob (see
+	// ChurnLogit); nil when too few customers to learn it.
+	Learned *ChurnLogit
+}
+
+// ApplyRF maps a model probability p = ProbNoPurchase(h, x, tx, T) to the
+// served churn probability: through Learned when there is one, else
+// through the Platt mapping (Apply).
+func (c *Calibration) ApplyRF(p, x, tx, T, h float64) float64 {
+	if c == nil {
+		return clampProb(p, 1)
+	}
+	if c.Learned != nil {
+		return c.Learned.Prob(p, x, tx, T, h)
+	}
+	return c.Apply(p)
 }
 
 // Apply maps a model probability to a calibrated one.
@@ -168,7 +186,9 @@ func softplus(v float64) float64 {
 //  2. fit BG/NBD on the orders up to innerEnd;
 //  3. predict ProbNoPurchase(h) for those customers and observe whether
 //     each bought in (innerEnd, end];
-//  4. fit the Platt mapping from predicted to observed (FitCalibration).
+//  4. fit the Platt mapping from predicted to observed (FitCalibration)
+//     and, with at least minLearnedCustomers customers, the ChurnLogit on
+//     the same outcomes (FitChurnLogit) into Learned.
 //
 // When h < horizon the mapping learned at h is applied to predictions at
 // horizon: it assumes the model's miscalibration, as a function of its own
@@ -217,5 +237,17 @@ func FitChurnCalibration(ctx context.Context, txs []Transaction, end time.Time, 
 		return nil, fmt.Errorf("churn calibration: %w", err)
 	}
 	cal.Horizon = h
+	if len(inner) >= minLearnedCustomers {
+		x, tx, T := make([]float64, len(inner)), make([]float64, len(inner)), make([]float64, len(inner))
+		for i, c := range inner {
+			x[i], tx[i], T[i] = c.Frequency, c.Recency, c.T
+		}
+		// A failed fit (it needs both outcomes, which FitCalibration has
+		// just checked, so only a numerical failure) leaves the Platt
+		// mapping in charge.
+		if l, err := FitChurnLogit(pred, x, tx, T, h, none); err == nil {
+			cal.Learned = l
+		}
+	}
 	return cal, nil
 }

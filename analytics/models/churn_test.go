@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -95,8 +96,16 @@ func TestFitChurnCalibrationUsesOnlyThePast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *base != *again {
+	if !reflect.DeepEqual(base, again) {
 		t.Errorf("calibration changed when holdout orders were removed: %+v vs %+v", base, again)
+	}
+	if base.Learned == nil {
+		t.Fatal("no learned churn model from 2,357 customers")
+	}
+	// The signal it is there for: more repeat purchases, less churn; a
+	// longer silence, more.
+	if l := base.Learned; !(l.Frequency < 0 && l.Gap > 0 && l.Model > 0) {
+		t.Errorf("learned %+v: want Frequency < 0, Gap > 0, Model > 0", *l)
 	}
 	if math.Abs(base.Horizon-272.0/7/2) > 1e-9 { // half of the 272-day history, in weeks
 		t.Errorf("inner horizon %v, want about half the history", base.Horizon)

@@ -11,7 +11,9 @@
 //   - the Gamma-Gamma spend model (FitGammaGamma) and the customer lifetime
 //     value built from both (CLVOptions.Value);
 //   - a churn probability (Churn) with an optional calibration learned from
-//     the customer base's own earlier history (FitChurnCalibration);
+//     the customer base's own earlier history (FitChurnCalibration): a
+//     logistic model on the BG/NBD probability, frequency and recency
+//     (ChurnLogit), or for a small base only a Platt mapping;
 //   - the evaluation of all of the above on the public CDNOW data
 //     (EvaluateCDNOW), which is how the package proves it reproduces the
 //     published results instead of asserting numbers.

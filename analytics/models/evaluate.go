@@ -47,8 +47,9 @@ type Report struct {
 	// ChurnRate is the observed share of customers with no holdout purchase.
 	ChurnRate float64
 	// Churn scores of "no purchase in the holdout", in Print order: the
-	// model probability, the calibrated one (when a calibration was
-	// learned), and 1 − P(alive) for comparison.
+	// model probability, its Platt calibration and the learned ChurnLogit
+	// (each when one was learned; the learned one is what Churn.Prob
+	// serves), and 1 − P(alive) for comparison.
 	Churn []ChurnScore
 	// Calibration is the one learned from calibration-period data only
 	// (nil, with CalibrationError saying why, if none could be learned).
@@ -142,7 +143,7 @@ func Evaluate(ctx context.Context, txs []Transaction, calibrationEnd, holdoutEnd
 	n := len(cal)
 	actual, predicted := make([]float64, n), make([]float64, n)
 	none := make([]bool, n)
-	raw, calibrated, notAlive := make([]float64, n), make([]float64, n), make([]float64, n)
+	raw, calibrated, learned, notAlive := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	bins := make([]FrequencyRow, 8)
 	var spendX, spendM []float64
 	for i, c := range cal {
@@ -156,7 +157,8 @@ func Evaluate(ctx context.Context, txs []Transaction, calibrationEnd, holdoutEnd
 		rep.MeanCLV += clv.Value(bg, gg, c) / float64(n)
 		none[i] = len(days) == 0
 		raw[i] = Churn{Horizon: h}.Prob(bg, c.Frequency, c.Recency, c.T)
-		calibrated[i] = Churn{Horizon: h, Calib: rep.Calibration}.Prob(bg, c.Frequency, c.Recency, c.T)
+		calibrated[i] = rep.Calibration.Apply(raw[i])
+		learned[i] = Churn{Horizon: h, Calib: rep.Calibration}.Prob(bg, c.Frequency, c.Recency, c.T)
 		notAlive[i] = 1 - bg.PAlive(c.Frequency, c.Recency, c.T)
 
 		b := &bins[min(int(c.Frequency), 7)]
@@ -201,6 +203,9 @@ func Evaluate(ctx context.Context, txs []Transaction, calibrationEnd, holdoutEnd
 	rep.Churn = append(rep.Churn, score(name, raw))
 	if rep.Calibration != nil {
 		rep.Churn = append(rep.Churn, score("calibrated "+name, calibrated))
+		if rep.Calibration.Learned != nil {
+			rep.Churn = append(rep.Churn, score("learned: logit p, log(1+x), log(1+gap/h)", learned))
+		}
 	}
 	rep.Churn = append(rep.Churn, score("1 − P(alive)", notAlive))
 	return rep, nil
@@ -265,6 +270,10 @@ func (r *Report) Print(w io.Writer) error {
 	case r.Calibration != nil:
 		fmt.Fprintf(&buf, "calibration σ(%.3f·logit p %+.3f), learned inside the calibration period: %d customers, inner holdout %.4g %s\n",
 			r.Calibration.A, r.Calibration.B, r.Calibration.Customers, r.Calibration.Horizon, r.UnitName)
+		if l := r.Calibration.Learned; l != nil {
+			fmt.Fprintf(&buf, "learned σ(%.3f %+.3f·logit p %+.3f·log(1+x) %+.3f·log(1+(T−t_x)/h)), same inner split; served as the churn probability\n",
+				l.Intercept, l.Model, l.Frequency, l.Gap)
+		}
 	case r.CalibrationError != "":
 		fmt.Fprintf(&buf, "no calibration: %s\n", r.CalibrationError)
 	}
