@@ -18,6 +18,7 @@ import (
 	"meridian/analytics/engine"
 	"meridian/analytics/models"
 	"meridian/analytics/recs"
+	"meridian/auth"
 	"meridian/broker"
 	"meridian/broker/inproc"
 	"meridian/broker/rabbit"
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheck(ctx, cfg)
 	case "models":
 		return modelsCmd(ctx, args[1:], stdout, stderr)
+	case "apikey":
+		return apikeyCmd(ctx, cfg, args[1:], stdout, stderr)
 	default:
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -92,6 +95,9 @@ Usage:
   meridian seed [flags]    generate deterministic demo data (meridian seed --help)
   meridian export [flags]  stream events as NDJSON or CSV (meridian export --help)
   meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
+  meridian apikey create --name NAME --role viewer|analyst|admin
+                           create an API key and print it (shown once; only its hash is kept)
+  meridian apikey revoke --id ID
   meridian models evaluate --cdnow DIR
                            fit BG/NBD and Gamma-Gamma on CDNOW's calibration period and
                            score the holdout (per-frequency means, churn AUC and Brier)
@@ -169,7 +175,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Error("live subscriptions stopped", "error", err)
 		}
 	}()
+	keys := auth.NewKeys(db)
+	if err := keys.Migrate(ctx); err != nil {
+		return err
+	}
+	jwts, err := auth.NewJWT(cfg.JWT)
+	if err != nil {
+		return err
+	}
+	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, Log: log}
+	log.Info("access", "anonymous_role", cfg.AnonymousRole, "jwt", jwts != nil, "production", cfg.Production)
 	deps := httpapi.Deps{
+		Auth:           authn,
+		Keys:           keys,
 		DB:             db,
 		Events:         events,
 		Cache:          c,
@@ -433,4 +451,50 @@ func modelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return fmt.Errorf("models: unknown subcommand %q (evaluate or evaluate-recs)", args[0])
 	}
+}
+
+// apikeyCmd creates or revokes API keys in the configured database.
+func apikeyCmd(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
+		return errors.New("apikey: want a subcommand: create or revoke")
+	}
+	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "what the key is for (create)")
+	role := fs.String("role", "viewer", "viewer, analyst or admin (create)")
+	id := fs.String("id", "", "the key id to revoke (revoke)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys := auth.NewKeys(db)
+	if err := keys.Migrate(ctx); err != nil {
+		return err
+	}
+	if args[0] == "revoke" {
+		ok, err := keys.Revoke(ctx, *id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("apikey revoke: no live key with id %q", *id)
+		}
+		fmt.Fprintf(stderr, "revoked %s\n", *id)
+		return nil
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return fmt.Errorf("apikey create: %w", err)
+	}
+	k, key, err := keys.Create(ctx, *name, r)
+	if err != nil {
+		return fmt.Errorf("apikey create: %w", err)
+	}
+	fmt.Fprintf(stderr, "created key %s (%s, %s); it is shown only now:\n", k.ID, k.Name, k.Role)
+	fmt.Fprintln(stdout, key)
+	return nil
 }

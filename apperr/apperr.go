@@ -18,6 +18,10 @@ const (
 	NotFound     Code = "NOT_FOUND"
 	Conflict     Code = "CONFLICT"
 	Internal     Code = "INTERNAL_SERVER_ERROR"
+	// Unauthenticated: credentials are missing or do not verify.
+	Unauthenticated Code = "UNAUTHENTICATED"
+	// Forbidden: the caller is known but their role does not allow it.
+	Forbidden Code = "FORBIDDEN"
 )
 
 // Error is an error meant for the client.

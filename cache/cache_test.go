@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"meridian/internal/testredis"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -496,7 +496,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 	p := testPrefix(t)
 	r := rawRedis(t)
 	px := newProxy(t)
-	c := newTestCache(t, Config{RedisURL: px.url(), Prefix: p, Timeout: 100 * time.Millisecond, BreakerCooldown: 200 * time.Millisecond})
+	c := newTestCache(t, Config{RedisURL: px.URL(), Prefix: p, Timeout: 100 * time.Millisecond, BreakerCooldown: 200 * time.Millisecond})
 	c.healthEvery = 200 * time.Millisecond
 	direct := newTestCache(t, Config{RedisURL: redisURL(), Prefix: p})
 	runCache(t, c)
@@ -507,7 +507,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		t.Fatal("values not written through the proxy")
 	}
 
-	px.down()
+	px.Down()
 	c.Set(bg, "k2", []byte("v2"), time.Minute, nil)
 	if _, ok := c.Get(bg, "k2"); !ok {
 		t.Error("local tier lost k2 with Redis down")
@@ -529,7 +529,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		t.Errorf("stats with Redis down = %+v", s)
 	}
 
-	px.up()
+	px.Up()
 	direct.Set(bg, "k3", []byte("v3"), time.Minute, nil)
 	hits := c.Stats().RedisHits
 	eventually(t, 5*time.Second, "Redis hits resume", func() bool {
@@ -760,33 +760,9 @@ func BenchmarkGetRedisHit(b *testing.B) {
 // A Redis that accepts connections and never answers: every call is bounded
 // by Timeout, and the breaker soon skips it altogether.
 func TestRedisBlackhole(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, never answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-	})
+	addr := testredis.BlackHole(t)
 	start := time.Now()
-	c := newTestCache(t, Config{RedisURL: "redis://" + ln.Addr().String() + "/0", Timeout: 50 * time.Millisecond})
+	c := newTestCache(t, Config{RedisURL: "redis://" + addr + "/0", Timeout: 50 * time.Millisecond})
 	if d := time.Since(start); d > 300*time.Millisecond {
 		t.Errorf("New took %v", d)
 	}

@@ -2,12 +2,7 @@ package cache
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
-	"net"
-	"os"
-	"strings"
+	"meridian/internal/testredis"
 	"sync"
 	"testing"
 	"time"
@@ -15,55 +10,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The tests run against a real Redis: REDIS_ADDR, default 127.0.0.1:6379
-// (start one with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379
-// --save "" --appendonly no).
-func redisAddr() string {
-	if a := os.Getenv("REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
+func redisAddr() string { return testredis.Addr() }
 
-func redisURL() string { return "redis://" + redisAddr() + "/0" }
+func redisURL() string { return testredis.URL() }
 
-// rawRedis is a plain client for inspecting Redis; it fails the test when
-// Redis is not running.
-func rawRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	r := redis.NewClient(&redis.Options{Addr: redisAddr()})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := r.Ping(ctx).Err(); err != nil {
-		_ = r.Close()
-		t.Fatalf("Redis is needed on %s: %v", redisAddr(), err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return r
-}
+// rawRedis is a plain client for inspecting Redis.
+func rawRedis(t testing.TB) *redis.Client { return testredis.Client(t) }
 
 // testPrefix returns a prefix of the test's own and deletes its keys at the
 // end.
-func testPrefix(t testing.TB) string {
-	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	p := "meridian-test:" + name + ":" + hex.EncodeToString(b[:]) + ":"
-	r := rawRedis(t)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		var keys []string
-		iter := r.Scan(ctx, 0, p+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			r.Del(ctx, keys...)
-		}
-	})
-	return p
-}
+func testPrefix(t testing.TB) string { return testredis.Prefix(t, rawRedis(t), "") }
 
 // newTestCache returns a Cache closed at the end of the test.
 func newTestCache(t testing.TB, cfg Config) *Cache {
@@ -145,104 +101,4 @@ func (h *cmdCounter) names() []string {
 	return out
 }
 
-// proxy is a TCP proxy to Redis that a test can take down and bring back on
-// the same address.
-type proxy struct {
-	t     testing.TB
-	addr  string
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newProxy(t testing.TB) *proxy {
-	t.Helper()
-	p := &proxy{t: t, conns: map[net.Conn]struct{}{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(func() { p.down(); p.wg.Wait() })
-	return p
-}
-
-func (p *proxy) url() string { return "redis://" + p.addr + "/0" }
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.wg.Go(func() { p.pipe(c) })
-		}
-	})
-}
-
-func (p *proxy) pipe(c net.Conn) {
-	up, err := net.DialTimeout("tcp", redisAddr(), time.Second)
-	if err != nil {
-		_ = c.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.ln == nil { // went down meanwhile
-		p.mu.Unlock()
-		_ = c.Close()
-		_ = up.Close()
-		return
-	}
-	p.conns[c] = struct{}{}
-	p.conns[up] = struct{}{}
-	p.mu.Unlock()
-	var wg sync.WaitGroup
-	cp := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		_ = dst.Close()
-		_ = src.Close()
-	}
-	wg.Go(func() { cp(up, c) })
-	wg.Go(func() { cp(c, up) })
-	wg.Wait()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, up)
-	p.mu.Unlock()
-}
-
-// down closes the listener and every proxied connection.
-func (p *proxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
-}
-
-// up listens again on the same address.
-func (p *proxy) up() {
-	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 { // the port may take a moment to be free again
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy up: %v", err)
-	}
-	p.serve(ln)
-}
+func newProxy(t testing.TB) *testredis.Proxy { return testredis.NewProxy(t) }

@@ -4,11 +4,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"meridian/analytics"
 	"meridian/analytics/engine"
+	"meridian/auth"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -23,6 +26,7 @@ type Var struct {
 // Vars lists every variable Meridian reads.
 func Vars() []Var {
 	return []Var{
+		{"MERIDIAN_ENV", "development", "development or production: production refuses to start on embedded defaults or without its secrets, and has no anonymous access by default"},
 		{"MERIDIAN_ADDR", ":8080", "address the HTTP server listens on"},
 		{"DATABASE_URL", "", "postgres://… for PostgreSQL (pgx); empty for the embedded SQLite file in MERIDIAN_DATA_DIR; sqlite:PATH for another SQLite file"},
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
@@ -39,6 +43,11 @@ func Vars() []Var {
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
+		{"MERIDIAN_ANONYMOUS_ROLE", "", "role of callers without credentials: viewer, analyst, admin or none (default viewer in development, none in production)"},
+		{"MERIDIAN_JWT_SECRET", "", "HS256 secret (32+ bytes) for JWTs; empty: no HS256"},
+		{"MERIDIAN_JWT_JWKS_FILE", "", "JWKS file with the RS256 public keys for JWTs; empty: no RS256"},
+		{"MERIDIAN_JWT_ISSUER", "", "required iss claim of JWTs (empty: not checked)"},
+		{"MERIDIAN_JWT_AUDIENCE", "", "required aud claim of JWTs (empty: not checked)"},
 		{"MERIDIAN_MODEL_REFIT", "1h", "how often the analytics engine refits its models and rescores every user"},
 		{"MERIDIAN_DORMANT_DAYS", "90", "segment DORMANT: no activity for this many days"},
 		{"MERIDIAN_AT_RISK_CHURN", "0.6", "segment AT_RISK: churn probability above this"},
@@ -71,6 +80,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
+	Production      bool
+	AnonymousRole   auth.Role // "" = no anonymous access
+	JWT             auth.JWTConfig
 	ModelRefit      time.Duration
 	Thresholds      engine.Thresholds
 	ChurnHorizon    time.Duration
@@ -174,7 +186,40 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		bad("MERIDIAN_LOG_FORMAT", fmt.Errorf("want text or json, got %q", f))
 	}
+	switch env := get("MERIDIAN_ENV"); env {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		bad("MERIDIAN_ENV", fmt.Errorf("want development or production, got %q", env))
+	}
+	switch v := strings.ToLower(get("MERIDIAN_ANONYMOUS_ROLE")); {
+	case v == "" && c.Production, v == "none":
+	case v == "":
+		c.AnonymousRole = auth.Viewer
+	default:
+		if c.AnonymousRole, err = auth.ParseRole(v); err != nil {
+			bad("MERIDIAN_ANONYMOUS_ROLE", err)
+		}
+	}
+	c.JWT = auth.JWTConfig{Secret: []byte(get("MERIDIAN_JWT_SECRET")), JWKSFile: get("MERIDIAN_JWT_JWKS_FILE"), Issuer: get("MERIDIAN_JWT_ISSUER"), Audience: get("MERIDIAN_JWT_AUDIENCE")}
+	if n := len(c.JWT.Secret); n > 0 && n < 32 {
+		bad("MERIDIAN_JWT_SECRET", fmt.Errorf("want at least 32 bytes, got %d", n))
+	}
+	if c.Production {
+		// Production never runs on the embedded defaults: each of these
+		// would silently lose data or consistency across replicas.
+		for name, v := range map[string]string{"DATABASE_URL": c.DatabaseURL, "REDIS_URL": c.RedisURL, "AMQP_URL": c.AMQPURL} {
+			if v == "" {
+				bad(name, errors.New("required when MERIDIAN_ENV=production (the embedded default is for development)"))
+			}
+		}
+		if c.AnonymousRole == auth.Admin || c.AnonymousRole == auth.Analyst {
+			bad("MERIDIAN_ANONYMOUS_ROLE", fmt.Errorf("%s for anonymous callers is refused in production", c.AnonymousRole))
+		}
+	}
 	if len(errs) > 0 {
+		sort.Strings(errs)
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil

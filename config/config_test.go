@@ -43,3 +43,37 @@ func TestHelpListsEveryVariableOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessAndProduction(t *testing.T) {
+	load := func(env map[string]string) (Config, error) { return Load(func(k string) string { return env[k] }) }
+	c, err := load(nil)
+	if err != nil || c.Production || c.AnonymousRole != "VIEWER" {
+		t.Fatalf("development default: anonymous %q, %v", c.AnonymousRole, err)
+	}
+	if c, _ := load(map[string]string{"MERIDIAN_ANONYMOUS_ROLE": "none"}); c.AnonymousRole != "" {
+		t.Errorf("none gives %q", c.AnonymousRole)
+	}
+	// Production on the embedded defaults refuses to start, naming each
+	// missing service.
+	_, err = load(map[string]string{"MERIDIAN_ENV": "production"})
+	for _, name := range []string{"DATABASE_URL", "REDIS_URL", "AMQP_URL"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production error %v does not name %s", err, name)
+		}
+	}
+	prod := map[string]string{"MERIDIAN_ENV": "production", "DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "AMQP_URL": "amqp://q"}
+	c, err = load(prod)
+	if err != nil || !c.Production || c.AnonymousRole != "" {
+		t.Fatalf("production: anonymous %q, %v", c.AnonymousRole, err)
+	}
+	prod["MERIDIAN_ANONYMOUS_ROLE"] = "admin"
+	if _, err := load(prod); err == nil || !strings.Contains(err.Error(), "MERIDIAN_ANONYMOUS_ROLE") {
+		t.Errorf("anonymous admin in production accepted: %v", err)
+	}
+	if _, err := load(map[string]string{"MERIDIAN_JWT_SECRET": "short"}); err == nil || !strings.Contains(err.Error(), "MERIDIAN_JWT_SECRET") {
+		t.Errorf("short JWT secret accepted: %v", err)
+	}
+	if _, err := load(map[string]string{"MERIDIAN_ANONYMOUS_ROLE": "root"}); err == nil {
+		t.Error("unknown role accepted")
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"meridian/auth"
 	"net"
 	"net/http"
 	"reflect"
@@ -134,7 +135,7 @@ func (f *Fields) key(ctx context.Context, fc *graphql.FieldContext, name string,
 	}
 	k := "f:" + name + "|" + parentID(obj) + "|" + string(a)
 	if sc == model.CacheScopeViewer {
-		// Roles arrive with authentication; until then every viewer is anonymous.
+		// Entries are shared by callers of the same role, never across roles.
 		k += "|role:" + roleFrom(ctx)
 	}
 	return k, nil
@@ -176,16 +177,10 @@ func decode(b []byte, t reflect.Type) (any, error) {
 	return p.Elem().Interface(), nil
 }
 
-type roleKey struct{}
-
-// WithRole records the viewer's role for VIEWER-scoped entries.
-func WithRole(ctx context.Context, role string) context.Context {
-	return context.WithValue(ctx, roleKey{}, role)
-}
-
+// roleFrom is the caller's role, the key of VIEWER-scoped entries.
 func roleFrom(ctx context.Context) string {
-	if r, ok := ctx.Value(roleKey{}).(string); ok {
-		return r
+	if r := auth.From(ctx).Role; r != "" {
+		return string(r)
 	}
 	return "anonymous"
 }

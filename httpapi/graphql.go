@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"meridian/analytics"
+	"meridian/auth"
 	"meridian/gqlcache"
 	"runtime/debug"
 	"time"
@@ -56,13 +57,17 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			Bus:    d.Bus,
 			DB:     d.DB,
 			Engine: d.Engine,
+			Keys:   d.Keys,
 		},
-		Directives: graph.DirectiveRoot{Cached: fields.Directive},
+		Directives: graph.DirectiveRoot{Cached: fields.Directive, HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) (any, error) {
+			return d.Auth.HasRole(ctx, graphql.GetFieldContext(ctx).Field.Name, role, next)
+		}},
 	}))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        strictWS{inner: transport.CoderWebsocketImplementation{}, initTimeout: 3 * time.Second},
 		KeepAlivePingInterval: 10 * time.Second,
 		InitTimeout:           5 * time.Second,
+		InitFunc:              d.Auth.WebsocketInit,
 	})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"meridian/analytics"
 	"meridian/analytics/engine"
+	"meridian/auth"
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/gqlcache"
@@ -43,6 +44,11 @@ type Deps struct {
 	// Bus, when it implements broker.Admin, backs the admin queries of
 	// queue depths and the dead-letter mutations.
 	Bus broker.Bus
+	// Auth identifies callers and enforces @hasRole; nil makes every
+	// caller an admin (tests only).
+	Auth *auth.Authenticator
+	// Keys stores the API keys the key mutations create.
+	Keys *auth.Keys
 	// Engine, when set, serves the analytics engine's fields.
 	Engine         *engine.Engine
 	Policy         analytics.Policy
@@ -73,18 +79,23 @@ func NewHandler(d Deps) http.Handler {
 		}
 		d.Cache = c
 	}
+	if d.Auth == nil {
+		// Tests and benchmarks that do not care about roles: every caller
+		// is an admin. The server always passes its authenticator.
+		d.Auth = &auth.Authenticator{Anonymous: auth.Admin, Log: d.Logger}
+	}
 	fields := gqlcache.New(d.Cache, 0)
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
-	mux.Handle("/query", withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
+	mux.Handle("/query", d.Auth.Middleware(withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
 		Events: d.Events,
 		Engine: scorer(d.Engine),
 		Wait:   d.LoaderWait,
-	})(gql))))
-	mux.Handle("GET /export/events", exportEvents(d.Events))
+	})(gql)))))
+	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -29,3 +29,5 @@ func isCountryCode(s string) bool {
 }
 
 var errNoEngine = errors.New("the analytics engine is not running on this instance")
+
+var errNoKeys = errors.New("API keys are not configured on this instance")

@@ -6,6 +6,7 @@ package resolvers
 import (
 	"meridian/analytics"
 	"meridian/analytics/engine"
+	"meridian/auth"
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/database"
@@ -30,4 +31,6 @@ type Resolver struct {
 	// Engine serves the analytics engine's fields; nil answers them with
 	// an error.
 	Engine *engine.Engine
+	// Keys stores API keys; nil answers the key mutations with an error.
+	Keys *auth.Keys
 }

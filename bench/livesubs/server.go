@@ -42,6 +42,9 @@ func startServer(ctx context.Context, c config) (*server, error) {
 		"MERIDIAN_DATA_DIR=" + dir,
 		"MERIDIAN_DEMO_USERS=" + strconv.Itoa(c.demoUsers),
 		"MERIDIAN_LOG_LEVEL=warn",
+		// The producer tracks events without a key; the demo default lets
+		// anonymous callers only read.
+		"MERIDIAN_ANONYMOUS_ROLE=analyst",
 	}
 	if c.amqpURL != "" {
 		env = append(env, "AMQP_URL="+c.amqpURL)

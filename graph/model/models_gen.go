@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"meridian/analytics"
+	"meridian/auth"
 	"strconv"
 	"time"
 )
@@ -25,6 +26,12 @@ type CacheStats struct {
 	RedisLatencyP99Ms float64 `json:"redisLatencyP99Ms"`
 	// Hits and misses per cached field, by field name (Type.field).
 	Fields []*FieldCacheStats `json:"fields"`
+}
+
+type CreatedAPIKey struct {
+	// The key itself, shown only in this response: only its hash is stored.
+	Key    string       `json:"key"`
+	APIKey *auth.APIKey `json:"apiKey"`
 }
 
 type EventConnection struct {

@@ -20,8 +20,9 @@ import (
 
 // Client posts operations to an in-process server.
 type Client struct {
-	t   testing.TB
-	srv *httptest.Server
+	t             testing.TB
+	srv           *httptest.Server
+	authorization string
 }
 
 // New starts the handler over db, with the SQL event store in the same
@@ -56,6 +57,13 @@ func Serve(t testing.TB, deps httpapi.Deps) *Client {
 	return &Client{t: t, srv: srv}
 }
 
+// As returns a client that sends credential in the Authorization header.
+func (c *Client) As(credential string) *Client {
+	cc := *c
+	cc.authorization = credential
+	return &cc
+}
+
 // URL is the server's base URL.
 func (c *Client) URL() string { return c.srv.URL }
 
@@ -86,7 +94,15 @@ func (c *Client) Do(query string, vars map[string]any) *Response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	res, err := http.Post(c.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, c.srv.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.authorization != "" {
+		req.Header.Set("Authorization", c.authorization)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("post: %v", err)
 	}

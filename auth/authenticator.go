@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"meridian/apperr"
+)
+
+// Authenticator turns credentials into a Principal.
+type Authenticator struct {
+	Keys *Keys
+	JWT  *JWT // nil: JWTs are not accepted
+	// Anonymous is the role of callers without credentials; empty refuses
+	// them.
+	Anonymous Role
+	Log       *slog.Logger
+}
+
+func (a *Authenticator) log() *slog.Logger {
+	if a.Log == nil {
+		return slog.Default()
+	}
+	return a.Log
+}
+
+// errNoCredential marks a request that carried none.
+var errNoCredential = errors.New("no credentials")
+
+// Authenticate resolves a credential: an API key ("mrd_…") or a JWT, with
+// or without a "Bearer " or "ApiKey " scheme.
+func (a *Authenticator) Authenticate(ctx context.Context, credential string) (Principal, error) {
+	c := strings.TrimSpace(credential)
+	for _, scheme := range []string{"Bearer ", "bearer ", "ApiKey ", "apikey "} {
+		c = strings.TrimPrefix(c, scheme)
+	}
+	switch {
+	case c == "":
+		return Principal{}, errNoCredential
+	case strings.HasPrefix(c, keyPrefix):
+		if a.Keys == nil {
+			return Principal{}, ErrInvalidKey
+		}
+		return a.Keys.Authenticate(ctx, c)
+	case a.JWT != nil:
+		return a.JWT.Verify(c)
+	default:
+		return Principal{}, fmt.Errorf("%w: JWTs are not configured", ErrInvalidToken)
+	}
+}
+
+// credential reads the request's Authorization or X-API-Key header.
+func credential(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		return h
+	}
+	return r.Header.Get("X-API-Key")
+}
+
+// Middleware puts the caller into each request's context. Requests with
+// credentials that do not verify are refused with 401; requests without
+// any are anonymous (refused when anonymous access is off, except
+// WebSocket upgrades, which authenticate in connection_init).
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r.Context(), credential(r))
+		switch {
+		case errors.Is(err, errNoCredential):
+			p = Anonymous(a.Anonymous)
+			if a.Anonymous == "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				a.refuse(w, r, "no credentials and anonymous access is off")
+				return
+			}
+		case err != nil:
+			a.refuse(w, r, err.Error())
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), p)))
+	})
+}
+
+// refuse answers 401 with a GraphQL-shaped error and logs the attempt.
+func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason string) {
+	a.log().WarnContext(r.Context(), "security: authentication failed", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", reason)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="meridian"`)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message": "authentication required: send an API key or a JWT in the Authorization header", "extensions": map[string]any{"code": apperr.Unauthenticated},
+	}}})
+}
+
+// WebsocketInit authenticates a subscription connection from its
+// connection_init payload ({"Authorization": "Bearer …"}, or "authToken"
+// / "apiKey"); without one the connection keeps the upgrade request's
+// caller. A bad credential, or none where anonymous access is off, closes
+// the socket with 4403 Forbidden, as graphql-transport-ws recommends.
+func (a *Authenticator) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	var cred string
+	for _, k := range []string{"Authorization", "authorization", "authToken", "apiKey", "token"} {
+		if s, ok := payload[k].(string); ok && s != "" {
+			cred = s
+			break
+		}
+	}
+	p, err := a.Authenticate(ctx, cred)
+	switch {
+	case errors.Is(err, errNoCredential):
+		p = From(ctx)
+		if p.Role == "" {
+			err = errors.New("authentication required in the connection_init payload")
+		} else {
+			err = nil
+		}
+	}
+	if err != nil {
+		a.log().WarnContext(ctx, "security: subscription authentication failed", "reason", err.Error())
+		ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+		ctx = transport.AppendCloseReason(ctx, "Forbidden")
+		return ctx, nil, errors.New("forbidden: invalid or missing credentials")
+	}
+	return With(ctx, p), nil, nil
+}
+
+// HasRole enforces @hasRole: it runs next only when the caller's role
+// includes role, and logs refusals as security events.
+func (a *Authenticator) HasRole(ctx context.Context, field string, role Role, next func(context.Context) (any, error)) (any, error) {
+	p := From(ctx)
+	if p.Role.Allows(role) {
+		return next(ctx)
+	}
+	a.log().WarnContext(ctx, "security: operation refused", "field", field, "need", role, "subject", p.Subject, "role", p.Role)
+	if p.Role == "" {
+		return nil, &apperr.Error{Code: apperr.Unauthenticated, Message: fmt.Sprintf("%s needs the %s role: authenticate with an API key or a JWT", field, role)}
+	}
+	return nil, &apperr.Error{Code: apperr.Forbidden, Message: fmt.Sprintf("%s needs the %s role; you have %s", field, role, p.Role)}
+}
