@@ -25,8 +25,10 @@ import (
 	"meridian/cache"
 	"meridian/consumers"
 	"meridian/eventstore"
+	"meridian/limits"
 	"meridian/live"
 	"meridian/outbox"
+	"meridian/ratelimit"
 	"net"
 	"net/http"
 	"os"
@@ -185,7 +187,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, Log: log}
 	log.Info("access", "anonymous_role", cfg.AnonymousRole, "jwt", jwts != nil, "production", cfg.Production)
+	limiter, err := rateLimiter(cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("limits", "query", limits.Describe(cfg.Limits), "body_bytes", cfg.MaxBodyBytes, "rate", cfg.RateLimit, "burst", cfg.RateBurst)
 	deps := httpapi.Deps{
+		Limits:         &cfg.Limits,
+		RateLimit:      limiter,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Auth:           authn,
 		Keys:           keys,
 		DB:             db,
@@ -497,4 +507,25 @@ func apikeyCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 	fmt.Fprintf(stderr, "created key %s (%s, %s); it is shown only now:\n", k.ID, k.Name, k.Role)
 	fmt.Fprintln(stdout, key)
 	return nil
+}
+
+// rateLimiter builds the per-caller limiter: shared buckets in Redis when
+// REDIS_URL is set, per-instance ones otherwise; nil when the rate is 0.
+func rateLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
+	if cfg.RateLimit <= 0 {
+		return nil, nil
+	}
+	var rdb redis.UniversalClient
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("rate limit: REDIS_URL: %w", err)
+		}
+		rdb = redis.NewClient(opts)
+	}
+	l, err := ratelimit.New(ratelimit.Config{Rate: cfg.RateLimit, Burst: cfg.RateBurst, Prefix: cfg.CachePrefix + "ratelimit:"}, rdb, log)
+	if err != nil {
+		return nil, fmt.Errorf("rate limit: %w", err)
+	}
+	return l, nil
 }

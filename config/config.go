@@ -11,6 +11,7 @@ import (
 	"meridian/analytics"
 	"meridian/analytics/engine"
 	"meridian/auth"
+	"meridian/limits"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,15 @@ func Vars() []Var {
 		{"MERIDIAN_JWT_JWKS_FILE", "", "JWKS file with the RS256 public keys for JWTs; empty: no RS256"},
 		{"MERIDIAN_JWT_ISSUER", "", "required iss claim of JWTs (empty: not checked)"},
 		{"MERIDIAN_JWT_AUDIENCE", "", "required aud claim of JWTs (empty: not checked)"},
+		{"MERIDIAN_MAX_DEPTH", "15", "deepest field nesting a query may have (0: no limit)"},
+		{"MERIDIAN_MAX_COST", "50000", "largest estimated cost of a query: fields, list fields multiplied by their first/limit (0: no limit)"},
+		{"MERIDIAN_MAX_ALIASES", "30", "most aliased fields in a query (0: no limit)"},
+		{"MERIDIAN_MAX_TOKENS", "5000", "most lexical tokens in a query, checked before parsing (0: no limit)"},
+		{"MERIDIAN_MAX_FIRST", "1000", "largest first/last/limit argument"},
+		{"MERIDIAN_MAX_BODY_BYTES", "1048576", "largest request body"},
+		{"MERIDIAN_INTROSPECTION", "", "allow __schema/__type: true or false (default true in development, false in production)"},
+		{"MERIDIAN_RATE_LIMIT", "50", "requests per second per caller (API key, JWT subject, or IP for anonymous callers); 0: no limit"},
+		{"MERIDIAN_RATE_BURST", "100", "requests a caller may make at once before the rate applies"},
 		{"MERIDIAN_MODEL_REFIT", "1h", "how often the analytics engine refits its models and rescores every user"},
 		{"MERIDIAN_DORMANT_DAYS", "90", "segment DORMANT: no activity for this many days"},
 		{"MERIDIAN_AT_RISK_CHURN", "0.6", "segment AT_RISK: churn probability above this"},
@@ -83,6 +93,10 @@ type Config struct {
 	Production      bool
 	AnonymousRole   auth.Role // "" = no anonymous access
 	JWT             auth.JWTConfig
+	Limits          limits.Config
+	MaxBodyBytes    int64
+	RateLimit       float64
+	RateBurst       int
 	ModelRefit      time.Duration
 	Thresholds      engine.Thresholds
 	ChurnHorizon    time.Duration
@@ -205,6 +219,28 @@ func Load(getenv func(string) string) (Config, error) {
 	c.JWT = auth.JWTConfig{Secret: []byte(get("MERIDIAN_JWT_SECRET")), JWKSFile: get("MERIDIAN_JWT_JWKS_FILE"), Issuer: get("MERIDIAN_JWT_ISSUER"), Audience: get("MERIDIAN_JWT_AUDIENCE")}
 	if n := len(c.JWT.Secret); n > 0 && n < 32 {
 		bad("MERIDIAN_JWT_SECRET", fmt.Errorf("want at least 32 bytes, got %d", n))
+	}
+	intArg := func(name string, min int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < min {
+			bad(name, fmt.Errorf("want an integer of at least %d, got %q", min, get(name)))
+		}
+		return n
+	}
+	c.Limits = limits.DefaultConfig()
+	c.Limits.MaxDepth, c.Limits.MaxCost, c.Limits.MaxAliases = intArg("MERIDIAN_MAX_DEPTH", 0), intArg("MERIDIAN_MAX_COST", 0), intArg("MERIDIAN_MAX_ALIASES", 0)
+	c.Limits.MaxTokens, c.Limits.MaxFirst = intArg("MERIDIAN_MAX_TOKENS", 0), intArg("MERIDIAN_MAX_FIRST", 1)
+	c.MaxBodyBytes = int64(intArg("MERIDIAN_MAX_BODY_BYTES", 1024))
+	c.RateBurst = intArg("MERIDIAN_RATE_BURST", 1)
+	c.RateLimit = num("MERIDIAN_RATE_LIMIT")
+	if c.RateLimit < 0 {
+		bad("MERIDIAN_RATE_LIMIT", fmt.Errorf("want 0 or more requests per second, got %v", c.RateLimit))
+	}
+	c.Limits.Introspection = !c.Production
+	if v := get("MERIDIAN_INTROSPECTION"); v != "" {
+		if c.Limits.Introspection, err = strconv.ParseBool(v); err != nil {
+			bad("MERIDIAN_INTROSPECTION", err)
+		}
 	}
 	if c.Production {
 		// Production never runs on the embedded defaults: each of these

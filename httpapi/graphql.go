@@ -7,6 +7,7 @@ import (
 	"meridian/analytics"
 	"meridian/auth"
 	"meridian/gqlcache"
+	"meridian/limits"
 	"runtime/debug"
 	"time"
 
@@ -74,8 +75,10 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: gqlcache.APQ{C: d.Cache}})
+	// After APQ, so that the token count sees the query text APQ filled in;
+	// it also owns the introspection switch.
+	srv.Use(limits.New(*d.Limits))
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.SetErrorPresenter(presenter(d.Logger))

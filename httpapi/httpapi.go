@@ -14,8 +14,11 @@ import (
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/gqlcache"
+	"meridian/limits"
 	"meridian/live"
 	"meridian/outbox"
+	"meridian/ratelimit"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +50,13 @@ type Deps struct {
 	// Auth identifies callers and enforces @hasRole; nil makes every
 	// caller an admin (tests only).
 	Auth *auth.Authenticator
+	// Limits bound each query before it runs; nil uses the defaults with
+	// a depth of 15 and introspection on (tests).
+	Limits *limits.Config
+	// RateLimit, when set, limits requests per caller.
+	RateLimit *ratelimit.Limiter
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
 	// Keys stores the API keys the key mutations create.
 	Keys *auth.Keys
 	// Engine, when set, serves the analytics engine's fields.
@@ -84,17 +94,25 @@ func NewHandler(d Deps) http.Handler {
 		// is an admin. The server always passes its authenticator.
 		d.Auth = &auth.Authenticator{Anonymous: auth.Admin, Log: d.Logger}
 	}
+	if d.Limits == nil {
+		l := limits.DefaultConfig()
+		l.MaxDepth, l.Introspection = 15, true
+		d.Limits = &l
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
 	fields := gqlcache.New(d.Cache, 0)
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
-	mux.Handle("/query", d.Auth.Middleware(withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
+	mux.Handle("/query", d.Auth.Middleware(rateLimited(d.RateLimit, withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
 		Events: d.Events,
 		Engine: scorer(d.Engine),
 		Wait:   d.LoaderWait,
-	})(gql)))))
+	})(gql))))))
 	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -130,8 +148,38 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		}
 		defer cancel()
 		ctx, _ = database.WithCounter(ctx)
+		if r.ContentLength > d.MaxBodyBytes {
+			// Refused before reading a byte of it.
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []any{map[string]any{
+				"message":    fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, d.MaxBodyBytes),
+				"extensions": map[string]any{"code": "PAYLOAD_TOO_LARGE", "maxBytes": d.MaxBodyBytes},
+			}}})
+			return
+		}
+		if r.Body != nil {
+			// Bodies without a length are cut off at the limit while read.
+			r.Body = http.MaxBytesReader(w, r.Body, d.MaxBodyBytes)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// rateLimited limits requests per caller: the API key or JWT subject, or
+// the client address for anonymous callers. A nil limiter limits nothing.
+func rateLimited(l *ratelimit.Limiter, next http.Handler) http.Handler {
+	if l == nil {
+		return next
+	}
+	return ratelimit.Middleware(l, func(r *http.Request) string {
+		if p := auth.From(r.Context()); p.Method != "anonymous" {
+			return p.Subject
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		return "ip:" + host
+	})(next)
 }
 
 // scorer keeps a nil engine a nil interface, which the loaders check.

@@ -1,0 +1,101 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"meridian/httpapi"
+	"meridian/internal/gqltest"
+	"meridian/internal/testdb"
+	"meridian/limits"
+	"meridian/ratelimit"
+)
+
+// TestHostileQueries: each kind of abusive request is refused before it
+// runs, with its code.
+func TestHostileQueries(t *testing.T) {
+	cfg := limits.DefaultConfig() // production: introspection off, depth 12
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Limits: &cfg, MaxBodyBytes: 64 << 10})
+
+	// countries → cities → country → cities → …: 4 levels per round trip.
+	deep := "code"
+	for range 4 {
+		deep = "cities(first: 1) { edges { node { country { " + deep + " } } } }"
+	}
+	deep = "{ countries(first: 1) { edges { node { " + deep + " } } } }"
+	var aliases strings.Builder
+	aliases.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&aliases, " a%d: countries(first: 1) { totalCount }", i)
+	}
+	aliases.WriteString(" }")
+	tokens := "{ countries(first: 1) { totalCount " + strings.Repeat("__typename ", 5100) + "} }"
+	for name, tc := range map[string]struct{ query, code string }{
+		"deep nesting":    {deep, "QUERY_TOO_DEEP"},
+		"alias flood":     {aliases.String(), "TOO_MANY_ALIASES"},
+		"huge first":      {`{ countries(first: 100000) { totalCount } }`, "BAD_USER_INPUT"},
+		"costly nesting":  {`{ countries(first: 1000) { edges { node { cities(first: 1000) { edges { node { name } } } } } } }`, "QUERY_TOO_COMPLEX"},
+		"token flood":     {tokens, "TOO_MANY_TOKENS"},
+		"introspection":   {`{ __schema { types { name } } }`, "INTROSPECTION_DISABLED"},
+		"fragment cycle":  {`query { countries(first: 1) { ...A } } fragment A on CountryConnection { totalCount ...B } fragment B on CountryConnection { ...A }`, "GRAPHQL_VALIDATION_FAILED"},
+		"malformed query": {`{ countries(first: 1) { totalCount `, "GRAPHQL_PARSE_FAILED"},
+	} {
+		r := c.Do(tc.query, nil)
+		if len(r.Errors) == 0 || r.Errors[0].Code() != tc.code || r.Data != nil && string(r.Data) != "null" {
+			t.Errorf("%s: status %d, data %s, errors %+v; want %s and no data", name, r.Status, r.Data, r.Errors, tc.code)
+		}
+	}
+	// A body over the limit is refused without being read to the end.
+	big := `{"query": "{ countries(first: 1) { totalCount } }", "variables": {"x": "` + strings.Repeat("a", 70<<10) + `"}}`
+	res, err := http.Post(c.URL()+"/query", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ Errors []gqltest.Error }
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || len(out.Errors) == 0 || out.Errors[0].Code() != "PAYLOAD_TOO_LARGE" {
+		t.Errorf("oversized body: status %d, errors %+v", res.StatusCode, out.Errors)
+	}
+	// The same server still answers a normal query.
+	c.MustDo(`{ countries(first: 1) { totalCount } }`, nil, nil)
+}
+
+// TestRateLimit: a caller over its burst gets 429 RATE_LIMITED with
+// Retry-After; another caller is not affected.
+func TestRateLimit(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.Config{Rate: 0.5, Burst: 3}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RateLimit: l})
+	post := func(forwarded string) *http.Response {
+		body, _ := json.Marshal(map[string]any{"query": "{ countries(first: 1) { totalCount } }"})
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, c.URL()+"/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for i := range 3 {
+		res := post("")
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i+1, res.StatusCode)
+		}
+	}
+	res := post("")
+	defer res.Body.Close()
+	var out struct{ Errors []gqltest.Error }
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || len(out.Errors) != 1 || out.Errors[0].Code() != "RATE_LIMITED" {
+		t.Errorf("over the burst: %d, Retry-After %q, %+v", res.StatusCode, res.Header.Get("Retry-After"), out.Errors)
+	}
+}
