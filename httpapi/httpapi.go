@@ -145,6 +145,10 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		ctx, cancel := r.Context(), context.CancelFunc(func() {})
 		if !longLived(r) {
 			ctx, cancel = context.WithTimeout(ctx, timeout)
+			// A client dripping its body byte by byte (slowloris) would
+			// otherwise hold the handler past the deadline: reads are not
+			// bound by the context. Subscriptions keep no deadline.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 		}
 		defer cancel()
 		ctx, _ = database.WithCounter(ctx)

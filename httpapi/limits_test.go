@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"meridian/httpapi"
 	"meridian/internal/gqltest"
@@ -98,4 +101,36 @@ func TestRateLimit(t *testing.T) {
 	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || len(out.Errors) != 1 || out.Errors[0].Code() != "RATE_LIMITED" {
 		t.Errorf("over the burst: %d, Retry-After %q, %+v", res.StatusCode, res.Header.Get("Retry-After"), out.Errors)
 	}
+}
+
+// TestSlowBody: a client that sends its headers and then drips the body
+// (slowloris) is cut off at the request timeout instead of holding a
+// handler for as long as it likes.
+func TestSlowBody(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RequestTimeout: timeout})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.ReadAll(conn) // until the server answers and closes, or gives up on us
+	}()
+	for i := 0; i < 100; i++ {
+		select {
+		case <-done:
+			if el := time.Since(start); el > 10*timeout {
+				t.Errorf("connection held for %v", el)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+			_, _ = conn.Write([]byte(" "))
+		}
+	}
+	t.Fatalf("a dripping client held the handler for %v", time.Since(start))
 }
