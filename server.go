@@ -27,6 +27,7 @@ import (
 	"meridian/eventstore"
 	"meridian/limits"
 	"meridian/live"
+	"meridian/observe"
 	"meridian/outbox"
 	"meridian/ratelimit"
 	"net"
@@ -115,10 +116,12 @@ Environment:
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	// LogHandler adds the request id (and trace ids) of the record's
+	// context to every line.
 	if cfg.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(observe.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(observe.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -169,9 +172,33 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := outbox.Migrate(ctx, db); err != nil {
 		return err
 	}
+	var hub *live.Hub // set below, before the server serves a scrape
+	metrics, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
+		Cache: func() observe.CacheStats { return cacheStats(c) },
+		Live: func() observe.LiveStats {
+			st := hub.Stats()
+			return observe.LiveStats{Subscribers: st.Subscribers, Published: st.Published, Dropped: st.Dropped, Lost: st.Lost}
+		},
+		Queues: queueDepths(bus),
+	}})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	shutdownTracing, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: cfg.OTLPEndpoint, TracesEndpoint: cfg.OTLPTraces, ServiceName: "meridian"})
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(sctx)
+	}()
+	admin := bus // keeps broker.Admin for the admin fields
+	bus = observedBus{Bus: bus, m: metrics}
 	relay := outbox.NewRelay(db, bus, log)
 	go relay.Run(ctx)
-	hub := live.New(bus, log)
+	hub = live.New(bus, log)
+
 	go func() {
 		if err := hub.Run(ctx); err != nil {
 			log.Error("live subscriptions stopped", "error", err)
@@ -203,8 +230,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Cache:          c,
 		Outbox:         outbox.NewWriter(db),
 		Committed:      relay.Notify,
+		Metrics:        metrics,
+		Tracing:        observe.NewTracing(tp, observe.TraceOptions{Fields: cfg.TraceFields}),
+		SlowQuery:      cfg.SlowQuery,
+		HTTP:           cfg.CORS,
 		Live:           hub,
-		Bus:            bus,
+		Bus:            admin,
 		Policy:         policy(cfg),
 		Logger:         log,
 		LoaderWait:     cfg.LoaderWait,
@@ -222,7 +253,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := consumers.Migrate(ctx, db); err != nil {
 		return err
 	}
-	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), InvalidateLocal: c.InvalidateLocal, Log: log})
+	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), InvalidateLocal: c.InvalidateLocal, Log: log,
+		Observe: func(queue string, m broker.Message, err error) {
+			maxAttempts := broker.DefaultMaxAttempts
+			if queue == "cache" {
+				maxAttempts = 1
+			}
+			_, _, dead := broker.Subscription{MaxAttempts: maxAttempts}.WithDefaults().Retry(m, err)
+			metrics.ObserveMessage(queue, m.Attempt, err, err != nil && dead)
+		}})
 	go func() {
 		if err := workers.Run(ctx, func() { log.Info("bus consumers attached", "queues", consumers.Queues()) }); err != nil {
 			log.Error("bus consumers stopped", "error", err)
@@ -528,4 +567,44 @@ func rateLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error
 		return nil, fmt.Errorf("rate limit: %w", err)
 	}
 	return l, nil
+}
+
+// observedBus counts what is published, for /metrics.
+type observedBus struct {
+	broker.Bus
+	m *observe.Metrics
+}
+
+func (b observedBus) Publish(ctx context.Context, exchange string, msgs ...broker.Message) error {
+	err := b.Bus.Publish(ctx, exchange, msgs...)
+	b.m.ObservePublish(exchange, len(msgs), err)
+	return err
+}
+
+// cacheStats adapts the cache's counters to the metrics' shape.
+func cacheStats(c *cache.Cache) observe.CacheStats {
+	s := c.Stats()
+	f := make(map[string]observe.HitsMisses, len(s.Fields))
+	for k, v := range s.Fields {
+		f[k] = observe.HitsMisses{Hits: v.Hits, Misses: v.Misses}
+	}
+	return observe.CacheStats{LocalHits: s.LocalHits, LocalMisses: s.LocalMisses, RedisHits: s.RedisHits, RedisMisses: s.RedisMisses,
+		Sets: s.Sets, Evictions: s.Evictions, Invalidations: s.Invalidations, RedisErrors: s.RedisErrors, RedisSkipped: s.RedisSkipped, RedisUp: s.RedisUp, Fields: f}
+}
+
+// queueDepths reads the consumer queues' depths at each scrape.
+func queueDepths(bus broker.Bus) func(context.Context) []observe.QueueDepth {
+	admin, ok := bus.(broker.Admin)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context) []observe.QueueDepth {
+		var out []observe.QueueDepth
+		for _, q := range consumers.Queues() {
+			if r, d, err := admin.Depths(ctx, q); err == nil {
+				out = append(out, observe.QueueDepth{Queue: q, Ready: r, DeadLetters: d})
+			}
+		}
+		return out
+	}
 }

@@ -149,11 +149,35 @@ func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
 		c := *g
 		c.Country = strings.ToUpper(strings.TrimSpace(c.Country))
 		e.Geo = &c
-		e.Cell = geohash.EncodeWithPrecision(c.Lat, c.Lon, CellPrecision)
+		e.Cell = cellOf(c.Lat, c.Lon)
 	}
 	e.Day, e.Week, e.Month = Buckets(e.Timestamp)
 	return e, nil
 }
+
+// cellOf is the geohash cell of a point. The encoder scales coordinates to
+// 32-bit integers over [−90, 90) and [−180, 180), so the pole and points
+// within a hair of the top edges overflow and wrap to the opposite edge;
+// they are moved just inside first (1e-6° is 11 cm, far below a 5-character
+// cell). lon 180 is the same meridian as −180.
+func cellOf(lat, lon float64) string {
+	const eps = 1e-6
+	lat = math.Min(lat, 90-eps)
+	switch {
+	case lon >= 180:
+		lon = -180
+	case lon > 180-eps:
+		lon = 180 - eps
+	}
+	return geohash.EncodeWithPrecision(lat, lon, CellPrecision)
+}
+
+// Bounds of purchase amounts: far above any real order, low enough that
+// price × quantity stays exact to the cent in a float64 (< 2^53 cents).
+const (
+	MaxPrice    = 1e9
+	MaxQuantity = 1e6
+)
 
 func checkMetadata(e *Event) error {
 	if e.Metadata == nil {
@@ -181,11 +205,11 @@ func checkMetadata(e *Event) error {
 	if err != nil {
 		return err
 	}
-	if hasPrice && price < 0 {
-		return &FieldError{"metadata.price", "must not be negative"}
+	if hasPrice && (price < 0 || price > MaxPrice) {
+		return &FieldError{"metadata.price", fmt.Sprintf("must be between 0 and %g", MaxPrice)}
 	}
-	if hasQty && (qty <= 0 || qty != math.Trunc(qty)) {
-		return &FieldError{"metadata.quantity", "must be a positive whole number"}
+	if hasQty && (qty <= 0 || qty != math.Trunc(qty) || qty > MaxQuantity) {
+		return &FieldError{"metadata.quantity", fmt.Sprintf("must be a whole number from 1 to %g", MaxQuantity)}
 	}
 	if c, ok := e.Metadata["category"].(string); ok {
 		e.Category = strings.TrimSpace(c)

@@ -22,7 +22,15 @@ const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	// Forbidden: the caller is known but their role does not allow it.
 	Forbidden Code = "FORBIDDEN"
+	// Unavailable: the feature is not running on this instance (a
+	// component left out of its wiring), not a fault of the request.
+	Unavailable Code = "SERVICE_UNAVAILABLE"
 )
+
+// Unavailablef reports a feature this instance does not run.
+func Unavailablef(format string, args ...any) *Error {
+	return &Error{Code: Unavailable, Message: fmt.Sprintf(format, args...)}
+}
 
 // Error is an error meant for the client.
 type Error struct {

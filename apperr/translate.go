@@ -65,7 +65,28 @@ func Translate(err error) error {
 	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "23503") {
 		return constraint(err)
 	}
+	if badArgument(err, pe) {
+		return &Error{Code: BadUserInput, Message: "an argument does not fit the query: a pagination cursor from another ordering, or a value out of range for its column", Err: err}
+	}
 	return err
+}
+
+// badArgument recognises a value the database (or its driver) refused for
+// its type. Every GraphQL argument is typed before it gets here; the one
+// opaque value a client controls is a pagination cursor, whose decoded
+// value is bound to the ordering column as it is, so a cursor from another
+// ordering — or a forged one — ends here rather than in a server error.
+func badArgument(err error, pe *pgconn.PgError) bool {
+	if pe != nil && strings.HasPrefix(pe.Code, "22") { // data exception class
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"sql: converting argument", "unable to encode", "cannot find encode plan"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func constraint(err error) *Error {

@@ -11,6 +11,7 @@ import (
 	"meridian/analytics"
 	"meridian/analytics/engine"
 	"meridian/auth"
+	"meridian/gqlhttp"
 	"meridian/limits"
 	"sort"
 	"strconv"
@@ -58,6 +59,12 @@ func Vars() []Var {
 		{"MERIDIAN_INTROSPECTION", "", "allow __schema/__type: true or false (default true in development, false in production)"},
 		{"MERIDIAN_RATE_LIMIT", "50", "requests per second per caller (API key, JWT subject, or IP for anonymous callers); 0: no limit"},
 		{"MERIDIAN_RATE_BURST", "100", "requests a caller may make at once before the rate applies"},
+		{"MERIDIAN_CORS_ORIGINS", "", "origins allowed to call /query from a browser, comma-separated, or *; empty: same origin only"},
+		{"MERIDIAN_CORS_CREDENTIALS", "false", "let allowed origins send credentials (never with *)"},
+		{"MERIDIAN_SLOW_QUERY", "500ms", "log operations slower than this at warn level, without their variables; 0 turns it off"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector (e.g. http://otel:4318) to export traces to; empty: no tracing"},
+		{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "full OTLP/HTTP traces URL, overriding the endpoint above"},
+		{"MERIDIAN_TRACE_FIELDS", "false", "also trace each resolver field (more spans)"},
 		{"MERIDIAN_MODEL_REFIT", "1h", "how often the analytics engine refits its models and rescores every user"},
 		{"MERIDIAN_DORMANT_DAYS", "90", "segment DORMANT: no activity for this many days"},
 		{"MERIDIAN_AT_RISK_CHURN", "0.6", "segment AT_RISK: churn probability above this"},
@@ -93,6 +100,11 @@ type Config struct {
 	Production      bool
 	AnonymousRole   auth.Role // "" = no anonymous access
 	JWT             auth.JWTConfig
+	CORS            gqlhttp.Config
+	SlowQuery       time.Duration
+	OTLPEndpoint    string
+	OTLPTraces      string
+	TraceFields     bool
 	Limits          limits.Config
 	MaxBodyBytes    int64
 	RateLimit       float64
@@ -226,6 +238,22 @@ func Load(getenv func(string) string) (Config, error) {
 			bad(name, fmt.Errorf("want an integer of at least %d, got %q", min, get(name)))
 		}
 		return n
+	}
+	for _, o := range strings.Split(get("MERIDIAN_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORS.AllowedOrigins = append(c.CORS.AllowedOrigins, o)
+		}
+	}
+	if c.CORS.AllowCredentials, err = strconv.ParseBool(get("MERIDIAN_CORS_CREDENTIALS")); err != nil {
+		bad("MERIDIAN_CORS_CREDENTIALS", err)
+	}
+	c.CORS.MaxAge = 10 * time.Minute
+	if v := get("MERIDIAN_SLOW_QUERY"); v != "0" {
+		c.SlowQuery = dur("MERIDIAN_SLOW_QUERY")
+	}
+	c.OTLPEndpoint, c.OTLPTraces = get("OTEL_EXPORTER_OTLP_ENDPOINT"), get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if c.TraceFields, err = strconv.ParseBool(get("MERIDIAN_TRACE_FIELDS")); err != nil {
+		bad("MERIDIAN_TRACE_FIELDS", err)
 	}
 	c.Limits = limits.DefaultConfig()
 	c.Limits.MaxDepth, c.Limits.MaxCost, c.Limits.MaxAliases = intArg("MERIDIAN_MAX_DEPTH", 0), intArg("MERIDIAN_MAX_COST", 0), intArg("MERIDIAN_MAX_ALIASES", 0)

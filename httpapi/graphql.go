@@ -8,6 +8,7 @@ import (
 	"meridian/auth"
 	"meridian/gqlcache"
 	"meridian/limits"
+	"meridian/observe"
 	"runtime/debug"
 	"time"
 
@@ -81,6 +82,16 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(limits.New(*d.Limits))
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
+	srv.Use(streamOnly{})
+	if d.Tracing != nil {
+		srv.Use(d.Tracing.GraphQL())
+	}
+	if d.Metrics != nil {
+		srv.Use(d.Metrics.GraphQL())
+	}
+	if d.SlowQuery > 0 {
+		srv.Use(observe.SlowQueries{Threshold: d.SlowQuery, Log: d.Logger, StatementsOf: Statements})
+	}
 	srv.SetErrorPresenter(presenter(d.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Logger.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
@@ -164,6 +175,36 @@ func (statementCount) InterceptResponse(ctx context.Context, next graphql.Respon
 		resp.Extensions["durationMs"] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	return resp
+}
+
+// streamOnly refuses subscriptions over plain POST and GET, which can
+// carry one response and no stream: the client must use graphql-transport-ws,
+// graphql-ws or SSE.
+type streamOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = streamOnly{}
+
+func (streamOnly) ExtensionName() string                   { return "StreamOnly" }
+func (streamOnly) Validate(graphql.ExecutableSchema) error { return nil }
+func (streamOnly) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || streaming(ctx) {
+		return nil
+	}
+	return &gqlerror.Error{
+		Message:    "subscriptions need a streaming transport: graphql-transport-ws or graphql-ws over WebSocket, or Server-Sent Events (POST with Accept: text/event-stream)",
+		Extensions: map[string]any{"code": "BAD_REQUEST"},
+	}
+}
+
+// Statements is the number of SQL statements the request has run so far.
+func Statements(ctx context.Context) int64 {
+	if c := database.CounterFrom(ctx); c != nil {
+		return c.N()
+	}
+	return 0
 }
 
 func isSubscription(ctx context.Context) bool {

@@ -14,8 +14,10 @@ import (
 	"meridian/broker"
 	"meridian/cache"
 	"meridian/gqlcache"
+	"meridian/gqlhttp"
 	"meridian/limits"
 	"meridian/live"
+	"meridian/observe"
 	"meridian/outbox"
 	"meridian/ratelimit"
 	"net"
@@ -55,6 +57,14 @@ type Deps struct {
 	Limits *limits.Config
 	// RateLimit, when set, limits requests per caller.
 	RateLimit *ratelimit.Limiter
+	// Metrics, when set, records operations, errors and requests and
+	// serves GET /metrics; Tracing, when set, traces requests and
+	// operations. SlowQuery logs operations slower than it (0: off).
+	Metrics   *observe.Metrics
+	Tracing   *observe.Tracing
+	SlowQuery time.Duration
+	// HTTP sets CORS for /query (GraphQL over HTTP rules always apply).
+	HTTP gqlhttp.Config
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
 	// Keys stores the API keys the key mutations create.
@@ -106,14 +116,21 @@ func NewHandler(d Deps) http.Handler {
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
-	mux.Handle("/query", d.Auth.Middleware(rateLimited(d.RateLimit, withRequest(d, fields.Middleware(loaders.Middleware(loaders.Config{
+	query := loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
 		Events: d.Events,
 		Engine: scorer(d.Engine),
 		Wait:   d.LoaderWait,
-	})(gql))))))
+	})(gql)
+	query = d.Auth.Middleware(rateLimited(d.RateLimit, withRequest(d, fields.Middleware(query))))
+	// gqlhttp is outermost so that its CORS headers reach every answer
+	// (401 and 429 included) and preflights never reach authentication.
+	mux.Handle("/query", gqlhttp.Handler(query, d.HTTP))
 	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -132,7 +149,16 @@ func NewHandler(d Deps) http.Handler {
 		}
 		writeJSON(w, status, checks)
 	})
-	return mux
+	// Outermost first: the request id reaches logs and spans, the trace id
+	// reaches the latency exemplars.
+	var h http.Handler = mux
+	if d.Metrics != nil {
+		h = d.Metrics.Middleware(h)
+	}
+	if d.Tracing != nil {
+		h = d.Tracing.Middleware(h)
+	}
+	return observe.RequestID(h)
 }
 
 // withRequest gives each GraphQL request its deadline and statement counter.
@@ -143,7 +169,9 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := r.Context(), context.CancelFunc(func() {})
-		if !longLived(r) {
+		if longLived(r) {
+			ctx = context.WithValue(ctx, streamingKey{}, true)
+		} else {
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			// A client dripping its body byte by byte (slowloris) would
 			// otherwise hold the handler past the deadline: reads are not
@@ -192,6 +220,15 @@ func scorer(e *engine.Engine) loaders.Scorer {
 		return nil
 	}
 	return e
+}
+
+type streamingKey struct{}
+
+// streaming reports whether the request came over a transport that can
+// carry a subscription (WebSocket or SSE).
+func streaming(ctx context.Context) bool {
+	v, _ := ctx.Value(streamingKey{}).(bool)
+	return v
 }
 
 // longLived reports a request that opens a subscription stream (a

@@ -2,12 +2,12 @@ package loaders
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"github.com/graph-gophers/dataloader/v7"
 
 	"meridian/analytics/engine"
+	"meridian/apperr"
 )
 
 // Scorer is the analytics engine as the loaders use it: scores and
@@ -17,7 +17,7 @@ type Scorer interface {
 	Recommendations(ctx context.Context, ids []int, limit int) (map[int][]*engine.Recommendation, error)
 }
 
-var errNoEngine = errors.New("the analytics engine is not running on this instance")
+var errNoEngine = apperr.Unavailablef("the analytics engine is not running on this instance")
 
 // Profile returns the user's engine profile; one engine call per level.
 func (l *Loaders) Profile(ctx context.Context, userID int) (*engine.Score, error) {

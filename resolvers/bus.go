@@ -1,7 +1,6 @@
 package resolvers
 
 import (
-	"errors"
 	"slices"
 
 	"meridian/apperr"
@@ -18,7 +17,7 @@ func (r *Resolver) busAdmin(queue string) (broker.Admin, error) {
 	}
 	a, ok := r.Bus.(broker.Admin)
 	if !ok || r.Bus == nil {
-		return nil, errors.New("this instance runs without a bus administration surface")
+		return nil, apperr.Unavailablef("this instance runs without a bus administration surface")
 	}
 	return a, nil
 }
@@ -28,6 +27,8 @@ func isCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
 
-var errNoEngine = errors.New("the analytics engine is not running on this instance")
+var errNoEngine = apperr.Unavailablef("the analytics engine is not running on this instance")
 
-var errNoKeys = errors.New("API keys are not configured on this instance")
+var errNoKeys = apperr.Unavailablef("API keys are not configured on this instance")
+
+var errNoLive = apperr.Unavailablef("live subscriptions are not running on this instance")

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"meridian/analytics"
 	"meridian/apperr"
 	"meridian/graph"
@@ -20,7 +19,7 @@ import (
 // EventTracked is the resolver for the eventTracked field.
 func (r *subscriptionResolver) EventTracked(ctx context.Context, filter *model.EventFilter) (<-chan *analytics.Event, error) {
 	if r.Live == nil {
-		return nil, fmt.Errorf("live subscriptions are not running on this instance")
+		return nil, errNoLive
 	}
 	_, f, err := rangeFilter(nil, nil, filter)
 	if err != nil {
@@ -32,7 +31,7 @@ func (r *subscriptionResolver) EventTracked(ctx context.Context, filter *model.E
 // LiveMetrics is the resolver for the liveMetrics field.
 func (r *subscriptionResolver) LiveMetrics(ctx context.Context, windowSeconds *int, groupBy *model.LiveGroupBy, intervalSeconds *int) (<-chan *model.LiveMetrics, error) {
 	if r.Live == nil {
-		return nil, fmt.Errorf("live subscriptions are not running on this instance")
+		return nil, errNoLive
 	}
 	window, interval := intOr(windowSeconds, 60), intOr(intervalSeconds, 2)
 	if window < 10 || window > 3600 {
@@ -72,7 +71,7 @@ func (r *subscriptionResolver) LiveMetrics(ctx context.Context, windowSeconds *i
 // UserSignedUp is the resolver for the userSignedUp field.
 func (r *subscriptionResolver) UserSignedUp(ctx context.Context, countryCode *string) (<-chan *live.SignUp, error) {
 	if r.Live == nil {
-		return nil, fmt.Errorf("live subscriptions are not running on this instance")
+		return nil, errNoLive
 	}
 	cc := ""
 	if countryCode != nil {

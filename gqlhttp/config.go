@@ -1,0 +1,31 @@
+package gqlhttp
+
+import "time"
+
+// Config is the part of the endpoint's HTTP behaviour that differs between
+// deployments. The zero value is a same-origin API that follows the
+// current spec.
+type Config struct {
+	// AllowedOrigins are the browser origins (scheme://host[:port]) that may
+	// call the API from another site. "*" allows every origin, but only
+	// without credentials: the credentials header is sent to explicitly
+	// listed origins only, because reflecting any origin with credentials
+	// would let every site act with the user's cookies. Empty means no CORS
+	// headers at all, so browsers keep the API same-origin.
+	AllowedOrigins []string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true to the
+	// explicitly listed origins, for browser clients that authenticate with
+	// cookies or HTTP authentication.
+	AllowCredentials bool
+	// MaxAge lets browsers cache a preflight answer this long (whole
+	// seconds; browsers cap it, Chromium at two hours). Zero sends no
+	// Access-Control-Max-Age, so each browser uses its own default.
+	MaxAge time.Duration
+	// LegacyJSON answers requests without an Accept header, or whose Accept
+	// is only wildcards, as application/json (200 for every well-formed
+	// request) rather than application/graphql-response+json. The spec
+	// recommended the JSON default before its 2025 watershed and the newer
+	// type after it; old clients that send no Accept and treat any non-200
+	// as a transport failure need this switch.
+	LegacyJSON bool
+}

@@ -1,0 +1,200 @@
+package observe
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sources are the application statistics exported at scrape time. Each is
+// optional; each is called once per scrape, so it should be cheap (a few
+// atomic loads). They are plain functions over plain structs so that
+// observe imports no application package: the caller adapts its own types.
+type Sources struct {
+	// Cache returns the two-tier cache's counters since start (meridian:
+	// cache.Cache.Stats()).
+	Cache func() CacheStats
+	// Live returns the live-subscription hub's counters (meridian:
+	// live.Hub.Stats()).
+	Live func() LiveStats
+	// Queues returns the depth of each bus work queue and its dead-letter
+	// queue (meridian: broker.Admin.Depths per consumers.Queues()). It runs
+	// under the scrape request's context; queues it cannot measure are left
+	// out.
+	Queues func(ctx context.Context) []QueueDepth
+}
+
+// CacheStats are cumulative counters of the cache, shaped after
+// meridian's cache.Stats.
+type CacheStats struct {
+	LocalHits, LocalMisses int64
+	RedisHits, RedisMisses int64
+	Sets, Evictions        int64
+	Invalidations          int64
+	RedisErrors            int64
+	RedisSkipped           int64 // calls skipped while the circuit breaker was open
+	RedisUp                bool
+	// Fields are hits and misses per GraphQL field ("Type.field"); their
+	// names come from the schema, so the label stays bounded.
+	Fields map[string]HitsMisses
+}
+
+// HitsMisses are the lookups of one cache field.
+type HitsMisses struct{ Hits, Misses int64 }
+
+// LiveStats are the counters of the live-subscription hub, shaped after
+// meridian's live.Stats.
+type LiveStats struct {
+	Subscribers int   // open subscriptions now
+	Published   int64 // events sent to the fanout by this instance
+	Dropped     int64 // deliveries dropped for slow subscribers
+	Lost        int64 // events that could not be put on the fanout
+}
+
+// QueueDepth is the backlog of one bus queue.
+type QueueDepth struct {
+	Queue       string
+	Ready       int // messages waiting in the work queue
+	DeadLetters int // messages in its dead-letter queue
+}
+
+// sourcesCollector turns Sources into metrics at scrape time. A custom
+// collector rather than one GaugeFunc per number, so that each source is
+// read once per scrape and all its numbers come from the same snapshot.
+type sourcesCollector struct {
+	src Sources
+
+	cacheHits, cacheMisses, cacheRatio      *prometheus.Desc
+	cacheSets, cacheEvictions, cacheInval   *prometheus.Desc
+	cacheRedisErrors, cacheSkipped, cacheUp *prometheus.Desc
+	cacheFieldHits, cacheFieldMisses        *prometheus.Desc
+	liveSubscribers, livePublished          *prometheus.Desc
+	liveDropped, liveLost                   *prometheus.Desc
+}
+
+// newSourcesCollector returns nil when there is nothing to collect.
+func newSourcesCollector(src Sources) *sourcesCollector {
+	if src.Cache == nil && src.Live == nil {
+		return nil
+	}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &sourcesCollector{
+		src:              src,
+		cacheHits:        d("meridian_cache_hits_total", "Cache lookups answered, by tier (local, redis).", "tier"),
+		cacheMisses:      d("meridian_cache_misses_total", "Cache lookups not answered, by tier (local, redis).", "tier"),
+		cacheRatio:       d("meridian_cache_hit_ratio", "Hits over lookups since start (0 before the first), by tier: local, redis, and overall (either tier answered a lookup).", "tier"),
+		cacheSets:        d("meridian_cache_sets_total", "Values stored in the cache."),
+		cacheEvictions:   d("meridian_cache_evictions_total", "Local entries removed for size or expiry."),
+		cacheInval:       d("meridian_cache_invalidations_total", "Cache tags invalidated on this instance."),
+		cacheRedisErrors: d("meridian_cache_redis_errors_total", "Failed or timed-out Redis calls."),
+		cacheSkipped:     d("meridian_cache_redis_skipped_total", "Redis calls skipped while the circuit breaker was open."),
+		cacheUp:          d("meridian_cache_redis_up", "1 when the last Redis call succeeded and the breaker is closed."),
+		cacheFieldHits:   d("meridian_cache_field_hits_total", `Cache hits per GraphQL field ("Type.field").`, "field"),
+		cacheFieldMisses: d("meridian_cache_field_misses_total", `Cache misses per GraphQL field ("Type.field").`, "field"),
+		liveSubscribers:  d("meridian_live_subscribers", "Open live (GraphQL subscription) subscribers."),
+		livePublished:    d("meridian_live_published_total", "Live events sent to the fanout by this instance."),
+		liveDropped:      d("meridian_live_dropped_total", "Live deliveries dropped for slow subscribers."),
+		liveLost:         d("meridian_live_lost_total", "Live events that could not be put on the fanout."),
+	}
+}
+
+func (c *sourcesCollector) Describe(ch chan<- *prometheus.Desc) {
+	if c.src.Cache != nil {
+		for _, d := range []*prometheus.Desc{
+			c.cacheHits, c.cacheMisses, c.cacheRatio, c.cacheSets, c.cacheEvictions, c.cacheInval,
+			c.cacheRedisErrors, c.cacheSkipped, c.cacheUp, c.cacheFieldHits, c.cacheFieldMisses,
+		} {
+			ch <- d
+		}
+	}
+	if c.src.Live != nil {
+		for _, d := range []*prometheus.Desc{c.liveSubscribers, c.livePublished, c.liveDropped, c.liveLost} {
+			ch <- d
+		}
+	}
+}
+
+func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if c.src.Cache != nil {
+		s := c.src.Cache()
+		counter(c.cacheHits, s.LocalHits, "local")
+		counter(c.cacheHits, s.RedisHits, "redis")
+		counter(c.cacheMisses, s.LocalMisses, "local")
+		counter(c.cacheMisses, s.RedisMisses, "redis")
+		gauge(c.cacheRatio, ratio(s.LocalHits, s.LocalHits+s.LocalMisses), "local")
+		gauge(c.cacheRatio, ratio(s.RedisHits, s.RedisHits+s.RedisMisses), "redis")
+		// Redis is only asked after a local miss, so local lookups are all
+		// the lookups, and a hit in either tier is a hit.
+		gauge(c.cacheRatio, ratio(s.LocalHits+s.RedisHits, s.LocalHits+s.LocalMisses), "overall")
+		counter(c.cacheSets, s.Sets)
+		counter(c.cacheEvictions, s.Evictions)
+		counter(c.cacheInval, s.Invalidations)
+		counter(c.cacheRedisErrors, s.RedisErrors)
+		counter(c.cacheSkipped, s.RedisSkipped)
+		gauge(c.cacheUp, boolFloat(s.RedisUp))
+		for f, hm := range s.Fields {
+			counter(c.cacheFieldHits, hm.Hits, f)
+			counter(c.cacheFieldMisses, hm.Misses, f)
+		}
+	}
+	if c.src.Live != nil {
+		s := c.src.Live()
+		gauge(c.liveSubscribers, float64(s.Subscribers))
+		counter(c.livePublished, s.Published)
+		counter(c.liveDropped, s.Dropped)
+		counter(c.liveLost, s.Lost)
+	}
+}
+
+// queueCollector reports queue depths; one is built per scrape to carry the
+// scrape's context (see Metrics.Handler).
+type queueCollector struct {
+	ctx    context.Context
+	queues func(context.Context) []QueueDepth
+}
+
+func queueDescs() (ready, dead *prometheus.Desc) {
+	return prometheus.NewDesc("meridian_bus_queue_ready", "Messages waiting in a bus work queue.", []string{"queue"}, nil),
+		prometheus.NewDesc("meridian_bus_dead_letters", "Messages in a bus queue's dead-letter queue.", []string{"queue"}, nil)
+}
+
+func (q queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ready, dead := queueDescs()
+	ch <- ready
+	ch <- dead
+}
+
+func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ready, dead := queueDescs()
+	seen := map[string]bool{}
+	for _, d := range q.queues(q.ctx) {
+		if seen[d.Queue] {
+			continue // a duplicate would fail the whole scrape
+		}
+		seen[d.Queue] = true
+		ch <- prometheus.MustNewConstMetric(ready, prometheus.GaugeValue, float64(d.Ready), d.Queue)
+		ch <- prometheus.MustNewConstMetric(dead, prometheus.GaugeValue, float64(d.DeadLetters), d.Queue)
+	}
+}
+
+func ratio(n, d int64) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,129 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestSourcesAreReadAtScrape(t *testing.T) {
+	cache := CacheStats{
+		LocalHits: 6, LocalMisses: 4, RedisHits: 3, RedisMisses: 1,
+		Sets: 5, Evictions: 2, Invalidations: 7, RedisErrors: 1, RedisSkipped: 9, RedisUp: true,
+		Fields: map[string]HitsMisses{"Country.stats": {Hits: 2, Misses: 1}},
+	}
+	live := LiveStats{Subscribers: 3, Published: 10, Dropped: 2, Lost: 1}
+	calls := 0
+	s := newStack(t, stackOptions{sources: Sources{
+		Cache: func() CacheStats { calls++; return cache },
+		Live:  func() LiveStats { return live },
+		Queues: func(ctx context.Context) []QueueDepth {
+			return []QueueDepth{{Queue: "signup", Ready: 4, DeadLetters: 2}, {Queue: "signup"}, {Queue: "analytics.ingest"}}
+		},
+	}})
+	page := s.scrape(t, "")
+	wantLines(t, page,
+		`meridian_cache_hits_total{tier="local"} 6`,
+		`meridian_cache_hits_total{tier="redis"} 3`,
+		`meridian_cache_misses_total{tier="local"} 4`,
+		`meridian_cache_misses_total{tier="redis"} 1`,
+		`meridian_cache_hit_ratio{tier="local"} 0.6`,
+		`meridian_cache_hit_ratio{tier="redis"} 0.75`,
+		`meridian_cache_hit_ratio{tier="overall"} 0.9`,
+		`meridian_cache_sets_total 5`,
+		`meridian_cache_evictions_total 2`,
+		`meridian_cache_invalidations_total 7`,
+		`meridian_cache_redis_errors_total 1`,
+		`meridian_cache_redis_skipped_total 9`,
+		`meridian_cache_redis_up 1`,
+		`meridian_cache_field_hits_total{field="Country.stats"} 2`,
+		`meridian_cache_field_misses_total{field="Country.stats"} 1`,
+		`meridian_live_subscribers 3`,
+		`meridian_live_published_total 10`,
+		`meridian_live_dropped_total 2`,
+		`meridian_live_lost_total 1`,
+		`meridian_bus_queue_ready{queue="signup"} 4`,
+		`meridian_bus_dead_letters{queue="signup"} 2`,
+		`meridian_bus_dead_letters{queue="analytics.ingest"} 0`,
+	)
+	if calls != 1 {
+		t.Errorf("cache source read %d times in one scrape", calls)
+	}
+
+	// The numbers are live: the next scrape sees the new ones.
+	cache.LocalHits, cache.RedisUp = 16, false
+	wantLines(t, s.scrape(t, ""), `meridian_cache_hits_total{tier="local"} 16`, `meridian_cache_redis_up 0`)
+}
+
+func TestHitRatioBeforeAnyLookup(t *testing.T) {
+	m, err := NewMetrics(nil, MetricsOptions{Sources: Sources{Cache: func() CacheStats { return CacheStats{} }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, gather(t, m), `meridian_cache_hit_ratio{tier="overall"} 0`)
+	problems, err := testutil.GatherAndLint(m.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestQueueDepthsRunUnderTheScrapeContext(t *testing.T) {
+	type key struct{}
+	var seen any
+	m, _ := NewMetrics(nil, MetricsOptions{Sources: Sources{Queues: func(ctx context.Context) []QueueDepth {
+		seen = ctx.Value(key{})
+		return nil
+	}}})
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	m.Handler().ServeHTTP(httptest.NewRecorder(), req.WithContext(context.WithValue(req.Context(), key{}, "scrape")))
+	if seen != "scrape" {
+		t.Fatalf("queue source saw ctx value %v", seen)
+	}
+	// Scraping again must not fail on re-registration.
+	if page := gather(t, m); !strings.Contains(page, "go_goroutines") {
+		t.Fatal("second scrape failed")
+	}
+}
+
+func TestBusCounters(t *testing.T) {
+	m, _ := NewMetrics(nil, MetricsOptions{})
+	boom := errors.New("boom")
+	m.ObserveMessage("signup", 1, nil, false)
+	m.ObserveMessage("signup", 1, boom, false)
+	m.ObserveMessage("signup", 2, boom, false)
+	m.ObserveMessage("signup", 3, boom, true)
+	m.ObserveMessage("analytics.ingest", 1, nil, false)
+	m.ObservePublish("data.processing", 3, nil)
+	m.ObservePublish("data.processing", 2, boom)
+	m.ObservePublish("notifications", 0, nil) // nothing sent, nothing counted
+
+	wantLines(t, gather(t, m),
+		`meridian_bus_consumed_total{outcome="ok",queue="signup"} 1`,
+		`meridian_bus_consumed_total{outcome="retry",queue="signup"} 2`,
+		`meridian_bus_consumed_total{outcome="dead_letter",queue="signup"} 1`,
+		`meridian_bus_consumed_total{outcome="ok",queue="analytics.ingest"} 1`,
+		`meridian_bus_redelivered_total{queue="signup"} 2`,
+		`meridian_bus_published_total{exchange="data.processing",outcome="ok"} 3`,
+		`meridian_bus_published_total{exchange="data.processing",outcome="error"} 2`,
+	)
+	if n := testutil.CollectAndCount(m.busPublished); n != 2 {
+		t.Fatalf("published series = %d", n)
+	}
+}
+
+func TestRegistryConflictsAreReported(t *testing.T) {
+	m, err := NewMetrics(nil, MetricsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewMetrics(m.Registry(), MetricsOptions{}); err == nil {
+		t.Fatal("registering twice on one registry succeeded")
+	}
+}
