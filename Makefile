@@ -4,10 +4,10 @@
 GO        ?= go
 # Packages whose code runs concurrently (loaders, the HTTP surface, the event
 # stores, the cache, the counting driver) run under the race detector.
-RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/...
+RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/...
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: run test test-race test-unit generate check-generated lint bench seed help
+.PHONY: run test test-race test-unit generate check-generated lint bench fuzz seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,9 @@ lint: ## go vet and a gofmt check
 
 bench: ## benchmarks on PostgreSQL (TEST_DATABASE_URL), results in bench/
 	./bench/run.sh
+
+fuzz: ## every fuzz target for FUZZTIME each (default 60s)
+	./bench/fuzz.sh
 
 seed: ## seed demo data into DATABASE_URL (or the embedded file): make seed USERS=100000
 	$(GO) run . seed --users $${USERS:-2000}
