@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"meridian/analytics"
 	"meridian/broker"
 	"meridian/database"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Queues of the consumer groups: durable, shared by every instance
@@ -189,4 +192,17 @@ func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHa
 		}
 		return err
 	}
+}
+
+// outage classifies a database failure: the database refusing the data
+// itself (a PostgreSQL data exception or integrity violation, say a NUL in
+// a text) is the message's fault and permanent — retrying it for ever would
+// stall its queue — while anything else is an outage to wait out
+// (broker.Unavailable).
+func outage(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+		return broker.Permanent(err)
+	}
+	return broker.Unavailable(err)
 }

@@ -72,7 +72,7 @@ func (c *Consumers) notify(ctx context.Context, m broker.Message) error {
 		VALUES (?, 'email', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
 		m.ID, e.Template, e.To, subject.String(), body.String(), uid, m.CorrelationID, c.d.Now().UnixMilli())
 	if err != nil {
-		return broker.Unavailable(fmt.Errorf("notification %s: log: %w", m.ID, err))
+		return outage(fmt.Errorf("notification %s: log: %w", m.ID, err))
 	}
 	return nil
 }

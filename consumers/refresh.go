@@ -50,7 +50,7 @@ func (c *Consumers) refresh(ctx context.Context, msgs []broker.Message) error {
 	us, err := c.d.DB.Client.User.Query().Where(user.IDIn(ids...)).
 		WithOrders(func(q *ent.OrderQuery) { q.Select(order.FieldUserID, order.FieldCreatedAt) }).All(ctx)
 	if err != nil {
-		return broker.Unavailable(fmt.Errorf("refresh: load users: %w", err))
+		return outage(fmt.Errorf("refresh: load users: %w", err))
 	}
 	for _, u := range us {
 		m := map[string]float64{"orders": float64(len(u.Edges.Orders)), "total_spent": u.TotalSpent, "last_order_unix": 0}
@@ -58,7 +58,7 @@ func (c *Consumers) refresh(ctx context.Context, msgs []broker.Message) error {
 			m["last_order_unix"] = max(m["last_order_unix"], float64(o.CreatedAt.Unix()))
 		}
 		if err := c.setMetrics(ctx, u.Username, m); err != nil {
-			return broker.Unavailable(err) // the batch waits; the work is idempotent
+			return outage(err) // an outage: the batch waits; the work is idempotent
 		}
 	}
 	return errs

@@ -29,8 +29,8 @@ func (c *Consumers) signup(ctx context.Context, m broker.Message) error {
 	err := c.signupOnce(ctx, m)
 	if err != nil && !broker.IsPermanent(err) && !errors.Is(err, errDecode) {
 		// Everything else that fails here is a database, store or broker
-		// call: an outage, not the message's fault.
-		return broker.Unavailable(err)
+		// call: an outage, unless the database refused the data itself.
+		return outage(err)
 	}
 	return err
 }
