@@ -87,14 +87,19 @@ const maxCoverCells = 64
 // cells starting with one of them are the candidates of a near search.
 func CoverCells(lat, lon, radiusKm float64) []string {
 	for p := uint(CellPrecision); p > 1; p-- {
-		if cells := coverAt(lat, lon, radiusKm, p); len(cells) <= maxCoverCells {
+		if cells, ok := coverAt(lat, lon, radiusKm, p); ok {
 			return cells
 		}
 	}
-	return coverAt(lat, lon, radiusKm, 1)
+	cells, _ := coverAt(lat, lon, radiusKm, 1)
+	return cells
 }
 
-func coverAt(lat, lon, radiusKm float64, precision uint) []string {
+// coverAt returns the cells of precision covering the circle's bounding
+// box; ok is false when that takes more than maxCoverCells cells, decided
+// from the box's size before walking it (near the poles a fine precision
+// would otherwise walk a whole latitude band: seconds of CPU per request).
+func coverAt(lat, lon, radiusKm float64, precision uint) (cells []string, ok bool) {
 	dLat := radiusKm / earthRadiusKm * 180 / math.Pi
 	minLat, maxLat := math.Max(-90, lat-dLat), math.Min(90, lat+dLat)
 	// Longitude degrees shrink towards the poles; near them, take all.
@@ -107,8 +112,10 @@ func coverAt(lat, lon, radiusKm float64, precision uint) []string {
 	}
 	box := geohash.BoundingBox(geohash.EncodeWithPrecision(lat, lon, precision))
 	stepLat, stepLon := box.MaxLat-box.MinLat, box.MaxLng-box.MinLng
+	if precision > 1 && (math.Floor((maxLat-minLat)/stepLat)+1)*(math.Floor((maxLon-minLon)/stepLon)+1) > 4*maxCoverCells {
+		return nil, false // far too many: no need to walk them
+	}
 	seen := map[string]bool{}
-	var cells []string
 	add := func(la, lo float64) {
 		la = math.Min(math.Max(la, -90), 90)
 		for lo > 180 {
@@ -138,5 +145,5 @@ func coverAt(lat, lon, radiusKm float64, precision uint) []string {
 		}
 	}
 	sort.Strings(cells)
-	return cells
+	return cells, len(cells) <= maxCoverCells || precision == 1
 }

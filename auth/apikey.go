@@ -83,7 +83,7 @@ var ErrInvalidKey = errors.New("invalid API key")
 func (k *Keys) Authenticate(ctx context.Context, key string) (Principal, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(key), keyPrefix)
 	id, secret, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || id == "" || secret == "" || len(key) > 200 {
+	if !ok || !ok2 || !base32Lower(id) || !base32Lower(secret) || len(key) > 200 {
 		return Principal{}, ErrInvalidKey
 	}
 	var role, want string
@@ -124,3 +124,14 @@ func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
 
 // BadUserInput lets package apperr map the error to BAD_USER_INPUT.
 func (e *InputError) BadUserInput() (field, msg string) { return e.Field, e.Msg }
+
+// base32Lower reports a non-empty string of the characters keys are made
+// of, so that nothing else ever reaches the database.
+func base32Lower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return s != ""
+}

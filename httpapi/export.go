@@ -117,6 +117,9 @@ func ExportParams(q map[string][]string) (analytics.Range, analytics.Filter, str
 	}
 	for _, t := range q["type"] {
 		if t = strings.TrimSpace(t); t != "" {
+			if len(t) > 64 || strings.ContainsRune(t, 0) {
+				return r, f, "", fmt.Errorf("type: %q is not an event type", t)
+			}
 			f.Types = append(f.Types, t)
 		}
 	}
@@ -128,6 +131,9 @@ func ExportParams(q map[string][]string) (analytics.Range, analytics.Filter, str
 		f.UserID = id
 	}
 	f.Country = strings.ToUpper(get("country"))
+	if c := f.Country; c != "" && (len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
+		return r, f, "", fmt.Errorf("country: want an ISO 3166 alpha-2 code such as UA")
+	}
 	format := get("format")
 	if format == "" {
 		format = "ndjson"
