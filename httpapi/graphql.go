@@ -83,6 +83,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.Use(streamOnly{})
+	srv.Use(cursorValues{client: d.DB.Client})
 	if d.Tracing != nil {
 		srv.Use(d.Tracing.GraphQL())
 	}
