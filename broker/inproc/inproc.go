@@ -208,28 +208,8 @@ func (b *Bus) ConsumeBatch(ctx context.Context, sub broker.Subscription, h broke
 		case m := <-q.ch:
 			batch = append(batch, m)
 		}
-		fill(cctx, q, &batch, sub)
+		batch, _ = broker.FillBatch(cctx, q.ch, batch, sub)
 		b.handle(cctx, q, sub, h, batch)
-	}
-}
-
-// fill adds messages to batch until it holds sub.Batch of them or
-// sub.BatchWait has passed since the first arrived.
-func fill(ctx context.Context, q *queue, batch *[]broker.Message, sub broker.Subscription) {
-	if sub.Batch <= 1 {
-		return
-	}
-	t := time.NewTimer(sub.BatchWait)
-	defer t.Stop()
-	for len(*batch) < sub.Batch {
-		select {
-		case m := <-q.ch:
-			*batch = append(*batch, m)
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		}
 	}
 }
 

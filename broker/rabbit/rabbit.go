@@ -639,7 +639,8 @@ func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscripti
 			}
 			batch = append(batch, d)
 		}
-		if closed := fill(ctx, deliveries, &batch, sub); closed {
+		var closed bool
+		if batch, closed = broker.FillBatch(ctx, deliveries, batch, sub); closed {
 			// The channel is gone, so these deliveries can no longer be
 			// acked: RabbitMQ requeues them. Handling them now would only
 			// make duplicates.
@@ -647,31 +648,6 @@ func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscripti
 		}
 		b.handle(ctx, batch, names, sub, h)
 	}
-}
-
-// fill adds deliveries to batch until it holds sub.Batch of them or
-// sub.BatchWait has passed since the first. It reports whether the delivery
-// stream closed meanwhile.
-func fill(ctx context.Context, deliveries <-chan amqp.Delivery, batch *[]amqp.Delivery, sub broker.Subscription) (closed bool) {
-	if sub.Batch <= 1 {
-		return false
-	}
-	t := time.NewTimer(sub.BatchWait)
-	defer t.Stop()
-	for len(*batch) < sub.Batch {
-		select {
-		case d, ok := <-deliveries:
-			if !ok {
-				return true
-			}
-			*batch = append(*batch, d)
-		case <-t.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return false
 }
 
 func call(ctx context.Context, h broker.BatchHandler, msgs []broker.Message) (err error) {
