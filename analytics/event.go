@@ -155,6 +155,20 @@ func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
 	return e, nil
 }
 
+// DecodeEventInput reads an event input sent as JSON outside GraphQL (the
+// bus's event.track bodies): exactly one JSON value, nothing after it.
+func DecodeEventInput(b []byte) (EventInput, error) {
+	var in EventInput
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&in); err != nil {
+		return EventInput{}, err
+	}
+	if dec.More() {
+		return EventInput{}, fmt.Errorf("trailing data after the JSON value")
+	}
+	return in, nil
+}
+
 // cellOf is the geohash cell of a point. The encoder scales coordinates to
 // 32-bit integers over [−90, 90) and [−180, 180), so the pole and points
 // within a hair of the top edges overflow and wrap to the opposite edge;

@@ -9,7 +9,6 @@ package analytics_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/mail"
 	"reflect"
@@ -182,8 +181,8 @@ func FuzzTrackBody(f *testing.F) {
 	}
 	p := analytics.DefaultPolicy()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var in analytics.EventInput
-		if err := fuzzStrictJSON(body, &in); err != nil {
+		in, err := analytics.DecodeEventInput(body)
+		if err != nil {
 			return
 		}
 		if in.ID == nil || *in.ID == "" {
@@ -205,8 +204,8 @@ func FuzzTrackBody(f *testing.F) {
 		if !json.Valid(b) || !utf8.Valid(b) {
 			t.Fatalf("prepared event marshals to invalid JSON: %q", b)
 		}
-		var again analytics.EventInput
-		if err := fuzzStrictJSON(b, &again); err != nil {
+		again, err := analytics.DecodeEventInput(b)
+		if err != nil {
 			t.Fatalf("the event's own JSON does not decode as a tracked event: %v\n%s", err, b)
 		}
 		e2, err := p.Prepare(again, fuzzNow)
@@ -383,18 +382,6 @@ func fuzzDestination(lat, lon, bearing, distanceKm float64) (float64, float64) {
 	λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
 	la, lo := φ2/rad, math.Mod(λ2/rad+540, 360)-180
 	return math.Max(-90, math.Min(90, la)), math.Max(-180, math.Min(180, lo))
-}
-
-// fuzzStrictJSON is consumers' strictJSON: one JSON value, nothing after it.
-func fuzzStrictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON value")
-	}
-	return nil
 }
 
 func fuzzLines(s string) []string {

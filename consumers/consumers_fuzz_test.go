@@ -1,10 +1,8 @@
 package consumers_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -191,8 +189,8 @@ func FuzzConsumeMessage(f *testing.F) {
 			}
 		}
 		if mt.typ == consumers.TypeTrack {
-			var in analytics.EventInput
-			wantOK := fuzzStrictJSON(body, &in) == nil
+			in, derr := analytics.DecodeEventInput(body)
+			wantOK := derr == nil
 			if wantOK {
 				if in.ID == nil || *in.ID == "" {
 					in.ID = &id
@@ -205,17 +203,4 @@ func FuzzConsumeMessage(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzStrictJSON is the ingest consumer's decoding: one JSON value and
-// nothing after it.
-func fuzzStrictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON value")
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package consumers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,8 +48,8 @@ func (c *Consumers) ingest(ctx context.Context, msgs []broker.Message) error {
 	for i, m := range msgs {
 		switch m.Type {
 		case TypeTrack:
-			var in analytics.EventInput
-			if err := strictJSON(m.Body, &in); err != nil {
+			in, err := analytics.DecodeEventInput(m.Body)
+			if err != nil {
 				errs[i] = fmt.Errorf("decode tracked event %s: %w", m.ID, err)
 				continue
 			}
@@ -185,18 +184,6 @@ func (c *Consumers) categories(ctx context.Context, ids []int) (map[int]string, 
 		out[p.ID] = p.Category
 	}
 	return out, nil
-}
-
-// strictJSON decodes one JSON value and refuses trailing data.
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON value")
-	}
-	return nil
 }
 
 func errOr(err error, msg string) any {

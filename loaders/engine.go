@@ -7,7 +7,6 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"meridian/analytics/engine"
-	"meridian/apperr"
 )
 
 // Scorer is the analytics engine as the loaders use it: scores and
@@ -17,12 +16,10 @@ type Scorer interface {
 	Recommendations(ctx context.Context, ids []int, limit int) (map[int][]*engine.Recommendation, error)
 }
 
-var errNoEngine = apperr.Unavailablef("the analytics engine is not running on this instance")
-
 // Profile returns the user's engine profile; one engine call per level.
 func (l *Loaders) Profile(ctx context.Context, userID int) (*engine.Score, error) {
 	if l.cfg.Engine == nil {
-		return nil, errNoEngine
+		return nil, engine.ErrNotRunning
 	}
 	return levelAt(l, ctx, "profile|"+positionKey(ctx), userID, fromMap(l.cfg.Engine.Profiles))
 }
@@ -31,7 +28,7 @@ func (l *Loaders) Profile(ctx context.Context, userID int) (*engine.Score, error
 // engine call per level and limit.
 func (l *Loaders) Recommendations(ctx context.Context, userID, limit int) ([]*engine.Recommendation, error) {
 	if l.cfg.Engine == nil {
-		return nil, errNoEngine
+		return nil, engine.ErrNotRunning
 	}
 	return levelAt(l, ctx, "recs|"+positionKey(ctx)+"|"+strconv.Itoa(limit), userID, dataloader.BatchFunc[int, []*engine.Recommendation](
 		fromMap(func(ctx context.Context, ids []int) (map[int][]*engine.Recommendation, error) {

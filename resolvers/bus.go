@@ -27,8 +27,6 @@ func isCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
 
-var errNoEngine = apperr.Unavailablef("the analytics engine is not running on this instance")
-
 var errNoKeys = apperr.Unavailablef("API keys are not configured on this instance")
 
 var errNoLive = apperr.Unavailablef("live subscriptions are not running on this instance")

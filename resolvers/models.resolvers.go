@@ -17,7 +17,7 @@ import (
 // RefitModels is the resolver for the refitModels field.
 func (r *mutationResolver) RefitModels(ctx context.Context) (*engine.Status, error) {
 	if r.Engine == nil {
-		return nil, errNoEngine
+		return nil, engine.ErrNotRunning
 	}
 	return r.Engine.Refit(ctx)
 }
@@ -25,7 +25,7 @@ func (r *mutationResolver) RefitModels(ctx context.Context) (*engine.Status, err
 // SegmentReport is the resolver for the segmentReport field.
 func (r *queryResolver) SegmentReport(ctx context.Context) ([]*engine.SegmentRow, error) {
 	if r.Engine == nil {
-		return nil, errNoEngine
+		return nil, engine.ErrNotRunning
 	}
 	return r.Engine.Report(ctx)
 }
@@ -33,7 +33,7 @@ func (r *queryResolver) SegmentReport(ctx context.Context) ([]*engine.SegmentRow
 // ModelStatus is the resolver for the modelStatus field.
 func (r *queryResolver) ModelStatus(ctx context.Context) (*engine.Status, error) {
 	if r.Engine == nil {
-		return nil, errNoEngine
+		return nil, engine.ErrNotRunning
 	}
 	return r.Engine.CurrentStatus(ctx), nil
 }

@@ -10,8 +10,12 @@ import (
 
 	"meridian/analytics"
 	"meridian/analytics/recs"
+	"meridian/apperr"
 	"meridian/ent"
 )
+
+// ErrNotRunning answers the engine's fields on an instance wired without it.
+var ErrNotRunning = apperr.Unavailablef("the analytics engine is not running on this instance")
 
 // MaxRecommendations bounds User.recommendations(limit).
 const MaxRecommendations = 50
