@@ -125,7 +125,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, database.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -212,34 +212,36 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, Log: log}
-	log.Info("access", "anonymous_role", cfg.AnonymousRole, "jwt", jwts != nil, "production", cfg.Production)
+	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, AnonymousWrites: cfg.AnonymousWrites, Log: log}
+	log.Info("access", "anonymous_role", cfg.AnonymousRole, "anonymous_writes", cfg.AnonymousWrites, "jwt", jwts != nil, "production", cfg.Production)
 	limiter, err := rateLimiter(cfg, log)
 	if err != nil {
 		return err
 	}
 	log.Info("limits", "query", limits.Describe(cfg.Limits), "body_bytes", cfg.MaxBodyBytes, "rate", cfg.RateLimit, "burst", cfg.RateBurst)
 	deps := httpapi.Deps{
-		Limits:         &cfg.Limits,
-		RateLimit:      limiter,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Auth:           authn,
-		Keys:           keys,
-		DB:             db,
-		Events:         events,
-		Cache:          c,
-		Outbox:         outbox.NewWriter(db),
-		Committed:      relay.Notify,
-		Metrics:        metrics,
-		Tracing:        observe.NewTracing(tp, observe.TraceOptions{Fields: cfg.TraceFields}),
-		SlowQuery:      cfg.SlowQuery,
-		HTTP:           cfg.CORS,
-		Live:           hub,
-		Bus:            admin,
-		Policy:         policy(cfg),
-		Logger:         log,
-		LoaderWait:     cfg.LoaderWait,
-		RequestTimeout: cfg.RequestTimeout,
+		Limits:           &cfg.Limits,
+		RateLimit:        limiter,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		Auth:             authn,
+		Keys:             keys,
+		DB:               db,
+		Events:           events,
+		Cache:            c,
+		Outbox:           outbox.NewWriter(db),
+		Committed:        relay.Notify,
+		Metrics:          metrics,
+		MetricsElsewhere: cfg.MetricsAddr != "",
+		TrustedProxies:   cfg.TrustedProxies,
+		Tracing:          observe.NewTracing(tp, observe.TraceOptions{Fields: cfg.TraceFields}),
+		SlowQuery:        cfg.SlowQuery,
+		HTTP:             cfg.CORS,
+		Live:             hub,
+		Bus:              admin,
+		Policy:           policy(cfg),
+		Logger:           log,
+		LoaderWait:       cfg.LoaderWait,
+		RequestTimeout:   cfg.RequestTimeout,
 	}
 	eng, err := engine.New(engine.Config{
 		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,
@@ -278,8 +280,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("serving", "playground", "http://"+displayAddr(ln.Addr())+"/", "graphql", "http://"+displayAddr(ln.Addr())+"/query")
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, metrics, errc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+		log.Info("serving metrics", "metrics", "http://"+displayAddr(msrv.addr)+"/metrics")
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -292,6 +302,30 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// metricsServer serves /metrics on a listener of its own, which operators
+// keep off the public network (MERIDIAN_METRICS_ADDR).
+type metricsServer struct {
+	*http.Server
+	addr net.Addr
+}
+
+// serveMetrics listens on addr and reports a failure of the server on errc.
+func serveMetrics(ctx context.Context, addr string, m *observe.Metrics, errc chan<- error) (metricsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return metricsServer{}, fmt.Errorf("listen on %s for metrics: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+	return metricsServer{Server: srv, addr: ln.Addr()}, nil
 }
 
 func displayAddr(a net.Addr) string {

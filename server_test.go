@@ -17,18 +17,23 @@ import (
 // TestServeEmbeddedDefault starts the real server the way `go run .` does on
 // a fresh machine — embedded SQLite in an empty data directory — and checks
 // that it seeds the demo data, answers a nested query with real places, and
-// shuts down gracefully.
+// shuts down gracefully. Anonymous callers read analytics and write
+// nothing; /metrics is served on its own listener when asked to.
 func TestServeEmbeddedDefault(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeAddr := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, metricsAddr := freeAddr(), freeAddr()
 	env := map[string]string{
-		"MERIDIAN_ADDR":       addr,
-		"MERIDIAN_DATA_DIR":   t.TempDir(),
-		"MERIDIAN_DEMO_USERS": "300",
+		"MERIDIAN_ADDR":         addr,
+		"MERIDIAN_METRICS_ADDR": metricsAddr,
+		"MERIDIAN_DATA_DIR":     t.TempDir(),
+		"MERIDIAN_DEMO_USERS":   "300",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -115,6 +120,35 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	res.Body.Close()
 	if len(ev.Errors) > 0 || len(ev.Data.EventDistribution) < 6 || len(ev.Data.PurchaseAnalytics) < 5 {
 		t.Errorf("demo events: %+v %v", ev.Data, ev.Errors)
+	}
+
+	// The demo is read-only for anonymous callers.
+	body, _ = json.Marshal(map[string]string{"query": `mutation { trackEvent(input: {userId: 1, type: "click"}) { id } }`})
+	res, err = http.Post("http://"+addr+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mut struct {
+		Data   any
+		Errors []struct{ Extensions struct{ Code string } }
+	}
+	_ = json.NewDecoder(res.Body).Decode(&mut)
+	res.Body.Close()
+	if len(mut.Errors) != 1 || mut.Errors[0].Extensions.Code != "UNAUTHENTICATED" {
+		t.Errorf("anonymous mutation: %+v", mut)
+	}
+
+	// /metrics lives on its own address only.
+	for a, want := range map[string]int{addr: http.StatusNotFound, metricsAddr: http.StatusOK} {
+		res, err := http.Get("http://" + a + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || (want == http.StatusOK && !strings.Contains(string(text), "meridian_")) {
+			t.Errorf("GET %s/metrics: %d, want %d", a, res.StatusCode, want)
+		}
 	}
 
 	res, err = http.Get("http://" + addr + "/")

@@ -29,9 +29,12 @@ type Keys struct {
 // NewKeys returns the key store of db; Migrate creates its table.
 func NewKeys(db *database.DB) *Keys { return &Keys{db: db} }
 
-// Migrate creates the api_keys table.
+// Migrate creates the api_keys table, under the database's migration lock:
+// concurrent CREATE TABLE IF NOT EXISTS of replicas starting together fail
+// on PostgreSQL.
 func (k *Keys) Migrate(ctx context.Context) error {
-	_, err := k.db.Driver.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS api_keys (
+	err := k.db.WithMigrationLock(ctx, func(ctx context.Context) error {
+		_, err := k.db.Driver.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS api_keys (
 		id TEXT PRIMARY KEY,
 		name TEXT NOT NULL,
 		role TEXT NOT NULL,
@@ -39,6 +42,8 @@ func (k *Keys) Migrate(ctx context.Context) error {
 		created_at BIGINT NOT NULL,
 		revoked_at BIGINT
 	)`)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("api keys schema: %w", err)
 	}

@@ -21,7 +21,11 @@ type Authenticator struct {
 	// Anonymous is the role of callers without credentials; empty refuses
 	// them.
 	Anonymous Role
-	Log       *slog.Logger
+	// AnonymousWrites lets callers without credentials run the mutations
+	// their role allows; without it they only read (the demo: anonymous
+	// callers see everything an analyst sees and change nothing).
+	AnonymousWrites bool
+	Log             *slog.Logger
 }
 
 func (a *Authenticator) log() *slog.Logger {
@@ -73,7 +77,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		p, err := a.Authenticate(r.Context(), credential(r))
 		switch {
 		case errors.Is(err, errNoCredential):
-			p = Anonymous(a.Anonymous)
+			p = a.anonymous()
 			if a.Anonymous == "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 				a.refuse(w, r, "no credentials and anonymous access is off")
 				return
@@ -129,14 +133,25 @@ func (a *Authenticator) WebsocketInit(ctx context.Context, payload transport.Ini
 	return With(ctx, p), nil, nil
 }
 
+// anonymous is the caller of a request without credentials.
+func (a *Authenticator) anonymous() Principal {
+	p := Anonymous(a.Anonymous)
+	p.ReadOnly = !a.AnonymousWrites
+	return p
+}
+
 // HasRole enforces @hasRole: it runs next only when the caller's role
-// includes role, and logs refusals as security events.
-func (a *Authenticator) HasRole(ctx context.Context, field string, role Role, next func(context.Context) (any, error)) (any, error) {
+// includes role and, for a write (a mutation field), the caller may write;
+// refusals are logged as security events.
+func (a *Authenticator) HasRole(ctx context.Context, field string, write bool, role Role, next func(context.Context) (any, error)) (any, error) {
 	p := From(ctx)
-	if p.Role.Allows(role) {
+	if p.Role.Allows(role) && (!write || !p.ReadOnly) {
 		return next(ctx)
 	}
-	a.log().WarnContext(ctx, "security: operation refused", "field", field, "need", role, "subject", p.Subject, "role", p.Role)
+	a.log().WarnContext(ctx, "security: operation refused", "field", field, "need", role, "write", write, "subject", p.Subject, "role", p.Role, "read_only", p.ReadOnly)
+	if p.Role.Allows(role) {
+		return nil, &apperr.Error{Code: apperr.Unauthenticated, Message: fmt.Sprintf("%s changes data: anonymous callers only read here; authenticate with an API key or a JWT", field)}
+	}
 	if p.Role == "" {
 		return nil, &apperr.Error{Code: apperr.Unauthenticated, Message: fmt.Sprintf("%s needs the %s role: authenticate with an API key or a JWT", field, role)}
 	}

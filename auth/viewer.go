@@ -11,6 +11,9 @@ type Principal struct {
 	// Method is how the caller was identified: "api-key", "jwt" or
 	// "anonymous".
 	Method string
+	// ReadOnly callers run no mutation, whatever their role (anonymous
+	// callers unless Authenticator.AnonymousWrites).
+	ReadOnly bool
 }
 
 // Anonymous is a caller without credentials; an empty role grants nothing.

@@ -13,6 +13,7 @@ import (
 	"meridian/auth"
 	"meridian/gqlhttp"
 	"meridian/limits"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,8 @@ func Vars() []Var {
 	return []Var{
 		{"MERIDIAN_ENV", "development", "development or production: production refuses to start on embedded defaults or without its secrets, and has no anonymous access by default"},
 		{"MERIDIAN_ADDR", ":8080", "address the HTTP server listens on"},
+		{"MERIDIAN_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. :9090) instead of MERIDIAN_ADDR"},
+		{"MERIDIAN_TRUSTED_PROXIES", "", "proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for logs and rate limits; empty: none"},
 		{"DATABASE_URL", "", "postgres://… for PostgreSQL (pgx); empty for the embedded SQLite file in MERIDIAN_DATA_DIR; sqlite:PATH for another SQLite file"},
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
 		{"MERIDIAN_DEMO_SEED", "true", "seed demo data on start when the embedded database is empty"},
@@ -45,7 +48,8 @@ func Vars() []Var {
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
-		{"MERIDIAN_ANONYMOUS_ROLE", "", "role of callers without credentials: viewer, analyst, admin or none (default viewer in development, none in production)"},
+		{"MERIDIAN_ANONYMOUS_ROLE", "", "role of callers without credentials: viewer, analyst, admin or none (default analyst in development, none in production)"},
+		{"MERIDIAN_ANONYMOUS_WRITES", "false", "let callers without credentials run the mutations their role allows (refused in production); false: they only read"},
 		{"MERIDIAN_JWT_SECRET", "", "HS256 secret (32+ bytes) for JWTs; empty: no HS256"},
 		{"MERIDIAN_JWT_JWKS_FILE", "", "JWKS file with the RS256 public keys for JWTs; empty: no RS256"},
 		{"MERIDIAN_JWT_ISSUER", "", "required iss claim of JWTs (empty: not checked)"},
@@ -80,6 +84,8 @@ func Vars() []Var {
 // Config is the parsed configuration.
 type Config struct {
 	Addr            string
+	MetricsAddr     string
+	TrustedProxies  []netip.Prefix
 	DatabaseURL     string
 	DataDir         string
 	DemoSeed        bool
@@ -99,6 +105,7 @@ type Config struct {
 	LogJSON         bool
 	Production      bool
 	AnonymousRole   auth.Role // "" = no anonymous access
+	AnonymousWrites bool      // anonymous callers may run mutations
 	JWT             auth.JWTConfig
 	CORS            gqlhttp.Config
 	SlowQuery       time.Duration
@@ -141,6 +148,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c := Config{
 		Addr:            get("MERIDIAN_ADDR"),
+		MetricsAddr:     get("MERIDIAN_METRICS_ADDR"),
 		DatabaseURL:     get("DATABASE_URL"),
 		DataDir:         get("MERIDIAN_DATA_DIR"),
 		RedisURL:        get("REDIS_URL"),
@@ -222,11 +230,34 @@ func Load(getenv func(string) string) (Config, error) {
 	switch v := strings.ToLower(get("MERIDIAN_ANONYMOUS_ROLE")); {
 	case v == "" && c.Production, v == "none":
 	case v == "":
-		c.AnonymousRole = auth.Viewer
+		// The demo: everything an analyst reads, nothing written
+		// (AnonymousWrites is off by default).
+		c.AnonymousRole = auth.Analyst
 	default:
 		if c.AnonymousRole, err = auth.ParseRole(v); err != nil {
 			bad("MERIDIAN_ANONYMOUS_ROLE", err)
 		}
+	}
+	if c.AnonymousWrites, err = strconv.ParseBool(get("MERIDIAN_ANONYMOUS_WRITES")); err != nil {
+		bad("MERIDIAN_ANONYMOUS_WRITES", err)
+	}
+	for _, p := range strings.Split(get("MERIDIAN_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				bad("MERIDIAN_TRUSTED_PROXIES", fmt.Errorf("%q is neither a CIDR nor an address", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		bad("MERIDIAN_METRICS_ADDR", errors.New("must differ from MERIDIAN_ADDR (leave it empty to serve /metrics there)"))
 	}
 	c.JWT = auth.JWTConfig{Secret: []byte(get("MERIDIAN_JWT_SECRET")), JWKSFile: get("MERIDIAN_JWT_JWKS_FILE"), Issuer: get("MERIDIAN_JWT_ISSUER"), Audience: get("MERIDIAN_JWT_AUDIENCE")}
 	if n := len(c.JWT.Secret); n > 0 && n < 32 {
@@ -280,6 +311,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if c.AnonymousRole == auth.Admin || c.AnonymousRole == auth.Analyst {
 			bad("MERIDIAN_ANONYMOUS_ROLE", fmt.Errorf("%s for anonymous callers is refused in production", c.AnonymousRole))
+		}
+		if c.AnonymousWrites {
+			bad("MERIDIAN_ANONYMOUS_WRITES", errors.New("anonymous writes are refused in production"))
 		}
 	}
 	if len(errs) > 0 {

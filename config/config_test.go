@@ -47,8 +47,8 @@ func TestHelpListsEveryVariableOnce(t *testing.T) {
 func TestAccessAndProduction(t *testing.T) {
 	load := func(env map[string]string) (Config, error) { return Load(func(k string) string { return env[k] }) }
 	c, err := load(nil)
-	if err != nil || c.Production || c.AnonymousRole != "VIEWER" {
-		t.Fatalf("development default: anonymous %q, %v", c.AnonymousRole, err)
+	if err != nil || c.Production || c.AnonymousRole != "ANALYST" || c.AnonymousWrites {
+		t.Fatalf("development default: anonymous %q (writes %v), %v", c.AnonymousRole, c.AnonymousWrites, err)
 	}
 	if c, _ := load(map[string]string{"MERIDIAN_ANONYMOUS_ROLE": "none"}); c.AnonymousRole != "" {
 		t.Errorf("none gives %q", c.AnonymousRole)
@@ -70,10 +70,47 @@ func TestAccessAndProduction(t *testing.T) {
 	if _, err := load(prod); err == nil || !strings.Contains(err.Error(), "MERIDIAN_ANONYMOUS_ROLE") {
 		t.Errorf("anonymous admin in production accepted: %v", err)
 	}
+	prod["MERIDIAN_ANONYMOUS_ROLE"] = "viewer"
+	if c, err := load(prod); err != nil || c.AnonymousRole != "VIEWER" {
+		t.Errorf("anonymous viewer in production: %q, %v", c.AnonymousRole, err)
+	}
+	prod["MERIDIAN_ANONYMOUS_WRITES"] = "true"
+	if _, err := load(prod); err == nil || !strings.Contains(err.Error(), "MERIDIAN_ANONYMOUS_WRITES") {
+		t.Errorf("anonymous writes in production accepted: %v", err)
+	}
+	if _, err := load(map[string]string{"MERIDIAN_ANONYMOUS_WRITES": "maybe"}); err == nil {
+		t.Error("MERIDIAN_ANONYMOUS_WRITES=maybe accepted")
+	}
 	if _, err := load(map[string]string{"MERIDIAN_JWT_SECRET": "short"}); err == nil || !strings.Contains(err.Error(), "MERIDIAN_JWT_SECRET") {
 		t.Errorf("short JWT secret accepted: %v", err)
 	}
 	if _, err := load(map[string]string{"MERIDIAN_ANONYMOUS_ROLE": "root"}); err == nil {
 		t.Error("unknown role accepted")
+	}
+}
+
+func TestTrustedProxiesAndMetricsAddr(t *testing.T) {
+	load := func(env map[string]string) (Config, error) { return Load(func(k string) string { return env[k] }) }
+	c, err := load(map[string]string{"MERIDIAN_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 ,::1,172.16.5.9/12", "MERIDIAN_METRICS_ADDR": ":9090"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.168.1.7/32", "::1/128", "172.16.0.0/12"}
+	if len(c.TrustedProxies) != len(want) {
+		t.Fatalf("trusted proxies %v, want %v", c.TrustedProxies, want)
+	}
+	for i, p := range c.TrustedProxies {
+		if p.String() != want[i] {
+			t.Errorf("trusted proxy %d: %s, want %s", i, p, want[i])
+		}
+	}
+	if c.MetricsAddr != ":9090" {
+		t.Errorf("metrics address %q", c.MetricsAddr)
+	}
+	if _, err := load(map[string]string{"MERIDIAN_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}); err == nil || !strings.Contains(err.Error(), "proxy.internal") {
+		t.Errorf("a host name as trusted proxy: %v", err)
+	}
+	if _, err := load(map[string]string{"MERIDIAN_METRICS_ADDR": ":8080"}); err == nil || !strings.Contains(err.Error(), "MERIDIAN_METRICS_ADDR") {
+		t.Errorf("metrics on the API's own address accepted: %v", err)
 	}
 }

@@ -9,8 +9,13 @@ import (
 
 // Migrate creates the consumers' tables: the inbox of handled message ids
 // and the notifications log. Times are Unix milliseconds, as in the outbox,
-// so both dialects store and compare them alike.
+// so both dialects store and compare them alike. It runs under the
+// migration lock: replicas starting together would otherwise race on CREATE.
 func Migrate(ctx context.Context, db *database.DB) error {
+	return db.WithMigrationLock(ctx, func(ctx context.Context) error { return migrate(ctx, db) })
+}
+
+func migrate(ctx context.Context, db *database.DB) error {
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS inbox (
 			consumer TEXT NOT NULL,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,11 +29,19 @@ type DB struct {
 	// Embedded reports whether this is the embedded SQLite file.
 	Embedded bool
 	sql      *sql.DB
+	log      *slog.Logger // nil: slog.Default()
 }
 
+// Option configures Open.
+type Option func(*DB)
+
+// WithLogger sets the logger of the database (e.g. for a migration that
+// waits for another process); the default is slog.Default().
+func WithLogger(log *slog.Logger) Option { return func(d *DB) { d.log = log } }
+
 // Open connects to databaseURL, or — when it is empty — to the embedded
-// SQLite file meridian.db in dataDir, and migrates the schema.
-func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+// SQLite file meridian.db in dataDir, and migrates the schema (see Migrate).
+func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB, error) {
 	var (
 		db       *sql.DB
 		dia      string
@@ -82,6 +91,9 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		Embedded: embedded,
 		sql:      db,
 	}
+	for _, o := range opts {
+		o(out)
+	}
 	if err := out.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -119,12 +131,15 @@ func openSQLite(path string) (*sql.DB, error) {
 }
 
 // Migrate creates or alters the tables to match the ent schema. ent's
-// migration is additive and idempotent, so it runs at every start.
+// migration is additive and idempotent, so it runs at every start — under
+// the migration lock, since replicas start (and migrate) at the same moment.
 func (d *DB) Migrate(ctx context.Context) error {
-	if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
-	}
-	return nil
+	return d.WithMigrationLock(ctx, func(ctx context.Context) error {
+		if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+			return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
+		}
+		return d.backfillLastActiveOrder(ctx)
+	})
 }
 
 // Ping checks the connection, for /readyz.

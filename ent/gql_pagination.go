@@ -2032,17 +2032,17 @@ var (
 			}
 		},
 	}
-	// UserOrderFieldLastActiveAt orders User by last_active_at.
-	UserOrderFieldLastActiveAt = &UserOrderField{
+	// UserOrderFieldLastActiveOrder orders User by last_active_order.
+	UserOrderFieldLastActiveOrder = &UserOrderField{
 		Value: func(_m *User) (ent.Value, error) {
-			return _m.LastActiveAt, nil
+			return _m.LastActiveOrder, nil
 		},
-		column: user.FieldLastActiveAt,
-		toTerm: user.ByLastActiveAt,
+		column: user.FieldLastActiveOrder,
+		toTerm: user.ByLastActiveOrder,
 		toCursor: func(_m *User) Cursor {
 			return Cursor{
 				ID:    _m.ID,
-				Value: _m.LastActiveAt,
+				Value: _m.LastActiveOrder,
 			}
 		},
 	}
@@ -2072,7 +2072,7 @@ func (f UserOrderField) String() string {
 		str = "EMAIL"
 	case UserOrderFieldCreatedAt.column:
 		str = "CREATED_AT"
-	case UserOrderFieldLastActiveAt.column:
+	case UserOrderFieldLastActiveOrder.column:
 		str = "LAST_ACTIVE_AT"
 	case UserOrderFieldTotalSpent.column:
 		str = "TOTAL_SPENT"
@@ -2099,7 +2099,7 @@ func (f *UserOrderField) UnmarshalGQL(v interface{}) error {
 	case "CREATED_AT":
 		*f = *UserOrderFieldCreatedAt
 	case "LAST_ACTIVE_AT":
-		*f = *UserOrderFieldLastActiveAt
+		*f = *UserOrderFieldLastActiveOrder
 	case "TOTAL_SPENT":
 		*f = *UserOrderFieldTotalSpent
 	default:

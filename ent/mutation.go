@@ -3254,24 +3254,25 @@ func (m *ProductMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	username       *string
-	email          *string
-	created_at     *time.Time
-	last_active_at *time.Time
-	total_spent    *float64
-	addtotal_spent *float64
-	clearedFields  map[string]struct{}
-	address        *int
-	clearedaddress bool
-	orders         map[int]struct{}
-	removedorders  map[int]struct{}
-	clearedorders  bool
-	done           bool
-	oldValue       func(context.Context) (*User, error)
-	predicates     []predicate.User
+	op                Op
+	typ               string
+	id                *int
+	username          *string
+	email             *string
+	created_at        *time.Time
+	last_active_at    *time.Time
+	last_active_order *time.Time
+	total_spent       *float64
+	addtotal_spent    *float64
+	clearedFields     map[string]struct{}
+	address           *int
+	clearedaddress    bool
+	orders            map[int]struct{}
+	removedorders     map[int]struct{}
+	clearedorders     bool
+	done              bool
+	oldValue          func(context.Context) (*User, error)
+	predicates        []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -3529,6 +3530,42 @@ func (m *UserMutation) ResetLastActiveAt() {
 	delete(m.clearedFields, user.FieldLastActiveAt)
 }
 
+// SetLastActiveOrder sets the "last_active_order" field.
+func (m *UserMutation) SetLastActiveOrder(t time.Time) {
+	m.last_active_order = &t
+}
+
+// LastActiveOrder returns the value of the "last_active_order" field in the mutation.
+func (m *UserMutation) LastActiveOrder() (r time.Time, exists bool) {
+	v := m.last_active_order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastActiveOrder returns the old "last_active_order" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLastActiveOrder(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastActiveOrder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastActiveOrder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastActiveOrder: %w", err)
+	}
+	return oldValue.LastActiveOrder, nil
+}
+
+// ResetLastActiveOrder resets all changes to the "last_active_order" field.
+func (m *UserMutation) ResetLastActiveOrder() {
+	m.last_active_order = nil
+}
+
 // SetTotalSpent sets the "total_spent" field.
 func (m *UserMutation) SetTotalSpent(f float64) {
 	m.total_spent = &f
@@ -3749,7 +3786,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.username != nil {
 		fields = append(fields, user.FieldUsername)
 	}
@@ -3761,6 +3798,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.last_active_at != nil {
 		fields = append(fields, user.FieldLastActiveAt)
+	}
+	if m.last_active_order != nil {
+		fields = append(fields, user.FieldLastActiveOrder)
 	}
 	if m.total_spent != nil {
 		fields = append(fields, user.FieldTotalSpent)
@@ -3784,6 +3824,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case user.FieldLastActiveAt:
 		return m.LastActiveAt()
+	case user.FieldLastActiveOrder:
+		return m.LastActiveOrder()
 	case user.FieldTotalSpent:
 		return m.TotalSpent()
 	case user.FieldAddressID:
@@ -3805,6 +3847,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCreatedAt(ctx)
 	case user.FieldLastActiveAt:
 		return m.OldLastActiveAt(ctx)
+	case user.FieldLastActiveOrder:
+		return m.OldLastActiveOrder(ctx)
 	case user.FieldTotalSpent:
 		return m.OldTotalSpent(ctx)
 	case user.FieldAddressID:
@@ -3845,6 +3889,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLastActiveAt(v)
+		return nil
+	case user.FieldLastActiveOrder:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastActiveOrder(v)
 		return nil
 	case user.FieldTotalSpent:
 		v, ok := value.(float64)
@@ -3950,6 +4001,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLastActiveAt:
 		m.ResetLastActiveAt()
+		return nil
+	case user.FieldLastActiveOrder:
+		m.ResetLastActiveOrder()
 		return nil
 	case user.FieldTotalSpent:
 		m.ResetTotalSpent()

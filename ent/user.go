@@ -24,8 +24,10 @@ type User struct {
 	Email string `json:"email,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// LastActiveAt holds the value of the "last_active_at" field.
+	// When the user was last active (each order moves it up); null if never. Ordered by LAST_ACTIVE_AT, never-active users count as the oldest: first ascending, last descending.
 	LastActiveAt *time.Time `json:"last_active_at,omitempty"`
+	// LastActiveOrder holds the value of the "last_active_order" field.
+	LastActiveOrder time.Time `json:"-"`
 	// TotalSpent holds the value of the "total_spent" field.
 	TotalSpent float64 `json:"total_spent,omitempty"`
 	// AddressID holds the value of the "address_id" field.
@@ -82,7 +84,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldEmail:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldLastActiveAt:
+		case user.FieldCreatedAt, user.FieldLastActiveAt, user.FieldLastActiveOrder:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -129,6 +131,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LastActiveAt = new(time.Time)
 				*_m.LastActiveAt = value.Time
+			}
+		case user.FieldLastActiveOrder:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_active_order", values[i])
+			} else if value.Valid {
+				_m.LastActiveOrder = value.Time
 			}
 		case user.FieldTotalSpent:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -202,6 +210,9 @@ func (_m *User) String() string {
 		builder.WriteString("last_active_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("last_active_order=")
+	builder.WriteString(_m.LastActiveOrder.Format(time.ANSIC))
 	builder.WriteString(", ")
 	builder.WriteString("total_spent=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TotalSpent))

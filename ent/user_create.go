@@ -64,6 +64,20 @@ func (_c *UserCreate) SetNillableLastActiveAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetLastActiveOrder sets the "last_active_order" field.
+func (_c *UserCreate) SetLastActiveOrder(v time.Time) *UserCreate {
+	_c.mutation.SetLastActiveOrder(v)
+	return _c
+}
+
+// SetNillableLastActiveOrder sets the "last_active_order" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLastActiveOrder(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetLastActiveOrder(*v)
+	}
+	return _c
+}
+
 // SetTotalSpent sets the "total_spent" field.
 func (_c *UserCreate) SetTotalSpent(v float64) *UserCreate {
 	_c.mutation.SetTotalSpent(v)
@@ -119,7 +133,9 @@ func (_c *UserCreate) Mutation() *UserMutation {
 
 // Save creates the User in the database.
 func (_c *UserCreate) Save(ctx context.Context) (*User, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -146,15 +162,26 @@ func (_c *UserCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *UserCreate) defaults() {
+func (_c *UserCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if user.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized user.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := user.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
+	}
+	if _, ok := _c.mutation.LastActiveOrder(); !ok {
+		if user.DefaultLastActiveOrder == nil {
+			return fmt.Errorf("ent: uninitialized user.DefaultLastActiveOrder (forgotten import ent/runtime?)")
+		}
+		v := user.DefaultLastActiveOrder()
+		_c.mutation.SetLastActiveOrder(v)
 	}
 	if _, ok := _c.mutation.TotalSpent(); !ok {
 		v := user.DefaultTotalSpent
 		_c.mutation.SetTotalSpent(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -177,6 +204,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "User.created_at"`)}
+	}
+	if _, ok := _c.mutation.LastActiveOrder(); !ok {
+		return &ValidationError{Name: "last_active_order", err: errors.New(`ent: missing required field "User.last_active_order"`)}
 	}
 	if _, ok := _c.mutation.TotalSpent(); !ok {
 		return &ValidationError{Name: "total_spent", err: errors.New(`ent: missing required field "User.total_spent"`)}
@@ -228,6 +258,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastActiveAt(); ok {
 		_spec.SetField(user.FieldLastActiveAt, field.TypeTime, value)
 		_node.LastActiveAt = &value
+	}
+	if value, ok := _c.mutation.LastActiveOrder(); ok {
+		_spec.SetField(user.FieldLastActiveOrder, field.TypeTime, value)
+		_node.LastActiveOrder = value
 	}
 	if value, ok := _c.mutation.TotalSpent(); ok {
 		_spec.SetField(user.FieldTotalSpent, field.TypeFloat64, value)
@@ -360,6 +394,18 @@ func (u *UserUpsert) ClearLastActiveAt() *UserUpsert {
 	return u
 }
 
+// SetLastActiveOrder sets the "last_active_order" field.
+func (u *UserUpsert) SetLastActiveOrder(v time.Time) *UserUpsert {
+	u.Set(user.FieldLastActiveOrder, v)
+	return u
+}
+
+// UpdateLastActiveOrder sets the "last_active_order" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLastActiveOrder() *UserUpsert {
+	u.SetExcluded(user.FieldLastActiveOrder)
+	return u
+}
+
 // SetTotalSpent sets the "total_spent" field.
 func (u *UserUpsert) SetTotalSpent(v float64) *UserUpsert {
 	u.Set(user.FieldTotalSpent, v)
@@ -487,6 +533,20 @@ func (u *UserUpsertOne) UpdateLastActiveAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearLastActiveAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastActiveAt()
+	})
+}
+
+// SetLastActiveOrder sets the "last_active_order" field.
+func (u *UserUpsertOne) SetLastActiveOrder(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastActiveOrder(v)
+	})
+}
+
+// UpdateLastActiveOrder sets the "last_active_order" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLastActiveOrder() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastActiveOrder()
 	})
 }
 
@@ -789,6 +849,20 @@ func (u *UserUpsertBulk) UpdateLastActiveAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearLastActiveAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastActiveAt()
+	})
+}
+
+// SetLastActiveOrder sets the "last_active_order" field.
+func (u *UserUpsertBulk) SetLastActiveOrder(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastActiveOrder(v)
+	})
+}
+
+// UpdateLastActiveOrder sets the "last_active_order" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLastActiveOrder() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastActiveOrder()
 	})
 }
 

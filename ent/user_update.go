@@ -79,6 +79,20 @@ func (_u *UserUpdate) ClearLastActiveAt() *UserUpdate {
 	return _u
 }
 
+// SetLastActiveOrder sets the "last_active_order" field.
+func (_u *UserUpdate) SetLastActiveOrder(v time.Time) *UserUpdate {
+	_u.mutation.SetLastActiveOrder(v)
+	return _u
+}
+
+// SetNillableLastActiveOrder sets the "last_active_order" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLastActiveOrder(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetLastActiveOrder(*v)
+	}
+	return _u
+}
+
 // SetTotalSpent sets the "total_spent" field.
 func (_u *UserUpdate) SetTotalSpent(v float64) *UserUpdate {
 	_u.mutation.ResetTotalSpent()
@@ -249,6 +263,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LastActiveAtCleared() {
 		_spec.ClearField(user.FieldLastActiveAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.LastActiveOrder(); ok {
+		_spec.SetField(user.FieldLastActiveOrder, field.TypeTime, value)
+	}
 	if value, ok := _u.mutation.TotalSpent(); ok {
 		_spec.SetField(user.FieldTotalSpent, field.TypeFloat64, value)
 	}
@@ -396,6 +413,20 @@ func (_u *UserUpdateOne) SetNillableLastActiveAt(v *time.Time) *UserUpdateOne {
 // ClearLastActiveAt clears the value of the "last_active_at" field.
 func (_u *UserUpdateOne) ClearLastActiveAt() *UserUpdateOne {
 	_u.mutation.ClearLastActiveAt()
+	return _u
+}
+
+// SetLastActiveOrder sets the "last_active_order" field.
+func (_u *UserUpdateOne) SetLastActiveOrder(v time.Time) *UserUpdateOne {
+	_u.mutation.SetLastActiveOrder(v)
+	return _u
+}
+
+// SetNillableLastActiveOrder sets the "last_active_order" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLastActiveOrder(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetLastActiveOrder(*v)
+	}
 	return _u
 }
 
@@ -598,6 +629,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.LastActiveAtCleared() {
 		_spec.ClearField(user.FieldLastActiveAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastActiveOrder(); ok {
+		_spec.SetField(user.FieldLastActiveOrder, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.TotalSpent(); ok {
 		_spec.SetField(user.FieldTotalSpent, field.TypeFloat64, value)

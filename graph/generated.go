@@ -565,9 +565,10 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Method  func(childComplexity int) int
-		Role    func(childComplexity int) int
-		Subject func(childComplexity int) int
+		Method   func(childComplexity int) int
+		ReadOnly func(childComplexity int) int
+		Role     func(childComplexity int) int
+		Subject  func(childComplexity int) int
 	}
 }
 
@@ -2987,6 +2988,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Method(childComplexity), true
+	case "Viewer.readOnly":
+		if e.ComplexityRoot.Viewer.ReadOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.ReadOnly(childComplexity), true
 	case "Viewer.role":
 		if e.ComplexityRoot.Viewer.Role == nil {
 			break
@@ -4026,6 +4033,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_role(ctx, field)
 	case "method":
 		return ec.fieldContext_Viewer_method(ctx, field)
+	case "readOnly":
+		return ec.fieldContext_Viewer_readOnly(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -6971,8 +6980,20 @@ func (ec *executionContext) _City_stats(ctx context.Context, field graphql.Colle
 				}
 				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *stats.CityStats
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CityStats) graphql.Marshaler {
@@ -7500,8 +7521,20 @@ func (ec *executionContext) _Country_stats(ctx context.Context, field graphql.Co
 				}
 				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *stats.CountryStats
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CountryStats) graphql.Marshaler {
@@ -13141,8 +13174,20 @@ func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field 
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.TypeCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TypeCount) graphql.Marshaler {
@@ -13213,8 +13258,20 @@ func (ec *executionContext) _Query_userActivity(ctx context.Context, field graph
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.UserActivity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.UserActivity) graphql.Marshaler {
@@ -13285,8 +13342,20 @@ func (ec *executionContext) _Query_purchaseAnalytics(ctx context.Context, field 
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.PurchaseGroup
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PurchaseGroup) graphql.Marshaler {
@@ -13357,8 +13426,20 @@ func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.RetentionRow
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RetentionRow) graphql.Marshaler {
@@ -13404,7 +13485,25 @@ func (ec *executionContext) _Query_eventsNear(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().EventsNear(ctx, fc.Args["lon"].(float64), fc.Args["lat"].(float64), fc.Args["radiusKm"].(float64), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["filter"].(*model.EventFilter), fc.Args["limit"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.EventDistance
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.EventDistance
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.EventDistance) graphql.Marshaler {
 			return ec.marshalNEventNear2ᚕᚖmeridianᚋanalyticsᚐEventDistanceᚄ(ctx, selections, v)
 		},
@@ -13448,7 +13547,25 @@ func (ec *executionContext) _Query_usersByInterest(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UsersByInterest(ctx, fc.Args["interest"].(string), fc.Args["limit"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*analytics.Profile
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*analytics.Profile
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Profile) graphql.Marshaler {
 			return ec.marshalNProfile2ᚕᚖmeridianᚋanalyticsᚐProfileᚄ(ctx, selections, v)
 		},
@@ -13492,7 +13609,25 @@ func (ec *executionContext) _Query_profile(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Profile(ctx, fc.Args["username"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *analytics.Profile
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *analytics.Profile
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
 			return ec.marshalOProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, selections, v)
 		},
@@ -13649,8 +13784,20 @@ func (ec *executionContext) _Query_userStats(ctx context.Context, field graphql.
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *stats.UserStats
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.UserStats) graphql.Marshaler {
@@ -13696,7 +13843,25 @@ func (ec *executionContext) _Query_usersByCountry(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UsersByCountry(ctx, fc.Args["limit"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.CountryUserCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.CountryUserCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CountryUserCount) graphql.Marshaler {
 			return ec.marshalNCountryUserCount2ᚕᚖmeridianᚋstatsᚐCountryUserCountᚄ(ctx, selections, v)
 		},
@@ -13740,7 +13905,25 @@ func (ec *executionContext) _Query_usersByCity(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UsersByCity(ctx, fc.Args["countryCode"].(*string), fc.Args["limit"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.CityUserCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.CityUserCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CityUserCount) graphql.Marshaler {
 			return ec.marshalNCityUserCount2ᚕᚖmeridianᚋstatsᚐCityUserCountᚄ(ctx, selections, v)
 		},
@@ -13783,7 +13966,25 @@ func (ec *executionContext) _Query_userDistribution(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().UserDistribution(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.CountryShare
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.CountryShare
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CountryShare) graphql.Marshaler {
 			return ec.marshalNCountryShare2ᚕᚖmeridianᚋstatsᚐCountryShareᚄ(ctx, selections, v)
 		},
@@ -13816,7 +14017,25 @@ func (ec *executionContext) _Query_usersRankedByActivity(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UsersRankedByActivity(ctx, fc.Args["limit"].(*int), fc.Args["since"].(*time.Time))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.RankedUser
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.RankedUser
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.RankedUser) graphql.Marshaler {
 			return ec.marshalNRankedUser2ᚕᚖmeridianᚋstatsᚐRankedUserᚄ(ctx, selections, v)
 		},
@@ -13885,8 +14104,20 @@ func (ec *executionContext) _Query_registrationCohorts(ctx context.Context, fiel
 				}
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
+			directive2 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.RegistrationCohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive1, role)
+			}
 
-			next = directive1
+			next = directive2
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
@@ -13932,7 +14163,25 @@ func (ec *executionContext) _Query_highValueUsers(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().HighValueUsers(ctx, fc.Args["minSpent"].(*float64), fc.Args["top"].(*int), fc.Args["percentile"].(*float64))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*stats.HighValueUser
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*stats.HighValueUser
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.HighValueUser) graphql.Marshaler {
 			return ec.marshalNHighValueUser2ᚕᚖmeridianᚋstatsᚐHighValueUserᚄ(ctx, selections, v)
 		},
@@ -13975,7 +14224,25 @@ func (ec *executionContext) _Query_segmentReport(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().SegmentReport(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*engine.SegmentRow
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*engine.SegmentRow
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
 			return ec.marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx, selections, v)
 		},
@@ -14007,7 +14274,25 @@ func (ec *executionContext) _Query_modelStatus(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().ModelStatus(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *engine.Status
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *engine.Status
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Status) graphql.Marshaler {
 			return ec.marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
 		},
@@ -14778,7 +15063,25 @@ func (ec *executionContext) _Subscription_eventTracked(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().EventTracked(ctx, fc.Args["filter"].(*model.EventFilter))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *analytics.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *analytics.Event
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
 			return ec.marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx, selections, v)
 		},
@@ -14822,7 +15125,25 @@ func (ec *executionContext) _Subscription_liveMetrics(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().LiveMetrics(ctx, fc.Args["windowSeconds"].(*int), fc.Args["groupBy"].(*model.LiveGroupBy), fc.Args["intervalSeconds"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.LiveMetrics
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.LiveMetrics
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
 			return ec.marshalNLiveMetrics2ᚖmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx, selections, v)
 		},
@@ -15372,7 +15693,25 @@ func (ec *executionContext) _User_events(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["types"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.EventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.EventConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
 			return ec.marshalNEventConnection2ᚖmeridianᚋgraphᚋmodelᚐEventConnection(ctx, selections, v)
 		},
@@ -15415,7 +15754,25 @@ func (ec *executionContext) _User_activity(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.User().Activity(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *analytics.ActivitySummary
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *analytics.ActivitySummary
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.ActivitySummary) graphql.Marshaler {
 			return ec.marshalOActivitySummary2ᚖmeridianᚋanalyticsᚐActivitySummary(ctx, selections, v)
 		},
@@ -15447,7 +15804,25 @@ func (ec *executionContext) _User_profile(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.User().Profile(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *engine.Score
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *engine.Score
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Score) graphql.Marshaler {
 			return ec.marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋengineᚐScore(ctx, selections, v)
 		},
@@ -15480,7 +15855,25 @@ func (ec *executionContext) _User_recommendations(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["limit"].(int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal []*engine.Recommendation
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*engine.Recommendation
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
 			return ec.marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx, selections, v)
 		},
@@ -15937,6 +16330,29 @@ func (ec *executionContext) _Viewer_method(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Viewer_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_readOnly(ctx context.Context, field graphql.CollectedField, obj *auth.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_readOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_readOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -24553,6 +24969,11 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "method":
 			out.Values[i] = ec._Viewer_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "readOnly":
+			out.Values[i] = ec._Viewer_readOnly(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -49,16 +49,24 @@ func authServer(t *testing.T, anonymous auth.Role) (*gqltest.Client, map[auth.Ro
 // created through the API work at once and stop working when revoked.
 func TestRoles(t *testing.T) {
 	c, keys := authServer(t, auth.Viewer)
-	read := `{ viewer { subject role method } countries(first: 1) { totalCount } }`
+	read := `{ viewer { subject role method readOnly } countries(first: 1) { totalCount } }`
 	track := `mutation { trackEvent(input: {userId: 1, type: "click"}) { id } }`
 	write := `mutation { createCountry(input: {code: "UA", name: "Ukraine", continent: "Europe"}) { id } }`
 	admin := `{ cacheStats { localHits } }`
+	// Analytics reads: a cached aggregate and an engine score under an
+	// entity.
+	stats := `{ eventDistribution { type count } }`
+	scores := `{ users(first: 1) { edges { node { profile { segment } } } } }`
 
 	var v struct {
-		Viewer struct{ Subject, Role, Method string }
+		Viewer struct {
+			Subject, Role, Method string
+			ReadOnly              bool
+		}
 	}
+	c.As(keys[auth.Admin]).MustDo(`mutation { createUser(input: {username: "ann", email: "ann@example.com"}) { id } }`, nil, nil)
 	c.MustDo(read, nil, &v)
-	if v.Viewer.Role != "VIEWER" || v.Viewer.Method != "anonymous" {
+	if v.Viewer.Role != "VIEWER" || v.Viewer.Method != "anonymous" || !v.Viewer.ReadOnly {
 		t.Errorf("anonymous viewer = %+v", v.Viewer)
 	}
 	type call struct {
@@ -69,7 +77,12 @@ func TestRoles(t *testing.T) {
 	for _, tc := range []call{
 		{"", track, "FORBIDDEN"},
 		{"", write, "FORBIDDEN"},
+		{"", stats, "FORBIDDEN"},
 		{keys[auth.Viewer], track, "FORBIDDEN"},
+		{keys[auth.Analyst], stats, ""},
+		// Served from the cache the analyst just filled, still refused.
+		{keys[auth.Viewer], stats, "FORBIDDEN"},
+		{keys[auth.Viewer], scores, "FORBIDDEN"},
 		{keys[auth.Analyst], track, ""},
 		{keys[auth.Analyst], write, "FORBIDDEN"},
 		{keys[auth.Analyst], admin, "FORBIDDEN"},
@@ -85,7 +98,7 @@ func TestRoles(t *testing.T) {
 		}
 	}
 	c.As(keys[auth.Analyst]).MustDo(read, nil, &v)
-	if v.Viewer.Role != "ANALYST" || v.Viewer.Method != "api-key" || !strings.HasPrefix(v.Viewer.Subject, "key:") {
+	if v.Viewer.Role != "ANALYST" || v.Viewer.Method != "api-key" || !strings.HasPrefix(v.Viewer.Subject, "key:") || v.Viewer.ReadOnly {
 		t.Errorf("analyst viewer = %+v", v.Viewer)
 	}
 	// A wrong key is refused before anything runs, not downgraded.
@@ -114,6 +127,29 @@ func TestRoles(t *testing.T) {
 	if e := c.As(keys[auth.Admin]).ErrorCode(`mutation { createApiKey(name: "", role: VIEWER) { key } }`, nil); e.Code() != "BAD_USER_INPUT" {
 		t.Errorf("empty key name: %q", e.Code())
 	}
+}
+
+// TestReadOnlyDemo: the development default — anonymous callers with the
+// analyst's reads and no writes — reads analytics, is told to authenticate
+// for any mutation (nothing is written), and a key still writes.
+func TestReadOnlyDemo(t *testing.T) {
+	c, keys := authServer(t, auth.Analyst)
+	c.MustDo(`{ eventDistribution { type count } userStats { total } }`, nil, nil)
+	for _, m := range []string{
+		`mutation { trackEvent(input: {userId: 1, type: "click"}) { id } }`,
+		`mutation { upsertProfile(input: {username: "ann"}) { username } }`,
+	} {
+		r := c.Do(m, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" {
+			t.Errorf("%s: errors %+v, want UNAUTHENTICATED", m, r.Errors)
+		}
+	}
+	var d struct{ EventDistribution []struct{ Count int } }
+	c.MustDo(`{ eventDistribution { count } }`, nil, &d)
+	if len(d.EventDistribution) != 0 {
+		t.Errorf("a refused mutation stored events: %+v", d.EventDistribution)
+	}
+	c.As(keys[auth.Analyst]).MustDo(`mutation { trackEvent(input: {userId: 1, type: "click"}) { id } }`, nil, nil)
 }
 
 // TestNoAnonymousAccess: with anonymous access off, requests without
@@ -172,7 +208,7 @@ func TestNoAnonymousAccess(t *testing.T) {
 			t.Errorf("%s: close status %d (%v), want 4403", name, got, err)
 		}
 	}
-	conn, err := dial(map[string]any{"Authorization": "Bearer " + keys[auth.Viewer]})
+	conn, err := dial(map[string]any{"Authorization": "Bearer " + keys[auth.Analyst]})
 	if err != nil {
 		t.Fatalf("valid key: %v", err)
 	}

@@ -16,8 +16,11 @@ import (
 // id alone: rows are skipped or repeated (found by FuzzPagination). Before
 // a connection field runs, a cursor without a value under an orderBy gets
 // its value back from the row it points at — one primary-key lookup, only
-// for such cursors. NULL ordering values stay nil, which entgql still
-// pages by id: that case remains open.
+// for such cursors. No order field has NULL values: LAST_ACTIVE_AT orders
+// by users.last_active_order, last_active_at or the epoch for never-active
+// users (see ent/schema), so every cursor the server hands out carries a
+// value or gets it back here. A value still nil after this (a nullable
+// order field added later, or an unknown id) pages by id alone.
 type cursorValues struct{ client *ent.Client }
 
 var _ interface {

@@ -62,7 +62,8 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			Keys:   d.Keys,
 		},
 		Directives: graph.DirectiveRoot{Cached: fields.Directive, HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) (any, error) {
-			return d.Auth.HasRole(ctx, graphql.GetFieldContext(ctx).Field.Name, role, next)
+			fc := graphql.GetFieldContext(ctx)
+			return d.Auth.HasRole(ctx, fc.Field.Name, fc.Object == "Mutation", role, next)
 		}},
 	}))
 	srv.AddTransport(transport.Websocket{
@@ -83,6 +84,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.Use(streamOnly{})
+	srv.Use(cursorCheck{})
 	srv.Use(cursorValues{client: d.DB.Client})
 	if d.Tracing != nil {
 		srv.Use(d.Tracing.GraphQL())

@@ -22,6 +22,7 @@ import (
 	"meridian/ratelimit"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -63,6 +64,12 @@ type Deps struct {
 	Metrics   *observe.Metrics
 	Tracing   *observe.Tracing
 	SlowQuery time.Duration
+	// MetricsElsewhere leaves GET /metrics out of these routes: the
+	// server serves it on its own listener (MERIDIAN_METRICS_ADDR).
+	MetricsElsewhere bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (see clientAddr); empty trusts none.
+	TrustedProxies []netip.Prefix
 	// HTTP sets CORS for /query (GraphQL over HTTP rules always apply).
 	HTTP gqlhttp.Config
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
@@ -102,7 +109,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Auth == nil {
 		// Tests and benchmarks that do not care about roles: every caller
 		// is an admin. The server always passes its authenticator.
-		d.Auth = &auth.Authenticator{Anonymous: auth.Admin, Log: d.Logger}
+		d.Auth = &auth.Authenticator{Anonymous: auth.Admin, AnonymousWrites: true, Log: d.Logger}
 	}
 	if d.Limits == nil {
 		l := limits.DefaultConfig()
@@ -128,7 +135,7 @@ func NewHandler(d Deps) http.Handler {
 	// (401 and 429 included) and preflights never reach authentication.
 	mux.Handle("/query", gqlhttp.Handler(query, d.HTTP))
 	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
-	if d.Metrics != nil {
+	if d.Metrics != nil && !d.MetricsElsewhere {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -158,7 +165,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Tracing != nil {
 		h = d.Tracing.Middleware(h)
 	}
-	return observe.RequestID(h)
+	return clientAddr(d.TrustedProxies, observe.RequestID(h))
 }
 
 // withRequest gives each GraphQL request its deadline and statement counter.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -70,17 +71,21 @@ func TestHostileQueries(t *testing.T) {
 }
 
 // TestRateLimit: a caller over its burst gets 429 RATE_LIMITED with
-// Retry-After; another caller is not affected.
+// Retry-After; another caller is not affected. The test client plays a
+// trusted proxy: anonymous callers are told apart by X-Forwarded-For.
 func TestRateLimit(t *testing.T) {
 	l, err := ratelimit.New(ratelimit.Config{Rate: 0.5, Burst: 3}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RateLimit: l})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RateLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	post := func(forwarded string) *http.Response {
 		body, _ := json.Marshal(map[string]any{"query": "{ countries(first: 1) { totalCount } }"})
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, c.URL()+"/query", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -88,13 +93,22 @@ func TestRateLimit(t *testing.T) {
 		return res
 	}
 	for i := range 3 {
-		res := post("")
+		res := post("198.51.100.1")
 		res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Fatalf("request %d: %d", i+1, res.StatusCode)
 		}
 	}
-	res := post("")
+	// Another client behind the proxy has its own bucket; the first one
+	// cannot escape its own by writing an address into the header.
+	for _, other := range []string{"198.51.100.2", ""} {
+		res := post(other)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("client %q: %d", other, res.StatusCode)
+		}
+	}
+	res := post("203.0.113.5, 198.51.100.1")
 	defer res.Body.Close()
 	var out struct{ Errors []gqltest.Error }
 	_ = json.NewDecoder(res.Body).Decode(&out)

@@ -98,7 +98,7 @@ func newFuzzAPI(f *testing.F) *fuzzAPI {
 		Live:           hub,
 		Engine:         eng,
 		Keys:           keys,
-		Auth:           &auth.Authenticator{Keys: keys, Anonymous: auth.Admin, Log: quiet},
+		Auth:           &auth.Authenticator{Keys: keys, Anonymous: auth.Admin, AnonymousWrites: true, Log: quiet},
 		Limits:         &lim,
 		Logger:         quiet,
 		LoaderWait:     time.Millisecond,

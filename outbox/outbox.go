@@ -42,14 +42,17 @@ func schema(d string) []string {
 	}
 }
 
-// Migrate creates the outbox table and its indexes.
+// Migrate creates the outbox table and its indexes, under the migration
+// lock: replicas starting together would otherwise race on CREATE.
 func Migrate(ctx context.Context, db *database.DB) error {
-	for _, stmt := range schema(db.Dialect) {
-		if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("outbox schema: %w", err)
+	return db.WithMigrationLock(ctx, func(ctx context.Context) error {
+		for _, stmt := range schema(db.Dialect) {
+			if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("outbox schema: %w", err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Execer is a transaction (ent's *Tx) or a connection.

@@ -8,6 +8,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"meridian/ent"
+	"meridian/ent/address"
+	"meridian/ent/city"
+	"meridian/ent/country"
+	"meridian/ent/order"
+	"meridian/ent/product"
+	"meridian/ent/user"
 )
 
 // maxParams bounds the bind parameters of one multi-row INSERT. SQLite
@@ -16,7 +22,9 @@ import (
 // the statement round trips are already few.
 const maxParams = 32766
 
-// batchRows is the number of rows per INSERT for a table of cols columns.
+// batchRows is the number of rows per INSERT for a table of cols columns
+// (ent's column list, id included: one more than an INSERT binds, so a
+// column added to the schema can never push a batch past maxParams).
 func batchRows(cols int) int { return maxParams / cols }
 
 // insertPlan writes the plan in one transaction, parents before children,
@@ -50,7 +58,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 	}
 
 	countryIDs := make([]int, len(p.countries))
-	err = inBatches(len(p.countries), batchRows(3), func(lo, hi int) error {
+	err = inBatches(len(p.countries), batchRows(len(country.Columns)), func(lo, hi int) error {
 		b := make([]*ent.CountryCreate, 0, hi-lo)
 		for _, x := range p.countries[lo:hi] {
 			b = append(b, c.Country.Create().SetCode(x.Code).SetName(x.Name).SetContinent(x.Continent))
@@ -69,7 +77,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 	}
 
 	cityIDs := make([]int, len(p.cities))
-	err = inBatches(len(p.cities), batchRows(5), func(lo, hi int) error {
+	err = inBatches(len(p.cities), batchRows(len(city.Columns)), func(lo, hi int) error {
 		b := make([]*ent.CityCreate, 0, hi-lo)
 		for _, x := range p.cities[lo:hi] {
 			b = append(b, c.City.Create().
@@ -93,7 +101,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 	}
 
 	productIDs := make([]int, len(p.products))
-	err = inBatches(len(p.products), batchRows(4), func(lo, hi int) error {
+	err = inBatches(len(p.products), batchRows(len(product.Columns)), func(lo, hi int) error {
 		b := make([]*ent.ProductCreate, 0, hi-lo)
 		for _, x := range p.products[lo:hi] {
 			b = append(b, c.Product.Create().
@@ -116,7 +124,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 	}
 
 	addressIDs := make([]int, len(p.addresses))
-	err = inBatches(len(p.addresses), batchRows(3), func(lo, hi int) error {
+	err = inBatches(len(p.addresses), batchRows(len(address.Columns)), func(lo, hi int) error {
 		b := make([]*ent.AddressCreate, 0, hi-lo)
 		for _, x := range p.addresses[lo:hi] {
 			b = append(b, c.Address.Create().
@@ -138,7 +146,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 	}
 
 	userIDs := make([]int, len(p.users))
-	err = inBatches(len(p.users), batchRows(6), func(lo, hi int) error {
+	err = inBatches(len(p.users), batchRows(len(user.Columns)), func(lo, hi int) error {
 		b := make([]*ent.UserCreate, 0, hi-lo)
 		for _, x := range p.users[lo:hi] {
 			u := c.User.Create().
@@ -166,7 +174,7 @@ func insertPlan(ctx context.Context, client *ent.Client, p *plan, bar *progressb
 		return err
 	}
 
-	err = inBatches(len(p.orders), batchRows(5), func(lo, hi int) error {
+	err = inBatches(len(p.orders), batchRows(len(order.Columns)), func(lo, hi int) error {
 		b := make([]*ent.OrderCreate, 0, hi-lo)
 		for _, x := range p.orders[lo:hi] {
 			b = append(b, c.Order.Create().

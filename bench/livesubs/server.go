@@ -45,6 +45,7 @@ func startServer(ctx context.Context, c config) (*server, error) {
 		// The producer tracks events without a key; the demo default lets
 		// anonymous callers only read.
 		"MERIDIAN_ANONYMOUS_ROLE=analyst",
+		"MERIDIAN_ANONYMOUS_WRITES=true",
 	}
 	if c.amqpURL != "" {
 		env = append(env, "AMQP_URL="+c.amqpURL)

@@ -191,6 +191,7 @@ var (
 		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "last_active_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_active_order", Type: field.TypeTime, Default: "'1970-01-01 00:00:00+00'"},
 		{Name: "total_spent", Type: field.TypeFloat64, Default: 0},
 		{Name: "address_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -202,7 +203,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_addresses_users",
-				Columns:    []*schema.Column{UsersColumns[6]},
+				Columns:    []*schema.Column{UsersColumns[7]},
 				RefColumns: []*schema.Column{AddressesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -211,7 +212,7 @@ var (
 			{
 				Name:    "user_address_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[6]},
+				Columns: []*schema.Column{UsersColumns[7]},
 			},
 			{
 				Name:    "user_created_at",
@@ -224,9 +225,14 @@ var (
 				Columns: []*schema.Column{UsersColumns[4]},
 			},
 			{
-				Name:    "user_total_spent",
+				Name:    "user_last_active_order",
 				Unique:  false,
 				Columns: []*schema.Column{UsersColumns[5]},
+			},
+			{
+				Name:    "user_total_spent",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[6]},
 			},
 		},
 	}

@@ -2,7 +2,312 @@
 
 package runtime
 
-// The schema-stitching logic is generated in meridian/ent/runtime.go
+import (
+	"meridian/ent/address"
+	"meridian/ent/city"
+	"meridian/ent/country"
+	"meridian/ent/order"
+	"meridian/ent/product"
+	"meridian/ent/schema"
+	"meridian/ent/user"
+	"time"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	addressFields := schema.Address{}.Fields()
+	_ = addressFields
+	// addressDescStreet is the schema descriptor for street field.
+	addressDescStreet := addressFields[0].Descriptor()
+	// address.StreetValidator is a validator for the "street" field. It is called by the builders before save.
+	address.StreetValidator = func() func(string) error {
+		validators := addressDescStreet.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(street string) error {
+			for _, fn := range fns {
+				if err := fn(street); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// addressDescPostalCode is the schema descriptor for postal_code field.
+	addressDescPostalCode := addressFields[1].Descriptor()
+	// address.DefaultPostalCode holds the default value on creation for the postal_code field.
+	address.DefaultPostalCode = addressDescPostalCode.Default.(string)
+	// address.PostalCodeValidator is a validator for the "postal_code" field. It is called by the builders before save.
+	address.PostalCodeValidator = addressDescPostalCode.Validators[0].(func(string) error)
+	cityFields := schema.City{}.Fields()
+	_ = cityFields
+	// cityDescName is the schema descriptor for name field.
+	cityDescName := cityFields[0].Descriptor()
+	// city.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	city.NameValidator = func() func(string) error {
+		validators := cityDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cityDescLatitude is the schema descriptor for latitude field.
+	cityDescLatitude := cityFields[1].Descriptor()
+	// city.LatitudeValidator is a validator for the "latitude" field. It is called by the builders before save.
+	city.LatitudeValidator = func() func(float64) error {
+		validators := cityDescLatitude.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(latitude float64) error {
+			for _, fn := range fns {
+				if err := fn(latitude); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cityDescLongitude is the schema descriptor for longitude field.
+	cityDescLongitude := cityFields[2].Descriptor()
+	// city.LongitudeValidator is a validator for the "longitude" field. It is called by the builders before save.
+	city.LongitudeValidator = func() func(float64) error {
+		validators := cityDescLongitude.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(longitude float64) error {
+			for _, fn := range fns {
+				if err := fn(longitude); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cityDescPopulation is the schema descriptor for population field.
+	cityDescPopulation := cityFields[3].Descriptor()
+	// city.DefaultPopulation holds the default value on creation for the population field.
+	city.DefaultPopulation = cityDescPopulation.Default.(int)
+	// city.PopulationValidator is a validator for the "population" field. It is called by the builders before save.
+	city.PopulationValidator = cityDescPopulation.Validators[0].(func(int) error)
+	countryFields := schema.Country{}.Fields()
+	_ = countryFields
+	// countryDescCode is the schema descriptor for code field.
+	countryDescCode := countryFields[0].Descriptor()
+	// country.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	country.CodeValidator = func() func(string) error {
+		validators := countryDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// countryDescName is the schema descriptor for name field.
+	countryDescName := countryFields[1].Descriptor()
+	// country.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	country.NameValidator = func() func(string) error {
+		validators := countryDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// countryDescContinent is the schema descriptor for continent field.
+	countryDescContinent := countryFields[2].Descriptor()
+	// country.ContinentValidator is a validator for the "continent" field. It is called by the builders before save.
+	country.ContinentValidator = func() func(string) error {
+		validators := countryDescContinent.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(continent string) error {
+			for _, fn := range fns {
+				if err := fn(continent); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	orderFields := schema.Order{}.Fields()
+	_ = orderFields
+	// orderDescQuantity is the schema descriptor for quantity field.
+	orderDescQuantity := orderFields[0].Descriptor()
+	// order.DefaultQuantity holds the default value on creation for the quantity field.
+	order.DefaultQuantity = orderDescQuantity.Default.(int)
+	// order.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	order.QuantityValidator = orderDescQuantity.Validators[0].(func(int) error)
+	// orderDescAmount is the schema descriptor for amount field.
+	orderDescAmount := orderFields[1].Descriptor()
+	// order.DefaultAmount holds the default value on creation for the amount field.
+	order.DefaultAmount = orderDescAmount.Default.(float64)
+	// order.AmountValidator is a validator for the "amount" field. It is called by the builders before save.
+	order.AmountValidator = func() func(float64) error {
+		validators := orderDescAmount.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(amount float64) error {
+			for _, fn := range fns {
+				if err := fn(amount); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescCreatedAt is the schema descriptor for created_at field.
+	orderDescCreatedAt := orderFields[2].Descriptor()
+	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
+	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
+	productFields := schema.Product{}.Fields()
+	_ = productFields
+	// productDescSku is the schema descriptor for sku field.
+	productDescSku := productFields[0].Descriptor()
+	// product.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	product.SkuValidator = productDescSku.Validators[0].(func(string) error)
+	// productDescName is the schema descriptor for name field.
+	productDescName := productFields[1].Descriptor()
+	// product.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	product.NameValidator = func() func(string) error {
+		validators := productDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productDescCategory is the schema descriptor for category field.
+	productDescCategory := productFields[2].Descriptor()
+	// product.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	product.CategoryValidator = func() func(string) error {
+		validators := productDescCategory.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(category string) error {
+			for _, fn := range fns {
+				if err := fn(category); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productDescPrice is the schema descriptor for price field.
+	productDescPrice := productFields[3].Descriptor()
+	// product.PriceValidator is a validator for the "price" field. It is called by the builders before save.
+	product.PriceValidator = func() func(float64) error {
+		validators := productDescPrice.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(price float64) error {
+			for _, fn := range fns {
+				if err := fn(price); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	userHooks := schema.User{}.Hooks()
+	user.Hooks[0] = userHooks[0]
+	userFields := schema.User{}.Fields()
+	_ = userFields
+	// userDescUsername is the schema descriptor for username field.
+	userDescUsername := userFields[0].Descriptor()
+	// user.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	user.UsernameValidator = userDescUsername.Validators[0].(func(string) error)
+	// userDescEmail is the schema descriptor for email field.
+	userDescEmail := userFields[1].Descriptor()
+	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	user.EmailValidator = func() func(string) error {
+		validators := userDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userDescCreatedAt is the schema descriptor for created_at field.
+	userDescCreatedAt := userFields[2].Descriptor()
+	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
+	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
+	// userDescLastActiveOrder is the schema descriptor for last_active_order field.
+	userDescLastActiveOrder := userFields[4].Descriptor()
+	// user.DefaultLastActiveOrder holds the default value on creation for the last_active_order field.
+	user.DefaultLastActiveOrder = userDescLastActiveOrder.Default.(func() time.Time)
+	// userDescTotalSpent is the schema descriptor for total_spent field.
+	userDescTotalSpent := userFields[5].Descriptor()
+	// user.DefaultTotalSpent holds the default value on creation for the total_spent field.
+	user.DefaultTotalSpent = userDescTotalSpent.Default.(float64)
+	// user.TotalSpentValidator is a validator for the "total_spent" field. It is called by the builders before save.
+	user.TotalSpentValidator = func() func(float64) error {
+		validators := userDescTotalSpent.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(total_spent float64) error {
+			for _, fn := range fns {
+				if err := fn(total_spent); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+}
 
 const (
 	Version = "v0.14.5"                                         // Version of ent codegen.

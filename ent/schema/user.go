@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -37,7 +38,21 @@ func (User) Fields() []ent.Field {
 		field.Time("last_active_at").
 			Optional().
 			Nillable().
-			Annotations(entgql.OrderField("LAST_ACTIVE_AT")),
+			Comment("When the user was last active (each order moves it up); null if never. " +
+				"Ordered by LAST_ACTIVE_AT, never-active users count as the oldest: first ascending, last descending."),
+		// last_active_order is the order key of LAST_ACTIVE_AT: last_active_at,
+		// or the Unix epoch for never-active users, so that it is never NULL.
+		// NULLs sort first on SQLite and last on PostgreSQL, and entgql's
+		// cursors cannot carry one (they page by id alone). Kept in step by
+		// syncLastActiveOrder; not in the GraphQL schema.
+		field.Time("last_active_order").
+			Default(neverActive).
+			StructTag(`json:"-"`). // nor in the user.* events' JSON
+			Annotations(
+				entsql.Default(neverActiveSQL),
+				entgql.OrderField("LAST_ACTIVE_AT"),
+				entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
 		field.Float("total_spent").
 			Min(0).
 			Validate(finite).
@@ -74,9 +89,15 @@ func (User) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("address_id"),
 		index.Fields("created_at"),
-		index.Fields("last_active_at"),
+		index.Fields("last_active_at"), // the statistics filter on it
+		index.Fields("last_active_order"),
 		index.Fields("total_spent"),
 	}
+}
+
+// Hooks of the User.
+func (User) Hooks() []ent.Hook {
+	return []ent.Hook{syncLastActiveOrder}
 }
 
 // Annotations of the User.

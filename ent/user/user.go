@@ -5,6 +5,7 @@ package user
 import (
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -22,6 +23,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldLastActiveAt holds the string denoting the last_active_at field in the database.
 	FieldLastActiveAt = "last_active_at"
+	// FieldLastActiveOrder holds the string denoting the last_active_order field in the database.
+	FieldLastActiveOrder = "last_active_order"
 	// FieldTotalSpent holds the string denoting the total_spent field in the database.
 	FieldTotalSpent = "total_spent"
 	// FieldAddressID holds the string denoting the address_id field in the database.
@@ -55,6 +58,7 @@ var Columns = []string{
 	FieldEmail,
 	FieldCreatedAt,
 	FieldLastActiveAt,
+	FieldLastActiveOrder,
 	FieldTotalSpent,
 	FieldAddressID,
 }
@@ -69,13 +73,21 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "meridian/ent/runtime"
 var (
+	Hooks [1]ent.Hook
 	// UsernameValidator is a validator for the "username" field. It is called by the builders before save.
 	UsernameValidator func(string) error
 	// EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	EmailValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultLastActiveOrder holds the default value on creation for the "last_active_order" field.
+	DefaultLastActiveOrder func() time.Time
 	// DefaultTotalSpent holds the default value on creation for the "total_spent" field.
 	DefaultTotalSpent float64
 	// TotalSpentValidator is a validator for the "total_spent" field. It is called by the builders before save.
@@ -108,6 +120,11 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByLastActiveAt orders the results by the last_active_at field.
 func ByLastActiveAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastActiveAt, opts...).ToFunc()
+}
+
+// ByLastActiveOrder orders the results by the last_active_order field.
+func ByLastActiveOrder(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastActiveOrder, opts...).ToFunc()
 }
 
 // ByTotalSpent orders the results by the total_spent field.

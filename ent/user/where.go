@@ -75,6 +75,11 @@ func LastActiveAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldLastActiveAt, v))
 }
 
+// LastActiveOrder applies equality check predicate on the "last_active_order" field. It's identical to LastActiveOrderEQ.
+func LastActiveOrder(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastActiveOrder, v))
+}
+
 // TotalSpent applies equality check predicate on the "total_spent" field. It's identical to TotalSpentEQ.
 func TotalSpent(v float64) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldTotalSpent, v))
@@ -303,6 +308,46 @@ func LastActiveAtIsNil() predicate.User {
 // LastActiveAtNotNil applies the NotNil predicate on the "last_active_at" field.
 func LastActiveAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldLastActiveAt))
+}
+
+// LastActiveOrderEQ applies the EQ predicate on the "last_active_order" field.
+func LastActiveOrderEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastActiveOrder, v))
+}
+
+// LastActiveOrderNEQ applies the NEQ predicate on the "last_active_order" field.
+func LastActiveOrderNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLastActiveOrder, v))
+}
+
+// LastActiveOrderIn applies the In predicate on the "last_active_order" field.
+func LastActiveOrderIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLastActiveOrder, vs...))
+}
+
+// LastActiveOrderNotIn applies the NotIn predicate on the "last_active_order" field.
+func LastActiveOrderNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLastActiveOrder, vs...))
+}
+
+// LastActiveOrderGT applies the GT predicate on the "last_active_order" field.
+func LastActiveOrderGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLastActiveOrder, v))
+}
+
+// LastActiveOrderGTE applies the GTE predicate on the "last_active_order" field.
+func LastActiveOrderGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLastActiveOrder, v))
+}
+
+// LastActiveOrderLT applies the LT predicate on the "last_active_order" field.
+func LastActiveOrderLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLastActiveOrder, v))
+}
+
+// LastActiveOrderLTE applies the LTE predicate on the "last_active_order" field.
+func LastActiveOrderLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLastActiveOrder, v))
 }
 
 // TotalSpentEQ applies the EQ predicate on the "total_spent" field.
