@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"meridian/auth"
+	"meridian/database"
+	"meridian/eventstore"
+	"meridian/internal/testbus"
+	"meridian/internal/testdb"
+	"meridian/internal/testredis"
+	"meridian/seed"
+)
+
+// prodServer is the real server, started by run as `meridian` starts in
+// production: PostgreSQL, Redis and RabbitMQ of its own (a fresh database,
+// a key prefix, a vhost), MERIDIAN_ENV=production, a small seeded data set
+// and one API key per role. The attack suite talks to it over TCP only.
+type prodServer struct {
+	URL         string // http://127.0.0.1:port
+	Addr        string
+	MetricsAddr string
+	DatabaseURL string
+	Keys        map[auth.Role]string // role → API key
+	Logs        *syncBuffer          // everything the server logged
+	stop        func()
+}
+
+// startProduction starts a production server; env overrides or adds
+// variables (a value of "" removes one). The server stops at cleanup.
+func startProduction(t *testing.T, env map[string]string) *prodServer {
+	t.Helper()
+	if os.Getenv("MERIDIAN_TEST_BACKENDS") == "sqlite" {
+		t.Skip("the production server needs PostgreSQL, left out by MERIDIAN_TEST_BACKENDS")
+	}
+	rdb := testredis.Client(t)
+	dbURL := testdb.NewPostgresDatabase(t)
+	s := &prodServer{DatabaseURL: dbURL, Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: map[auth.Role]string{}, Logs: &syncBuffer{}}
+	s.URL = "http://" + s.Addr
+	seedProduction(t, dbURL, s.Keys)
+	vars := map[string]string{
+		"MERIDIAN_ENV":          "production",
+		"MERIDIAN_ADDR":         s.Addr,
+		"MERIDIAN_METRICS_ADDR": s.MetricsAddr,
+		"DATABASE_URL":          dbURL,
+		"REDIS_URL":             testredis.URL(),
+		"MERIDIAN_CACHE_PREFIX": testredis.Prefix(t, rdb, "attack"),
+		"AMQP_URL":              testbus.VHost(t),
+		"MERIDIAN_JWT_SECRET":   attackJWTSecret,
+		"MERIDIAN_LOG_LEVEL":    "info",
+		"MERIDIAN_LOG_FORMAT":   "json",
+		"MERIDIAN_MODEL_REFIT":  "24h",
+	}
+	for k, v := range env {
+		if v == "" {
+			delete(vars, k)
+		} else {
+			vars[k] = v
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, s.Logs) }()
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("server did not stop within 30 s")
+			}
+		})
+	}
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := http.Get(s.URL + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("production server not ready: %v\n%s", err, s.Logs)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("production server stopped: %v\n%s", err, s.Logs)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// attackJWTSecret signs the suite's HS256 tokens.
+const attackJWTSecret = "attack-suite-secret-of-at-least-32-bytes!"
+
+// seedProduction fills the database at url with 200 users, their orders and
+// events, and creates one API key per role into keys.
+func seedProduction(t *testing.T, url string, keys map[auth.Role]string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, url, "")
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	defer db.Close()
+	opts := seed.Options{Users: 200, Seed: 7}
+	if _, err := seed.Generate(ctx, db.Client, opts); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	events, _, err := eventstore.Open(ctx, "", "", db)
+	if err != nil {
+		t.Fatalf("event store: %v", err)
+	}
+	defer events.Close(context.Background())
+	if _, err := seed.Events(ctx, db.Client, events, opts); err != nil {
+		t.Fatalf("seed events: %v", err)
+	}
+	k := auth.NewKeys(db)
+	if err := k.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []auth.Role{auth.Viewer, auth.Analyst, auth.Admin} {
+		_, key, err := k.Create(ctx, "attack "+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[r] = key
+	}
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// gqlResult is a decoded GraphQL answer with its HTTP status and headers.
+type gqlResult struct {
+	Status int
+	Header http.Header
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the first error's extensions.code, or "".
+func (r *gqlResult) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// query posts a GraphQL request body to /query with the credential (an API
+// key, "Bearer …", or "" for none) and decodes the answer.
+func (s *prodServer) query(t testing.TB, credential string, body any) *gqlResult {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if credential != "" {
+		req.Header.Set("Authorization", credential)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /query: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := &gqlResult{Status: res.StatusCode, Header: res.Header}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("POST /query answered %d, not JSON: %v: %.300s", res.StatusCode, err, raw)
+	}
+	return out
+}
+
+// gql posts {query, variables}.
+func (s *prodServer) gql(t testing.TB, credential, q string, vars map[string]any) *gqlResult {
+	t.Helper()
+	return s.query(t, credential, map[string]any{"query": q, "variables": vars})
+}
+
+// get sends GET path with headers (name, value pairs) and returns the answer
+// with its body read.
+func (s *prodServer) get(t testing.TB, path string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// count is how many log lines contain every one of the words.
+func (s *syncBuffer) count(words ...string) int {
+	n := 0
+	for _, line := range strings.Split(s.String(), "\n") {
+		ok := line != ""
+		for _, w := range words {
+			ok = ok && strings.Contains(line, w)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
