@@ -8,6 +8,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"meridian/auth"
@@ -39,6 +40,51 @@ func TestAttackBaseline(t *testing.T) {
 // ---- 5. WebSocket: every operation is counted, bounded and timed ----
 
 // ---- 6. cost: list arguments count by their length; introspection is bounded ----
+
+// TestAttackCostCountsListArguments: nodes(ids:) is costed by the number of
+// ids, whether they come literally or in a variable (the report fetched
+// 60,381 users under 1,000 ids, costed as 100), and introspection obeys the
+// depth limit (40 nested ofType passed).
+func TestAttackCostCountsListArguments(t *testing.T) {
+	s := startProduction(t, map[string]string{"MERIDIAN_INTROSPECTION": "true", "MERIDIAN_MAX_COST": "50000", "MERIDIAN_MAX_DEPTH": "15"})
+	key := s.Keys[auth.Analyst]
+	// Per id: 1 + cities 1 + edges 1 + 5 × (node, users, edges + 10 × (node, id, username)) = 168.
+	const sel = `... on Country { cities(first: 5) { edges { node { users(first: 10) { edges { node { id username } } } } } } }`
+	ids := countryIDs(t, s, 1000)
+
+	t.Run("1,000 literal ids", func(t *testing.T) {
+		r := s.gql(t, key, `{ nodes(ids: `+quoteIDs(ids)+`) { id `+sel+` } }`, nil)
+		if r.Code() != "QUERY_TOO_COMPLEX" {
+			t.Errorf("%d %s, want QUERY_TOO_COMPLEX (%d bytes of data)", r.Status, r.Code(), len(r.Data))
+		}
+	})
+	t.Run("1,000 ids in a variable", func(t *testing.T) {
+		r := s.gql(t, key, `query($ids: [ID!]!) { nodes(ids: $ids) { id `+sel+` } }`, map[string]any{"ids": ids})
+		if r.Code() != "QUERY_TOO_COMPLEX" {
+			t.Errorf("%d %s, want QUERY_TOO_COMPLEX (%d bytes of data)", r.Status, r.Code(), len(r.Data))
+		}
+	})
+	t.Run("a few ids still run", func(t *testing.T) {
+		r := s.gql(t, key, `query($ids: [ID!]!) { nodes(ids: $ids) { id `+sel+` } }`, map[string]any{"ids": ids[:3]})
+		if len(r.Errors) > 0 || r.Status != http.StatusOK {
+			t.Errorf("%d %s %v", r.Status, r.Code(), r.Errors)
+		}
+	})
+	t.Run("41 nested ofType", func(t *testing.T) {
+		r := s.gql(t, key, ofTypeQuery(40), nil)
+		if r.Code() != "QUERY_TOO_DEEP" {
+			t.Errorf("%d %s, want QUERY_TOO_DEEP", r.Status, r.Code())
+		}
+	})
+	t.Run("the introspection GraphiQL sends still runs", func(t *testing.T) {
+		// graphql-js's getIntrospectionQuery nests ofType 9 deep under
+		// __schema { types { fields { args { type: depth 15.
+		q := `{ __schema { types { fields { args { type { name ` + strings.Repeat("ofType { name ", 9) + strings.Repeat("} ", 9) + `} } } } } }`
+		if r := s.gql(t, key, q, nil); len(r.Errors) > 0 {
+			t.Errorf("%d %s %v", r.Status, r.Code(), r.Errors)
+		}
+	})
+}
 
 // ---- 7. lower: caching headers, failed logins, metrics, production defaults, suggestions, list caps, cursor errors ----
 

@@ -15,6 +15,14 @@ const (
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 )
 
+// IntrospectionDepth is the least depth limit applied to introspection: the
+// depth of graphql-js's getIntrospectionQuery, which GraphiQL and most
+// clients send (__schema, types, fields, args, type, then ofType nested nine
+// times with its leaf: 15), so that a low MaxDepth never breaks tooling,
+// while 40 nested ofType are refused whatever MaxDepth says. With MaxDepth
+// off (0) introspection depth is not limited either, like every other limit.
+const IntrospectionDepth = 15
+
 // Check returns the error for the first limit r breaks, nil when it breaks
 // none. pos locates depth, cost and alias errors (the operation, usually);
 // page-size and introspection errors point at the field at fault.
@@ -35,6 +43,11 @@ func (c Config) Check(r Report, pos *ast.Position) *gqlerror.Error {
 		return newError(pos, CodeTooDeep,
 			map[string]any{"depth": r.Depth, "maxDepth": c.MaxDepth},
 			"query depth %d exceeds the maximum of %d", r.Depth, c.MaxDepth)
+	case c.MaxDepth > 0 && r.IntrospectionDepth > max(c.MaxDepth, IntrospectionDepth):
+		limit := max(c.MaxDepth, IntrospectionDepth)
+		return newError(r.Introspection.Position, CodeTooDeep,
+			map[string]any{"depth": r.IntrospectionDepth, "maxDepth": limit},
+			"introspection depth %d exceeds the maximum of %d", r.IntrospectionDepth, limit)
 	case c.MaxAliases > 0 && r.Aliases > c.MaxAliases:
 		return newError(pos, CodeTooManyAliases,
 			map[string]any{"aliases": r.Aliases, "maxAliases": c.MaxAliases},

@@ -85,6 +85,25 @@ func TestCheck(t *testing.T) {
 			query: `{ __type(name: "User") { name } }`,
 		},
 		{
+			name:  "introspection deeper than the depth limit allows",
+			cfg:   func(c *Config) { c.Introspection = true },
+			query: `{ __type(name: "User") { name ` + strings.Repeat("ofType { name ", 20) + strings.Repeat("} ", 20) + `} }`,
+			// __type 1, 20 × ofType, name
+			code: CodeTooDeep,
+			ext:  map[string]any{"depth": 22, "maxDepth": IntrospectionDepth},
+		},
+		{
+			name: "introspection as deep as GraphiQL's passes a lower MaxDepth",
+			cfg:  func(c *Config) { c.Introspection = true; c.MaxDepth = 5 },
+			// __schema, types, fields, args, type, 9 × ofType, name: 15
+			query: `{ __schema { types { fields { args { type { name ` + strings.Repeat("ofType { name ", 9) + strings.Repeat("} ", 9) + `} } } } } }`,
+		},
+		{
+			name:  "a higher MaxDepth raises the introspection limit too",
+			cfg:   func(c *Config) { c.Introspection = true; c.MaxDepth = 30 },
+			query: `{ __type(name: "User") { name ` + strings.Repeat("ofType { name ", 20) + strings.Repeat("} ", 20) + `} }`,
+		},
+		{
 			name:  "__typename is not introspection",
 			query: `{ __typename }`,
 		},

@@ -16,6 +16,7 @@ type Query {
   countries(limit: Int): [Country!]!
   events(limit: Int = 20): [Event!]!
   node(id: ID!): Node
+  nodes(ids: [ID!]!): [Node]!
   me: User
 }
 interface Node { id: ID! }

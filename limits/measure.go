@@ -22,6 +22,11 @@ type Report struct {
 	// Introspection is the first __schema or __type field selected, nil when
 	// there is none.
 	Introspection *ast.Field
+	// IntrospectionDepth is the deepest nesting under __schema or __type,
+	// the introspection field included; 0 without introspection. It is kept
+	// apart from Depth because the introspection clients send (GraphiQL's
+	// nine nested ofType) is deeper than most limits; see Config.Check.
+	IntrospectionDepth int
 }
 
 // PageArg is one page-size argument as the client passed it.
@@ -48,12 +53,17 @@ type PageArg struct {
 // takes the page size from its own arguments and lends it to its list
 // children (edges, nodes), so `users(first: 10) { edges { node { id } } }`
 // multiplies the node subtree by 10 once, while pageInfo and totalCount
-// count once. A list of scalars costs 1.
+// count once. A list of scalars costs 1. A list field without a page size
+// that takes a list argument — nodes(ids:) — resolves up to one element per
+// item of it, so its element count is the longest such list (literal or
+// variable) when that exceeds the assumed page size.
 //
-// Introspection fields (__schema, __type) count as one field each and their
-// subtrees are not measured: their size is bounded by the schema, not by the
-// client, and gqlparser's validation already bounds their depth. @skip and
-// @include are ignored, so the estimate is an upper bound.
+// Introspection fields (__schema, __type) count as one field each towards
+// the cost: their size is bounded by the schema, not by the client. Their
+// depth is not bounded by anything but the query (ofType nests as deep as
+// the client writes), so it is measured, into IntrospectionDepth, and their
+// aliases count. @skip and @include are ignored, so the estimate is an upper
+// bound.
 //
 // Measure never fails: a document that is not valid (an unknown fragment, a
 // fragment cycle) is measured as far as it makes sense, and validation
@@ -167,6 +177,9 @@ func (w *walker) field(f *ast.Field, lent int) measure {
 		if w.report.Introspection == nil {
 			w.report.Introspection = f
 		}
+		c := w.selections(f.SelectionSet, noLent)
+		w.report.IntrospectionDepth = max(w.report.IntrospectionDepth, 1+c.depth)
+		m.aliases = addSat(m.aliases, c.aliases)
 		return m
 	}
 
@@ -192,7 +205,7 @@ func (w *walker) field(f *ast.Field, lent int) measure {
 	case isList && lent != noLent:
 		size = lent
 	case isList:
-		size = w.listSize(f)
+		size = max(w.listSize(f), w.longestListArg(f))
 	}
 
 	c := w.selections(f.SelectionSet, childLent)
@@ -259,6 +272,31 @@ func (w *walker) argInt(f *ast.Field, name string) (v int, explicit, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// longestListArg returns the length of f's longest list argument, literal
+// or from a variable (a variable's default when the request leaves it out);
+// 0 when f has none.
+func (w *walker) longestListArg(f *ast.Field) int {
+	n := 0
+	for _, a := range f.Arguments {
+		if a.Value == nil {
+			continue
+		}
+		switch a.Value.Kind {
+		case ast.ListValue:
+			n = max(n, len(a.Value.Children))
+		case ast.Variable:
+			raw, set := w.vars[a.Value.Raw]
+			if !set && a.Value.VariableDefinition != nil && a.Value.VariableDefinition.DefaultValue != nil {
+				raw, _ = a.Value.VariableDefinition.DefaultValue.Value(nil)
+			}
+			if l, ok := raw.([]any); ok {
+				n = max(n, len(l))
+			}
+		}
+	}
+	return n
 }
 
 // isConnection reports whether the named type is a Relay connection: an

@@ -137,7 +137,34 @@ func TestMeasure(t *testing.T) {
 			depth: 2, cost: 3,
 		},
 		{
-			name:  "introspection subtrees are not measured",
+			name:  "a list argument longer than the assumed size sets the element count",
+			cfg:   func(c *Config) { c.DefaultListSize = 2 },
+			query: `{ nodes(ids: ["1", "2", "3"]) { id } }`,
+			// nodes 1 + 3 × id 1
+			depth: 2, cost: 4,
+		},
+		{
+			name:  "a list argument in a variable counts by its length",
+			cfg:   func(c *Config) { c.DefaultListSize = 2 },
+			query: `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
+			vars:  map[string]any{"ids": []any{"1", "2", "3", "4", "5"}},
+			// nodes 1 + 5 × id 1
+			depth: 2, cost: 6,
+		},
+		{
+			name:  "a list argument's variable default counts when the request leaves it out",
+			cfg:   func(c *Config) { c.DefaultListSize = 2 },
+			query: `query($ids: [ID!]! = ["1", "2", "3"]) { nodes(ids: $ids) { id } }`,
+			depth: 2, cost: 4,
+		},
+		{
+			name:  "a short list argument keeps the assumed size (an upper bound)",
+			query: `{ nodes(ids: ["1"]) { id } }`,
+			// nodes 1 + 100 × id 1
+			depth: 2, cost: 101,
+		},
+		{
+			name:  "introspection subtrees are not costed",
 			cfg:   func(c *Config) { c.Introspection = true },
 			query: `{ __schema { types { name fields { name type { name ofType { name } } } } } }`,
 			depth: 1, cost: 1,
@@ -200,6 +227,29 @@ func TestMeasureIntrospection(t *testing.T) {
 
 // A fragment cycle is a validation error, but Measure must not recurse
 // forever on a document that skipped validation.
+// Introspection is costed as one field but its depth is measured, through
+// fragments, apart from Depth.
+func TestMeasureIntrospectionDepth(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Introspection = true
+	cases := map[string]int{
+		`{ me { id } }`:                                           0,
+		`{ __type(name: "User") { name } }`:                       2,
+		`{ __type(name: "User") { ofType { ofType { name } } } }`: 4,
+		`{ __schema { types { ...T } } } fragment T on __Type { ofType { ofType { name } } }`: 5,
+		`{ me { id } __schema { queryType { name } } }`:                                       3,
+	}
+	for q, want := range cases {
+		r := measureQuery(t, cfg, q, nil)
+		if r.IntrospectionDepth != want {
+			t.Errorf("%s: IntrospectionDepth = %d, want %d", q, r.IntrospectionDepth, want)
+		}
+		if r.Introspection != nil && (r.Depth > 2 || r.Cost > 3) {
+			t.Errorf("%s: depth/cost = %d/%d: introspection subtrees should not count", q, r.Depth, r.Cost)
+		}
+	}
+}
+
 func TestMeasureFragmentCycleTerminates(t *testing.T) {
 	doc, err := parser.ParseQuery(&ast.Source{Input: `
 		query { me { ...A } }
