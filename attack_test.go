@@ -37,6 +37,79 @@ func TestAttackBaseline(t *testing.T) {
 
 // ---- 4. persisted queries: only what passed every limit is stored ----
 
+// TestAttackPersistedQueriesOnlyAfterLimits: a query sent with its hash is
+// stored only once it parsed, validated and passed every limit, and only up
+// to a size cap. The report stored 1 MiB cost-refused queries for 24 h in
+// Redis and in the local tier; the hash-only follow-up proves neither tier
+// holds them (the local tier answers first).
+func TestAttackPersistedQueriesOnlyAfterLimits(t *testing.T) {
+	env := map[string]string{}
+	rd := withRedisPrefix(t, env)
+	s := startProduction(t, env)
+	key := s.Keys[auth.Analyst]
+	pad := func(q string, n int) string { return q + "\n# " + strings.Repeat("x", n) }
+
+	refused := map[string]struct{ query, code string }{
+		"cost-refused, 1 MiB": {pad(`{ countries(first: 1000) { edges { node { cities(first: 1000) { edges { node { id } } } } } } }`, 1<<20-4096), "QUERY_TOO_COMPLEX"},
+		"depth-refused":       {"{ countries(first: 1) { edges { node { " + strings.Repeat("cities(first: 1) { edges { node { country { ", 4) + "id" + strings.Repeat(" }", 19) + " }", "QUERY_TOO_DEEP"},
+		"token-refused":       {"{ " + strings.Repeat("__typename ", 6000) + "}", "TOO_MANY_TOKENS"},
+		"invalid":             {`{ noSuchField }`, "GRAPHQL_VALIDATION_FAILED"},
+	}
+	for name, c := range refused {
+		t.Run(name, func(t *testing.T) {
+			h := apqHash(c.query)
+			if r := s.query(t, key, apqBody(c.query, h)); r.Code() != c.code {
+				t.Fatalf("query with hash: %d %s %s, want %s", r.Status, r.Code(), r.Data, c.code)
+			}
+			if apqStored(t, rd, h) {
+				t.Errorf("a query refused with %s was stored in Redis", c.code)
+			}
+			if r := s.query(t, key, apqBody("", h)); r.Code() != "PERSISTED_QUERY_NOT_FOUND" {
+				t.Errorf("hash only: %d %s, want PERSISTED_QUERY_NOT_FOUND (the refused query was persisted)", r.Status, r.Code())
+			}
+		})
+	}
+
+	t.Run("valid query is persisted and served by hash", func(t *testing.T) {
+		q := `{ countries(first: 2) { totalCount } }`
+		h := apqHash(q)
+		if r := s.query(t, key, apqBody(q, h)); len(r.Errors) > 0 || r.Status != http.StatusOK {
+			t.Fatalf("query with hash: %d %s", r.Status, r.Data)
+		}
+		if !apqStored(t, rd, h) {
+			t.Errorf("a valid query was not stored")
+		}
+		if r := s.query(t, key, apqBody("", h)); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "totalCount") {
+			t.Errorf("hash only: %d %s %s", r.Status, r.Code(), r.Data)
+		}
+	})
+
+	t.Run("valid query over the size cap runs but is not stored", func(t *testing.T) {
+		q := pad(`{ countries(first: 1) { totalCount } }`, 100_000)
+		h := apqHash(q)
+		if r := s.query(t, key, apqBody(q, h)); len(r.Errors) > 0 {
+			t.Fatalf("query with hash: %d %s", r.Status, r.Code())
+		}
+		if apqStored(t, rd, h) {
+			t.Errorf("a %d-byte query was stored", len(q))
+		}
+		if r := s.query(t, key, apqBody("", h)); r.Code() != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Errorf("hash only: %d %s, want PERSISTED_QUERY_NOT_FOUND", r.Status, r.Code())
+		}
+	})
+
+	t.Run("anonymous callers store nothing", func(t *testing.T) {
+		q := `{ countries(first: 3) { totalCount } }`
+		h := apqHash(q)
+		if r := s.query(t, "", apqBody(q, h)); r.Status != http.StatusUnauthorized {
+			t.Fatalf("anonymous: %d, want 401", r.Status)
+		}
+		if apqStored(t, rd, h) {
+			t.Errorf("an anonymous, refused request stored its query")
+		}
+	})
+}
+
 // ---- 5. WebSocket: every operation is counted, bounded and timed ----
 
 // ---- 6. cost: list arguments count by their length; introspection is bounded ----

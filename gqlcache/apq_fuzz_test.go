@@ -18,6 +18,7 @@ import (
 // field entry stored under the same text as the hash is not served as a
 // query. (gqlgen checks that the hash is the query's SHA-256 before Add;
 // that check is fuzzed end to end by httpapi's FuzzPersistedQuery.)
+// Store is the write Commit makes once an operation passed the limits.
 func FuzzAPQ(f *testing.F) {
 	sum := func(q string) string { s := sha256.Sum256([]byte(q)); return hex.EncodeToString(s[:]) }
 	q := "{ userStats { total } }"
@@ -43,7 +44,7 @@ func FuzzAPQ(f *testing.F) {
 		if got, ok := apq.Get(ctx, hash); ok {
 			t.Fatalf("hash %q served the cache entry %q that is not a persisted query", hash, got)
 		}
-		apq.Add(ctx, hash, query)
+		apq.Store(ctx, hash, query)
 		got, ok := apq.Get(ctx, hash)
 		if !ok || got != query {
 			t.Fatalf("Add(%q, %q) then Get = %q, %v", hash, query, got, ok)

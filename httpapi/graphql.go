@@ -77,10 +77,13 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: gqlcache.APQ{C: d.Cache}})
+	apq := gqlcache.APQ{C: d.Cache}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	// After APQ, so that the token count sees the query text APQ filled in;
 	// it also owns the introspection switch.
 	srv.Use(limits.New(*d.Limits))
+	// After the limits: a persisted query is stored only once it passed them.
+	srv.Use(apq.Commit())
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.Use(streamOnly{})

@@ -18,6 +18,7 @@
 //
 //	srv.Use(extension.AutomaticPersistedQuery{...}) // first: it may supply the query text
 //	srv.Use(limits.New(limits.DefaultConfig()))
+//	srv.Use(apq.Commit())                           // after: gqlcache.APQ stores only what passed
 //
 // The pure functions (Measure, Config.Check, CountTokens) are exported for
 // tests, tools and other transports.
