@@ -161,6 +161,29 @@ func TestAttackCostCountsListArguments(t *testing.T) {
 
 // ---- 7. lower: caching headers, failed logins, metrics, production defaults, suggestions, list caps, cursor errors ----
 
+// 7a. caching headers
+// TestAttackCacheHeadersPrivate: an answer that depends on who asks (here a
+// @hasRole(ANALYST) field read with an analyst's key) is never marked public
+// for shared caches, and every answer varies on the credential headers.
+func TestAttackCacheHeadersPrivate(t *testing.T) {
+	s := startProduction(t, nil)
+	for _, cred := range []string{s.Keys[auth.Analyst], "Bearer " + s.Keys[auth.Analyst]} {
+		r := s.gql(t, cred, `{ userStats { total } }`, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("userStats: %v", r.Errors)
+		}
+		if cc := r.Header.Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+			t.Errorf("Cache-Control %q, want private", cc)
+		}
+		vary := strings.Join(r.Header.Values("Vary"), ",")
+		for _, h := range []string{"Authorization", "X-API-Key"} {
+			if !strings.Contains(vary, h) {
+				t.Errorf("Vary %q lacks %s", vary, h)
+			}
+		}
+	}
+}
+
 // ---- 8. GraphQL over HTTP: application/json for */* and no Accept ----
 
 // ---- 9. seeding 100k users (see seed/) ----

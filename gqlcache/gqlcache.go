@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,6 +194,9 @@ type request struct {
 	ld     *dataloader.Loader[string, []byte]
 	hints  []Hint
 	fields int
+	// anonymous: the request carried no credential, so its answer is the
+	// one every caller without credentials gets (see setHeader).
+	anonymous bool
 }
 
 // Hint is Apollo's cacheControl hint of one resolved field.
@@ -242,9 +246,11 @@ func (r *request) hint(path ast.Path, ttl int, sc model.CacheScope) {
 
 // Middleware gives each request its cache state and, when every root field
 // of a query is cached, a Cache-Control header with the smallest max-age.
+// It must run inside the authentication middleware, which tells anonymous
+// requests from the others.
 func (f *Fields) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r := &request{}
+		r := &request{anonymous: auth.From(req.Context()).Method == "anonymous"}
 		ctx := context.WithValue(req.Context(), reqKey{}, r)
 		next.ServeHTTP(&headerWriter{ResponseWriter: w, r: r}, req.WithContext(ctx))
 	})
@@ -287,11 +293,26 @@ func (h *headerWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap exposes the wrapped writer to http.ResponseController.
 func (h *headerWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
+// setHeader sets Cache-Control and Vary.
+//
+// An answer is public — storable by shared caches — only when it cannot
+// depend on who asks: the request carried no credential, so the anonymous
+// role read every field (an answer with a field it may not read has an
+// error, and is never cacheable), and no field is VIEWER-scoped. Any request
+// with a credential gets private: the same query may answer differently, or
+// not at all, for another role (@hasRole fields), and a cache that keyed it
+// by URL alone would hand an analyst's answer to the next caller. With
+// anonymous access off, as in production by default, nothing is public.
+//
+// Vary names the credential headers (auth reads Authorization, else
+// X-API-Key) on every answer, so that even a public one is never served to
+// a request with a credential, nor a private one to another credential.
 func (h *headerWriter) setHeader() {
 	if h.done {
 		return
 	}
 	h.done = true
+	addVary(h.Header(), "Authorization", "X-API-Key")
 	if h.Header().Get("Cache-Control") != "" {
 		return
 	}
@@ -299,10 +320,25 @@ func (h *headerWriter) setHeader() {
 	switch {
 	case maxAge <= 0:
 		h.Header().Set("Cache-Control", "no-store")
-	case scope == string(model.CacheScopeViewer):
+	case scope == string(model.CacheScopeViewer) || !h.r.anonymous:
 		h.Header().Set("Cache-Control", fmt.Sprintf("private, max-age=%d", maxAge))
 	default:
 		h.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", maxAge))
+	}
+}
+
+// addVary adds the names to the Vary header that are not in it yet.
+func addVary(h http.Header, names ...string) {
+	have := map[string]bool{}
+	for _, v := range h.Values("Vary") {
+		for _, n := range strings.Split(v, ",") {
+			have[strings.ToLower(strings.TrimSpace(n))] = true
+		}
+	}
+	for _, n := range names {
+		if !have[strings.ToLower(n)] && !have["*"] {
+			h.Add("Vary", n)
+		}
 	}
 }
 
