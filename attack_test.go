@@ -8,10 +8,13 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"meridian/apperr"
 	"meridian/auth"
+	"meridian/ratelimit"
 )
 
 // TestAttackBaseline: the production server starts, refuses callers
@@ -182,6 +185,133 @@ func TestAttackCacheHeadersPrivate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// 7b. Failed authentications are limited per client address: past the
+// burst, a credential from that address is refused with 429 before it is
+// looked up. The proof that no lookup ran: each verified-and-failed key
+// logs one "security: authentication failed" line, so there are exactly
+// burst of them for 40 attempts. The block is on the address, not the key:
+// a good key from the blocked address waits too (telling it apart would
+// take the very lookup the limit saves), while another address is served.
+func TestAttackFailedAuthenticationsAreLimited(t *testing.T) {
+	const burst = 5
+	s := startProduction(t, map[string]string{
+		"MERIDIAN_TRUSTED_PROXIES":          "127.0.0.1",
+		"MERIDIAN_AUTH_FAILURES_PER_MINUTE": "1",
+		"MERIDIAN_AUTH_FAILURE_BURST":       strconv.Itoa(burst),
+	})
+	const attacker, bystander = "203.0.113.7", "198.51.100.9"
+	q := `{ viewer { role } }`
+	refused := 0
+	for i := range 40 {
+		r := s.queryFrom(t, attacker, forgedKey(i), q)
+		switch {
+		case i < burst && r.Status != http.StatusUnauthorized:
+			t.Fatalf("bad key %d: %d %s, want 401 within the burst", i, r.Status, r.Code())
+		case i >= burst && (r.Status != http.StatusTooManyRequests || r.Code() != ratelimit.CodeRateLimited || r.Header.Get("Retry-After") == ""):
+			t.Fatalf("bad key %d: %d %s Retry-After %q, want 429 RATE_LIMITED with Retry-After", i, r.Status, r.Code(), r.Header.Get("Retry-After"))
+		case r.Status == http.StatusTooManyRequests:
+			refused++
+		}
+	}
+	if n := s.Logs.count("security: authentication failed"); n != burst {
+		t.Errorf("%d keys were looked up and failed, want %d (the burst): the rest must be refused before the lookup", n, burst)
+	}
+	if r := s.queryFrom(t, attacker, s.Keys[auth.Viewer], q); r.Status != http.StatusTooManyRequests {
+		t.Errorf("good key from the blocked address: %d, want 429 until its bucket refills", r.Status)
+	}
+	if r := s.queryFrom(t, bystander, s.Keys[auth.Viewer], q); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Errorf("good key from another address: %d %s, want 200", r.Status, r.Code())
+	}
+	// Successes are not counted: many good requests from a fresh address.
+	for i := range 3 * burst {
+		if r := s.queryFrom(t, "198.51.100.10", s.Keys[auth.Analyst], q); r.Status != http.StatusOK {
+			t.Fatalf("good request %d: %d, want 200 (successes never use the failure budget)", i, r.Status)
+		}
+	}
+	t.Logf("%d of 40 bad keys refused before the lookup", refused)
+}
+
+// 7c. /metrics (queue depths, cache stats) is never public in production:
+// the server refuses to start with neither a listener of its own nor a
+// token, and with a token it answers only the bearer of it.
+func TestAttackMetricsNeedTokenOrOwnListener(t *testing.T) {
+	err := runProductionConfig(t, map[string]string{"MERIDIAN_METRICS_ADDR": ""})
+	if err == nil || !strings.Contains(err.Error(), "MERIDIAN_METRICS_TOKEN") {
+		t.Errorf("production without MERIDIAN_METRICS_ADDR or a token: run returned %v, want a refusal naming MERIDIAN_METRICS_TOKEN", err)
+	}
+	const token = "metrics-token-for-the-attack-suite"
+	s := startProduction(t, map[string]string{"MERIDIAN_METRICS_ADDR": "", "MERIDIAN_METRICS_TOKEN": token})
+	for _, h := range [][]string{nil, {"Authorization", "Bearer wrong"}, {"Authorization", token}} {
+		if res, _ := s.get(t, "/metrics", h...); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET /metrics with %q: %d, want 401", h, res.StatusCode)
+		}
+	}
+	res, body := s.get(t, "/metrics", "Authorization", "Bearer "+token)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "meridian_") {
+		t.Errorf("GET /metrics with the token: %d %.200s, want 200 and the metrics", res.StatusCode, body)
+	}
+}
+
+// 7d. Production refuses a limit switched off (0 is "no limit"), and says
+// loudly at start that introspection is on when it was turned on.
+func TestAttackProductionRefusesZeroLimits(t *testing.T) {
+	for _, name := range []string{"MERIDIAN_MAX_DEPTH", "MERIDIAN_MAX_COST", "MERIDIAN_MAX_TOKENS", "MERIDIAN_MAX_ALIASES", "MERIDIAN_RATE_LIMIT", "MERIDIAN_AUTH_FAILURES_PER_MINUTE"} {
+		err := runProductionConfig(t, map[string]string{name: "0"})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production with %s=0: run returned %v, want a refusal naming %s", name, err, name)
+		}
+	}
+	s := startProduction(t, map[string]string{"MERIDIAN_INTROSPECTION": "true"})
+	if n := s.Logs.count(`"level":"WARN"`, "security: introspection is on in production"); n != 1 {
+		t.Errorf("%d start-up warnings about introspection, want 1:\n%s", n, s.Logs)
+	}
+}
+
+// 7e. Bad input is refused plainly, naming the argument, and leaks
+// nothing of the schema or the server's internals.
+func TestAttackBadInputLeaksNothing(t *testing.T) {
+	s := startProduction(t, nil)
+	t.Run("no field suggestions without introspection", func(t *testing.T) {
+		r := s.gql(t, s.Keys[auth.Viewer], `{ countrys(first: 1) { totalCount } }`, nil)
+		if len(r.Errors) == 0 || r.Code() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Fatalf("misspelt field: %d %s, want a validation error", r.Status, r.Code())
+		}
+		if m := r.Errors[0].Message; strings.Contains(m, "Did you mean") {
+			t.Errorf("message %q suggests fields while introspection is off", m)
+		}
+	})
+	t.Run("a list argument over its bound is BAD_USER_INPUT", func(t *testing.T) {
+		// Distinct (repeats may be merged), short: ~560 KB of JSON, under
+		// the 1 MiB body limit.
+		types := make([]string, 70_000)
+		for i := range types {
+			types[i] = strconv.FormatInt(int64(i), 36)
+		}
+		r := s.gql(t, s.Keys[auth.Analyst], `query($t: [String!]) { eventDistribution(filter: {types: $t}) { type count } }`, map[string]any{"t": types})
+		if r.Code() != string(apperr.BadUserInput) {
+			t.Fatalf("70,000 types: %d %s %v, want BAD_USER_INPUT", r.Status, r.Code(), r.Errors)
+		}
+		if m := r.Errors[0].Message; !strings.Contains(m, "types") || !strings.Contains(m, "100") {
+			t.Errorf("message %q, want it to name the argument and the bound of 100", m)
+		}
+		// A where-filter list of ent's generated inputs is bounded too.
+		ids := make([]int, 101)
+		r = s.gql(t, s.Keys[auth.Viewer], `query($ids: [ID!]) { countries(first: 1, where: {idIn: $ids}) { totalCount } }`, map[string]any{"ids": ids})
+		if r.Code() != string(apperr.BadUserInput) || !strings.Contains(r.Errors[0].Message, "idIn") {
+			t.Errorf("101 idIn: %d %s %v, want BAD_USER_INPUT naming idIn", r.Status, r.Code(), r.Errors)
+		}
+	})
+	t.Run("a forged cursor is refused without the decoder's words", func(t *testing.T) {
+		r := s.gql(t, s.Keys[auth.Viewer], `query($c: Cursor) { countries(first: 1, after: $c) { totalCount } }`, map[string]any{"c": forgedCursor})
+		if r.Code() != string(apperr.BadUserInput) {
+			t.Fatalf("forged cursor: %d %s %v, want BAD_USER_INPUT", r.Status, r.Code(), r.Errors)
+		}
+		if m := r.Errors[0].Message; strings.Contains(strings.ToLower(m), "msgpack") || !strings.Contains(m, "after") {
+			t.Errorf("message %q, want it to name the argument and not the decoder", m)
+		}
+	})
 }
 
 // ---- 8. GraphQL over HTTP: application/json for */* and no Accept ----

@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return observe.LiveStats{Subscribers: st.Subscribers, Published: st.Published, Dropped: st.Dropped, Lost: st.Lost}
 		},
 		Queues: queueDepths(bus),
-	}})
+	}, Token: cfg.MetricsToken})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -213,12 +213,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, AnonymousWrites: cfg.AnonymousWrites, Log: log}
+	if authn.Failures, err = failureLimiter(cfg, log); err != nil {
+		return err
+	}
 	log.Info("access", "anonymous_role", cfg.AnonymousRole, "anonymous_writes", cfg.AnonymousWrites, "jwt", jwts != nil, "production", cfg.Production)
 	limiter, err := rateLimiter(cfg, log)
 	if err != nil {
 		return err
 	}
 	log.Info("limits", "query", limits.Describe(cfg.Limits), "body_bytes", cfg.MaxBodyBytes, "rate", cfg.RateLimit, "burst", cfg.RateBurst)
+	if cfg.Production && cfg.Limits.Introspection {
+		// Allowed, as a deliberate choice; said loudly, since it hands
+		// every caller the whole schema.
+		log.Warn("security: introspection is on in production (MERIDIAN_INTROSPECTION=true): any authenticated caller can read the whole schema")
+	}
 	deps := httpapi.Deps{
 		Limits:           &cfg.Limits,
 		RateLimit:        limiter,
@@ -588,19 +596,35 @@ func rateLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error
 	if cfg.RateLimit <= 0 {
 		return nil, nil
 	}
+	return sharedLimiter(cfg, "rate limit", ratelimit.Config{Rate: cfg.RateLimit, Burst: cfg.RateBurst, Prefix: cfg.CachePrefix + "ratelimit:"}, log)
+}
+
+// sharedLimiter is a limiter of rc whose buckets live in Redis when
+// REDIS_URL is set, in this instance otherwise.
+func sharedLimiter(cfg config.Config, what string, rc ratelimit.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
 	var rdb redis.UniversalClient
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("rate limit: REDIS_URL: %w", err)
+			return nil, fmt.Errorf("%s: REDIS_URL: %w", what, err)
 		}
 		rdb = redis.NewClient(opts)
 	}
-	l, err := ratelimit.New(ratelimit.Config{Rate: cfg.RateLimit, Burst: cfg.RateBurst, Prefix: cfg.CachePrefix + "ratelimit:"}, rdb, log)
+	l, err := ratelimit.New(rc, rdb, log)
 	if err != nil {
-		return nil, fmt.Errorf("rate limit: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return l, nil
+}
+
+// failureLimiter builds the limiter of failed authentications per client
+// address, with buckets of its own (prefix authfail:) shared through Redis
+// when REDIS_URL is set; nil when its rate is 0.
+func failureLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
+	if cfg.AuthFailuresPerMinute <= 0 {
+		return nil, nil
+	}
+	return sharedLimiter(cfg, "failed-authentication limit", ratelimit.Config{Rate: cfg.AuthFailuresPerMinute / 60, Burst: cfg.AuthFailureBurst, Prefix: cfg.CachePrefix + "authfail:"}, log)
 }
 
 // observedBus counts what is published, for /metrics.

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"meridian/apperr"
+	"meridian/ratelimit"
 )
 
 // Authenticator turns credentials into a Principal.
@@ -26,6 +27,9 @@ type Authenticator struct {
 	// callers see everything an analyst sees and change nothing).
 	AnonymousWrites bool
 	Log             *slog.Logger
+	// Failures, when set, limits failed authentications per client
+	// address (see failures.go).
+	Failures *ratelimit.Limiter
 }
 
 func (a *Authenticator) log() *slog.Logger {
@@ -45,9 +49,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, credential string) (Pr
 	for _, scheme := range []string{"Bearer ", "bearer ", "ApiKey ", "apikey "} {
 		c = strings.TrimPrefix(c, scheme)
 	}
-	switch {
-	case c == "":
+	if c == "" {
 		return Principal{}, errNoCredential
+	}
+	if err := a.mayTry(ctx); err != nil {
+		return Principal{}, err
+	}
+	p, err := a.verify(ctx, c)
+	if err != nil {
+		a.failed(ctx)
+	}
+	return p, err
+}
+
+// verify checks a credential stripped of its scheme.
+func (a *Authenticator) verify(ctx context.Context, c string) (Principal, error) {
+	switch {
 	case strings.HasPrefix(c, keyPrefix):
 		if a.Keys == nil {
 			return Principal{}, ErrInvalidKey
@@ -76,6 +93,8 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Authenticate(r.Context(), credential(r))
 		switch {
+		case a.refuseBlocked(w, r, err):
+			return
 		case errors.Is(err, errNoCredential):
 			p = a.anonymous()
 			if a.Anonymous == "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {

@@ -78,6 +78,10 @@ func Vars() []Var {
 		{"MERIDIAN_CLV_MONTHLY_DISCOUNT", "0.01", "lifetime value discount rate per month"},
 		{"MERIDIAN_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"MERIDIAN_LOG_FORMAT", "text", "text or json"},
+		// Issue 12, item 7: failed logins, /metrics.
+		{"MERIDIAN_METRICS_TOKEN", "", "bearer token /metrics requires wherever it is served; production needs it or MERIDIAN_METRICS_ADDR"},
+		{"MERIDIAN_AUTH_FAILURES_PER_MINUTE", "10", "failed authentications per minute per client address; past the burst, credentials from it get 429 without being looked up (0: no limit, refused in production)"},
+		{"MERIDIAN_AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once before the rate applies"},
 	}
 }
 
@@ -121,6 +125,12 @@ type Config struct {
 	ChurnHorizon    time.Duration
 	CLVMonths       int
 	CLVDiscount     float64
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// AuthFailuresPerMinute and AuthFailureBurst limit failed
+	// authentications per client address (rate 0: no limit).
+	AuthFailuresPerMinute float64
+	AuthFailureBurst      int
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -301,6 +311,14 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("MERIDIAN_INTROSPECTION", err)
 		}
 	}
+	c.MetricsToken = get("MERIDIAN_METRICS_TOKEN")
+	c.AuthFailureBurst = intArg("MERIDIAN_AUTH_FAILURE_BURST", 1)
+	if c.AuthFailuresPerMinute = num("MERIDIAN_AUTH_FAILURES_PER_MINUTE"); c.AuthFailuresPerMinute < 0 {
+		bad("MERIDIAN_AUTH_FAILURES_PER_MINUTE", fmt.Errorf("want 0 or more failures per minute, got %v", c.AuthFailuresPerMinute))
+	}
+	if c.Production {
+		productionHardening(c, bad)
+	}
 	if c.Production {
 		// Production never runs on the embedded defaults: each of these
 		// would silently lose data or consistency across replicas.
@@ -321,6 +339,28 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// productionHardening reports, through bad, what production refuses of
+// issue 12's findings: /metrics (queue depths, cache stats that GraphQL
+// shows to admins only) open on the API port, and a limit switched off
+// (0 means "no limit", a hole rather than a setting).
+func productionHardening(c Config, bad func(string, error)) {
+	if c.MetricsAddr == "" && c.MetricsToken == "" {
+		bad("MERIDIAN_METRICS_TOKEN", errors.New("production needs MERIDIAN_METRICS_ADDR (a listener of its own) or MERIDIAN_METRICS_TOKEN: /metrics must not be public"))
+	}
+	for name, off := range map[string]bool{
+		"MERIDIAN_MAX_DEPTH":                c.Limits.MaxDepth == 0,
+		"MERIDIAN_MAX_COST":                 c.Limits.MaxCost == 0,
+		"MERIDIAN_MAX_TOKENS":               c.Limits.MaxTokens == 0,
+		"MERIDIAN_MAX_ALIASES":              c.Limits.MaxAliases == 0,
+		"MERIDIAN_RATE_LIMIT":               c.RateLimit == 0,
+		"MERIDIAN_AUTH_FAILURES_PER_MINUTE": c.AuthFailuresPerMinute == 0,
+	} {
+		if off {
+			bad(name, errors.New("0 turns the limit off, which production refuses"))
+		}
+	}
 }
 
 // PrintHelp writes the variables table.

@@ -61,7 +61,7 @@ func TestAccessAndProduction(t *testing.T) {
 			t.Errorf("production error %v does not name %s", err, name)
 		}
 	}
-	prod := map[string]string{"MERIDIAN_ENV": "production", "DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "AMQP_URL": "amqp://q"}
+	prod := map[string]string{"MERIDIAN_ENV": "production", "DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "AMQP_URL": "amqp://q", "MERIDIAN_METRICS_ADDR": ":9090"}
 	c, err = load(prod)
 	if err != nil || !c.Production || c.AnonymousRole != "" {
 		t.Fatalf("production: anonymous %q, %v", c.AnonymousRole, err)
@@ -112,5 +112,40 @@ func TestTrustedProxiesAndMetricsAddr(t *testing.T) {
 	}
 	if _, err := load(map[string]string{"MERIDIAN_METRICS_ADDR": ":8080"}); err == nil || !strings.Contains(err.Error(), "MERIDIAN_METRICS_ADDR") {
 		t.Errorf("metrics on the API's own address accepted: %v", err)
+	}
+}
+
+// Production refuses /metrics without its own listener or a token, and any
+// limit at 0; the failure limit has its defaults.
+func TestProductionHardening(t *testing.T) {
+	load := func(env map[string]string) (Config, error) { return Load(func(k string) string { return env[k] }) }
+	prod := func(extra ...string) map[string]string {
+		env := map[string]string{"MERIDIAN_ENV": "production", "DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "AMQP_URL": "amqp://q"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			env[extra[i]] = extra[i+1]
+		}
+		return env
+	}
+	if _, err := load(prod()); err == nil || !strings.Contains(err.Error(), "MERIDIAN_METRICS_TOKEN") || !strings.Contains(err.Error(), "MERIDIAN_METRICS_ADDR") {
+		t.Errorf("production with /metrics on the API port and no token: %v", err)
+	}
+	c, err := load(prod("MERIDIAN_METRICS_TOKEN", "s3cret"))
+	if err != nil || c.MetricsToken != "s3cret" || c.AuthFailuresPerMinute != 10 || c.AuthFailureBurst != 20 {
+		t.Fatalf("production with a metrics token: %+v, %v", c, err)
+	}
+	if _, err := load(prod("MERIDIAN_METRICS_ADDR", ":9090")); err != nil {
+		t.Errorf("production with a metrics listener: %v", err)
+	}
+	for _, name := range []string{"MERIDIAN_MAX_DEPTH", "MERIDIAN_MAX_COST", "MERIDIAN_MAX_TOKENS", "MERIDIAN_MAX_ALIASES", "MERIDIAN_RATE_LIMIT", "MERIDIAN_AUTH_FAILURES_PER_MINUTE"} {
+		_, err := load(prod("MERIDIAN_METRICS_ADDR", ":9090", name, "0"))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production with %s=0: %v, want a refusal", name, err)
+		}
+		if _, err := load(map[string]string{name: "0"}); err != nil {
+			t.Errorf("development with %s=0: %v, want it allowed", name, err)
+		}
+	}
+	if _, err := load(map[string]string{"MERIDIAN_AUTH_FAILURES_PER_MINUTE": "-1"}); err == nil {
+		t.Error("a negative failure rate accepted")
 	}
 }

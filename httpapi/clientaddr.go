@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"meridian/auth"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,8 +15,10 @@ import (
 // address it saw, so the rightmost address that is not a trusted proxy is
 // the client; anything left of it was written by the client and may be
 // forged. A request from an untrusted peer keeps its address, whatever
-// headers it sends. No trusted proxies: the handler is next itself.
+// headers it sends. The address also goes into the request's context for
+// the limit of failed authentications (auth.WithClient).
 func clientAddr(trusted []netip.Prefix, next http.Handler) http.Handler {
+	next = withClient(next)
 	if len(trusted) == 0 {
 		return next
 	}
@@ -64,4 +67,15 @@ func forwardedFor(values []string, isTrusted func(netip.Addr) bool) (netip.Addr,
 		}
 	}
 	return last, last.IsValid()
+}
+
+// withClient puts r.RemoteAddr's host into the context for auth.
+func withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), host)))
+	})
 }

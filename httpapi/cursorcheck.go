@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,7 +19,7 @@ import (
 // reflect.Value.SetInt using unaddressable value", found by FuzzEntCursor);
 // inside field execution that panic would surface as an internal error
 // with a stack trace in the log.
-type cursorCheck struct{}
+type cursorCheck struct{ log *slog.Logger }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -28,7 +29,14 @@ var _ interface {
 func (cursorCheck) ExtensionName() string                   { return "CursorCheck" }
 func (cursorCheck) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (cursorCheck) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+func (c cursorCheck) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	return eachArgument(rc, func(_ *ast.Field, arg *ast.Argument) *gqlerror.Error { return c.checkArg(ctx, arg, rc.Variables) })
+}
+
+// eachArgument calls check with every argument of every field the
+// operation of rc selects, through fragments (each spread once), and
+// stops at the first error.
+func eachArgument(rc *graphql.OperationContext, check func(*ast.Field, *ast.Argument) *gqlerror.Error) *gqlerror.Error {
 	if rc.Operation == nil {
 		return nil
 	}
@@ -39,7 +47,7 @@ func (cursorCheck) MutateOperationContext(_ context.Context, rc *graphql.Operati
 			switch s := sel.(type) {
 			case *ast.Field:
 				for _, arg := range s.Arguments {
-					if err := checkCursorArg(arg, rc.Variables); err != nil {
+					if err := check(s, arg); err != nil {
 						return err
 					}
 				}
@@ -65,8 +73,8 @@ func (cursorCheck) MutateOperationContext(_ context.Context, rc *graphql.Operati
 	return walk(rc.Operation.SelectionSet)
 }
 
-// checkCursorArg decodes arg when its type is Cursor.
-func checkCursorArg(arg *ast.Argument, vars map[string]any) *gqlerror.Error {
+// checkArg decodes arg when its type is Cursor.
+func (c cursorCheck) checkArg(ctx context.Context, arg *ast.Argument, vars map[string]any) *gqlerror.Error {
 	if arg.Value == nil || arg.Value.ExpectedType == nil || arg.Value.ExpectedType.Name() != "Cursor" {
 		return nil
 	}
@@ -75,7 +83,10 @@ func checkCursorArg(arg *ast.Argument, vars map[string]any) *gqlerror.Error {
 		return nil // gqlgen reports it while reading the arguments
 	}
 	if err := decodeCursor(v); err != nil {
-		e := gqlerror.ErrorPosf(arg.Position, "%s: malformed cursor: %v", arg.Name, err)
+		// The decoder's words (msgpack, Go types) say how cursors are
+		// made; the caller only needs to know this one is not ours.
+		c.log.DebugContext(ctx, "malformed cursor", "argument", arg.Name, "error", err)
+		e := gqlerror.ErrorPosf(arg.Position, "%s: not a cursor this API issued", arg.Name)
 		e.Extensions = map[string]any{"code": string(apperr.BadUserInput), "field": arg.Name}
 		return e
 	}

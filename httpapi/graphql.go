@@ -87,7 +87,8 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.Use(streamOnly{})
-	srv.Use(cursorCheck{})
+	srv.Use(cursorCheck{log: d.Logger})
+	srv.Use(&listCheck{})
 	srv.Use(cursorValues{client: d.DB.Client})
 	if d.Tracing != nil {
 		srv.Use(d.Tracing.GraphQL())
@@ -98,6 +99,9 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	if d.SlowQuery > 0 {
 		srv.Use(observe.SlowQueries{Threshold: d.SlowQuery, Log: d.Logger, StatementsOf: Statements})
 	}
+	// "Did you mean …?" would spell out the schema that introspection
+	// being off keeps to itself.
+	srv.SetDisableSuggestion(!d.Limits.Introspection)
 	srv.SetErrorPresenter(presenter(d.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Logger.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,10 @@ type MetricsOptions struct {
 	// caller-influenced label (operation names, error codes, queues,
 	// exchanges); later newcomers are counted as "other". Default 200.
 	MaxLabelValues int
+	// Token, when set, is the bearer token Handler requires: the queue
+	// depths and cache stats are for operators, not for any caller of the
+	// API port.
+	Token string
 }
 
 // Metrics holds meridian's Prometheus metrics and the registry that exports
@@ -31,6 +36,7 @@ type Metrics struct {
 	reg          *prometheus.Registry
 	statementsOf func(context.Context) int64
 	queues       func(context.Context) []QueueDepth
+	token        string
 
 	opDuration    *prometheus.HistogramVec // operation, type
 	gqlErrors     *prometheus.CounterVec   // field, code
@@ -73,6 +79,7 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 		reg:          reg,
 		statementsOf: o.StatementsOf,
 		queues:       o.Sources.Queues,
+		token:        o.Token,
 		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "meridian_graphql_operation_duration_seconds",
 			Help:    "Time from receiving a GraphQL request to its response, by operation name and type (subscriptions excluded).",
@@ -138,8 +145,26 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Handler serves the metrics in the Prometheus text format (or OpenMetrics,
 // with exemplars, when the scraper asks for it). Queue depths are gathered
 // under the scrape request's context, so a slow broker cannot outlive the
-// scrape.
+// scrape. With MetricsOptions.Token set it answers 401 to a request
+// without "Authorization: Bearer TOKEN".
 func (m *Metrics) Handler() http.Handler {
+	if m.token == "" {
+		return m.scrape()
+	}
+	want := []byte("Bearer " + m.token)
+	h := m.scrape()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token (MERIDIAN_METRICS_TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// scrape serves the metrics without asking for a token.
+func (m *Metrics) scrape() http.Handler {
 	opts := promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: m.reg}
 	if m.queues == nil {
 		return promhttp.HandlerFor(m.reg, opts)

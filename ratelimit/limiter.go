@@ -72,10 +72,23 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (Decision, erro
 	if n < 1 || n > l.cfg.Burst {
 		return Decision{}, fmt.Errorf("%w: %d tokens, burst %d", ErrExceedsBurst, n, l.cfg.Burst)
 	}
+	return l.decide(ctx, key, n, true)
+}
+
+// Peek reports whether key could make a request now, taking nothing: for
+// limits on what happens after the request (failed logins, say), which
+// are checked before it and charged only when it fails.
+func (l *Limiter) Peek(ctx context.Context, key string) (Decision, error) {
+	return l.decide(ctx, key, 1, false)
+}
+
+// decide asks Redis, or the local bucket when Redis is away, for n tokens
+// of key's bucket, taking them when take is set.
+func (l *Limiter) decide(ctx context.Context, key string, n int, take bool) (Decision, error) {
 	if !l.tryRedis() {
-		return l.local.allow(key, n, time.Now()), nil
+		return l.local.allow(key, n, time.Now(), take), nil
 	}
-	d, err := l.allowRedis(ctx, key, n)
+	d, err := l.allowRedis(ctx, key, n, take)
 	if err == nil {
 		l.redisUp()
 		return d, nil
@@ -85,7 +98,7 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (Decision, erro
 		return Decision{}, fmt.Errorf("ratelimit: %w", ctx.Err())
 	}
 	l.redisDown(err)
-	return l.local.allow(key, n, time.Now()), nil
+	return l.local.allow(key, n, time.Now(), take), nil
 }
 
 // tryRedis reports whether to ask Redis. After a failure it answers no

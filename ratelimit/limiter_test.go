@@ -297,3 +297,34 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", l.cfg)
 	}
 }
+
+// Peek looks without taking, and a key never seen costs no bucket, in
+// Redis or locally.
+func TestPeek(t *testing.T) {
+	rdb := redisClient(t)
+	prefix := testPrefix(t, rdb)
+	for name, l := range map[string]*Limiter{
+		"redis": newLimiter(t, Config{Rate: 0.001, Burst: 2, Prefix: prefix}, rdb),
+		"local": newLimiter(t, Config{Rate: 0.001, Burst: 2}, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for range 3 {
+				if d, err := l.Peek(context.Background(), name); err != nil || !d.Allowed || d.Remaining != 2 {
+					t.Fatalf("Peek on a fresh key: %+v, %v", d, err)
+				}
+			}
+			if n, _ := rdb.Exists(context.Background(), prefix+name).Result(); n != 0 || l.local.buckets.Len() != 0 {
+				t.Errorf("Peek created a bucket (redis %d, local %d)", n, l.local.buckets.Len())
+			}
+			allow(t, l, name)
+			allow(t, l, name)
+			d, err := l.Peek(context.Background(), name)
+			if err != nil || d.Allowed || d.RetryAfter <= 0 {
+				t.Errorf("Peek on an empty bucket: %+v, %v, want refused with a wait", d, err)
+			}
+			if d := allow(t, l, name); d.Allowed {
+				t.Errorf("Allow after Peek: %+v, want still refused", d)
+			}
+		})
+	}
+}

@@ -25,9 +25,14 @@ func newLocal(cfg Config) (*local, error) {
 	return &local{rate: rate.Limit(cfg.Rate), burst: cfg.Burst, buckets: c}, nil
 }
 
-// allow takes n tokens from key's local bucket.
-func (l *local) allow(key string, n int, now time.Time) Decision {
+// allow takes n tokens from key's local bucket; with take false it only
+// reports whether it could.
+func (l *local) allow(key string, n int, now time.Time, take bool) Decision {
 	b, ok := l.buckets.Get(key)
+	if !ok && !take {
+		// A missing bucket is a full one; looking creates none.
+		return Decision{Allowed: true, Limit: l.burst, Remaining: l.burst, Local: true}
+	}
 	if !ok {
 		// Two callers may race to create the bucket; PeekOrAdd keeps the
 		// first one so that both take from the same tokens.
@@ -39,7 +44,11 @@ func (l *local) allow(key string, n int, now time.Time) Decision {
 		}
 	}
 	d := Decision{Limit: l.burst, Local: true}
-	d.Allowed = b.AllowN(now, n)
+	if take {
+		d.Allowed = b.AllowN(now, n)
+	} else {
+		d.Allowed = b.TokensAt(now) >= float64(n)
+	}
 	tokens := b.TokensAt(now)
 	d.Remaining = int(math.Max(math.Floor(tokens), 0))
 	if !d.Allowed {

@@ -44,13 +44,14 @@ func Middleware(l *Limiter, keyOf func(*http.Request) string) func(http.Handler)
 				next.ServeHTTP(w, r)
 				return
 			}
-			refuse(w, d)
+			Refuse(w, d)
 		})
 	}
 }
 
-// refuse writes the 429 response for d.
-func refuse(w http.ResponseWriter, d Decision) {
+// Refuse writes the 429 response for d, the one Middleware sends: for
+// limits applied elsewhere (failed authentications) that answer alike.
+func Refuse(w http.ResponseWriter, d Decision) {
 	// Whole seconds, rounded up so that a client retrying on time is
 	// allowed; at least 1, since 0 would invite an immediate retry.
 	secs := max(int(math.Ceil(d.RetryAfter.Seconds())), 1)

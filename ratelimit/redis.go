@@ -19,12 +19,14 @@ import (
 // {tokens, ts (µs)}; it expires once it would have refilled completely,
 // since a missing bucket means exactly that.
 //
-// ARGV: rate (tokens/s), burst, n. Returns {allowed 0|1, whole tokens left,
+// ARGV: rate (tokens/s), burst, n, take (1: take the tokens; 0: only look,
+// for Peek). Returns {allowed 0|1, whole tokens left,
 // µs until n tokens are available (0 when allowed)}.
 const bucketScript = `
 local rate  = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local n     = tonumber(ARGV[3])
+local take  = tonumber(ARGV[4]) == 1
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
@@ -32,6 +34,10 @@ local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(b[1])
 local ts = tonumber(b[2])
 if tokens == nil or ts == nil then
+  if not take then
+    -- A missing bucket is a full one; looking writes nothing.
+    return {1, burst, 0}
+  end
   tokens = burst
   ts = now
 end
@@ -43,12 +49,17 @@ end
 local allowed = 0
 local wait = 0
 if tokens >= n then
-  tokens = tokens - n
+  if take then
+    tokens = tokens - n
+  end
   allowed = 1
 else
   wait = math.ceil((n - tokens) * 1000000 / rate)
 end
 
+if not take then
+  return {allowed, math.floor(tokens), wait}
+end
 -- %.0f keeps every digit of the µs timestamp; a bare number would be
 -- written with 14 significant digits.
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', string.format('%.0f', ts))
@@ -67,7 +78,7 @@ var errTimeout = errors.New("ratelimit: redis did not answer in time")
 // its read timeout (3 s by default). The goroutine is then left to finish
 // on the client's own timeouts; the breaker in Limiter keeps such leftovers
 // few.
-func (l *Limiter) allowRedis(ctx context.Context, key string, n int) (Decision, error) {
+func (l *Limiter) allowRedis(ctx context.Context, key string, n int, take bool) (Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 
@@ -78,7 +89,7 @@ func (l *Limiter) allowRedis(ctx context.Context, key string, n int) (Decision, 
 	done := make(chan result, 1) // buffered: the goroutine never blocks on a gone reader
 	go func() {
 		vals, err := l.script.Run(ctx, l.rdb, []string{l.cfg.Prefix + key},
-			strconv.FormatFloat(l.cfg.Rate, 'g', -1, 64), l.cfg.Burst, n).Int64Slice()
+			strconv.FormatFloat(l.cfg.Rate, 'g', -1, 64), l.cfg.Burst, n, takeArg(take)).Int64Slice()
 		done <- result{vals, err}
 	}()
 
@@ -111,3 +122,10 @@ func (l *Limiter) allowRedis(ctx context.Context, key string, n int) (Decision, 
 // newScript returns the bucket script; go-redis runs it by SHA and loads it
 // on first use.
 func newScript() *redis.Script { return redis.NewScript(bucketScript) }
+
+func takeArg(take bool) int {
+	if take {
+		return 1
+	}
+	return 0
+}
