@@ -7,7 +7,7 @@ GO        ?= go
 RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/...
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: run test test-race test-unit generate check-generated lint bench fuzz seed help
+.PHONY: run test test-race test-unit generate check-generated lint bench fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,9 @@ bench: ## benchmarks on PostgreSQL (TEST_DATABASE_URL), results in bench/
 
 fuzz: ## every fuzz target for FUZZTIME each (default 60s)
 	./bench/fuzz.sh
+
+audit-http: ## graphql-http's GraphQL-over-HTTP audit (needs Node.js): a fresh dev server, or AUDIT_URL [AUDIT_API_KEY]
+	./bench/graphql-http-audit/run.sh
 
 seed: ## seed demo data into DATABASE_URL (or the embedded file): make seed USERS=100000
 	$(GO) run . seed --users $${USERS:-2000}

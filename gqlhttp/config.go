@@ -21,11 +21,4 @@ type Config struct {
 	// seconds; browsers cap it, Chromium at two hours). Zero sends no
 	// Access-Control-Max-Age, so each browser uses its own default.
 	MaxAge time.Duration
-	// LegacyJSON answers requests without an Accept header, or whose Accept
-	// is only wildcards, as application/json (200 for every well-formed
-	// request) rather than application/graphql-response+json. The spec
-	// recommended the JSON default before its 2025 watershed and the newer
-	// type after it; old clients that send no Accept and treat any non-200
-	// as a transport failure need this switch.
-	LegacyJSON bool
 }

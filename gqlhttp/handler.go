@@ -20,13 +20,12 @@ import (
 // until the handler returns. Streams (SSE, WebSocket, anything that
 // flushes) pass as they are written.
 func Handler(next http.Handler, cfg Config) http.Handler {
-	return &endpoint{next: next, cors: newCORS(cfg), legacy: cfg.LegacyJSON}
+	return &endpoint{next: next, cors: newCORS(cfg)}
 }
 
 type endpoint struct {
-	next   http.Handler
-	cors   cors
-	legacy bool
+	next http.Handler
+	cors cors
 }
 
 func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +99,7 @@ func (h *endpoint) get(w http.ResponseWriter, r *http.Request) {
 func (h *endpoint) negotiate(w http.ResponseWriter, r *http.Request) (mediaType, bool) {
 	// The body's type depends on Accept: caches must keep one per value.
 	w.Header().Add("Vary", "Accept")
-	media, ok := negotiate(r.Header.Values("Accept"), h.legacy)
+	media, ok := negotiate(r.Header.Values("Accept"))
 	if !ok {
 		writeError(w, http.StatusNotAcceptable, mediaJSON, codeNotAcceptable,
 			"the Accept header allows neither "+typeGraphQLResponse+" nor "+typeJSON)
@@ -111,7 +110,7 @@ func (h *endpoint) negotiate(w http.ResponseWriter, r *http.Request) (mediaType,
 // errorMedia is the type of an error answered before or without
 // negotiation: the client's choice when it has one, else JSON.
 func (h *endpoint) errorMedia(r *http.Request) mediaType {
-	if m, ok := negotiate(r.Header.Values("Accept"), h.legacy); ok {
+	if m, ok := negotiate(r.Header.Values("Accept")); ok {
 		return m
 	}
 	return mediaJSON

@@ -64,15 +64,14 @@ func (m match) better(o match) bool {
 }
 
 // negotiate picks the response media type for the Accept header values.
-// Without an Accept header the spec (after its 2025-01-01 watershed) says to
-// assume application/graphql-response+json; legacy restores the older
-// application/json default. The same preference decides when only
-// wildcards match. ok is false when the client accepts neither type.
-func negotiate(accept []string, legacy bool) (m mediaType, ok bool) {
-	preferred, other := mediaGraphQLResponse, mediaJSON
-	if legacy {
-		preferred, other = mediaJSON, mediaGraphQLResponse
-	}
+// Without an Accept header, or when only wildcards match, the answer is
+// application/json: the spec lets a server assume it after its 2025-01-01
+// watershed, graphql-http's audit asks for it (47DE, 80D8), and every
+// client can read it, while a client that names
+// application/graphql-response+json gets that type. ok is false when the
+// client accepts neither type.
+func negotiate(accept []string) (m mediaType, ok bool) {
+	preferred, other := mediaJSON, mediaGraphQLResponse
 	var gr, js match
 	pos, listed := 0, false
 	for _, header := range accept {

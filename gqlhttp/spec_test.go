@@ -112,8 +112,7 @@ type specCase struct {
 
 func TestSpec(t *testing.T) {
 	fixtures := map[string]*fixture{
-		"":       newFixture(t, Config{}),
-		"legacy": newFixture(t, Config{LegacyJSON: true}),
+		"": newFixture(t, Config{}),
 		"cors": newFixture(t, Config{
 			AllowedOrigins: []string{origin, "https://Other.Example/"}, AllowCredentials: true, MaxAge: 10 * time.Minute,
 		}),
@@ -129,16 +128,26 @@ func TestSpec(t *testing.T) {
 			status: 200, ctype: ctGraphQL, data: "object", errors: "none"},
 		{rule: "accepts application/json and answers with it", req: post(hello, "Accept", acceptJSON),
 			status: 200, ctype: ctJSON, data: "object", errors: "none"},
-		{rule: "no Accept: assumes application/graphql-response+json (after the 2025 watershed)", req: post(hello),
-			status: 200, ctype: ctGraphQL, data: "object"},
-		{rule: "no Accept with LegacyJSON: assumes application/json", fixture: "legacy", req: post(hello),
+		// Without Accept, or with wildcards only, the answer is application/json:
+		// the spec lets servers assume it after the watershed, graphql-http's
+		// audit (80D8, 47DE) asks for it, and it is the type every client reads.
+		{rule: "no Accept: assumes application/json", req: post(hello),
 			status: 200, ctype: ctJSON, data: "object"},
-		{rule: "*/* lets the server choose its preferred type", req: post(hello, "Accept", "*/*"),
-			status: 200, ctype: ctGraphQL},
-		{rule: "application/* lets the server choose its preferred type", req: post(hello, "Accept", "application/*"),
-			status: 200, ctype: ctGraphQL},
-		{rule: "*/* with LegacyJSON: application/json", fixture: "legacy", req: post(hello, "Accept", "*/*"),
+		{rule: "no Accept: a validation failure is 200 as application/json", req: post(`{"query":"{ nope }"}`),
+			status: 200, ctype: ctJSON, code: "GRAPHQL_VALIDATION_FAILED"},
+		{rule: "an empty Accept is no Accept", req: post(hello, "Accept", " , "),
 			status: 200, ctype: ctJSON},
+		{rule: "*/*: application/json", req: post(hello, "Accept", "*/*"),
+			status: 200, ctype: ctJSON},
+		{rule: "*/*: a validation failure is 200", req: post(`{"query":"{ nope }"}`, "Accept", "*/*"),
+			status: 200, ctype: ctJSON, code: "GRAPHQL_VALIDATION_FAILED"},
+		{rule: "application/*: application/json", req: post(hello, "Accept", "application/*"),
+			status: 200, ctype: ctJSON},
+		{rule: "GET without Accept: application/json", req: get(urlQuery("query", "{ hello }")),
+			status: 200, ctype: ctJSON, data: "object"},
+		{rule: "graphql-response+json beside a wildcard keeps graphql-response+json",
+			req:    post(`{"query":"{ nope }"}`, "Accept", "application/graphql-response+json, */*;q=0.8"),
+			status: 400, ctype: ctGraphQL, code: "GRAPHQL_VALIDATION_FAILED", data: "absent"},
 		{rule: "the spec's recommended Accept gets graphql-response+json",
 			req:    post(hello, "Accept", "application/graphql-response+json; charset=utf-8, application/json; charset=utf-8"),
 			status: 200, ctype: ctGraphQL},
@@ -164,7 +173,7 @@ func TestSpec(t *testing.T) {
 		// Methods (spec: Request, GET).
 		{rule: "POST runs queries", req: post(hello), status: 200, data: "object"},
 		{rule: "POST runs mutations", req: post(mutation), status: 200, data: "object", executes: 1},
-		{rule: "GET runs queries", req: get(urlQuery("query", "{ hello }")), status: 200, ctype: ctGraphQL, data: "object"},
+		{rule: "GET runs queries", req: get(urlQuery("query", "{ hello }"), "Accept", acceptGraphQL), status: 200, ctype: ctGraphQL, data: "object"},
 		{rule: "GET mutation: 405 with Allow: POST, not executed (graphql-response+json)",
 			req:    get(urlQuery("query", "mutation { bump }"), "Accept", acceptGraphQL),
 			status: 405, ctype: ctGraphQL, header: map[string]string{"Allow": "POST"}, code: "METHOD_NOT_ALLOWED", data: "absent"},
@@ -196,9 +205,9 @@ func TestSpec(t *testing.T) {
 		{rule: "the charset is case-insensitive", req: post(hello, "Content-Type", "application/json; charset=UTF-8"),
 			status: 200, data: "object"},
 		{rule: "no Content-Type: 415", req: post(hello, "Content-Type", ""),
-			status: 415, ctype: ctGraphQL, code: "UNSUPPORTED_MEDIA_TYPE", data: "absent"},
-		{rule: "415 is in the client's accepted type", req: post(hello, "Content-Type", "", "Accept", acceptJSON),
-			status: 415, ctype: ctJSON, code: "UNSUPPORTED_MEDIA_TYPE"},
+			status: 415, ctype: ctJSON, code: "UNSUPPORTED_MEDIA_TYPE", data: "absent"},
+		{rule: "415 is in the client's accepted type", req: post(hello, "Content-Type", "", "Accept", acceptGraphQL),
+			status: 415, ctype: ctGraphQL, code: "UNSUPPORTED_MEDIA_TYPE"},
 		{rule: "text/plain: 415, the mutation does not run", req: post(mutation, "Content-Type", "text/plain"),
 			status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
 		{rule: "form posts: 415", req: post("query=mutation%7Bbump%7D", "Content-Type", "application/x-www-form-urlencoded"),
@@ -256,7 +265,7 @@ func TestSpec(t *testing.T) {
 			status: 400, code: "PERSISTED_QUERY_NOT_FOUND", data: "absent"},
 		{rule: "an APQ miss under application/json is 200", req: post(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"0000000000000000000000000000000000000000000000000000000000000000"}}}`, "Accept", acceptJSON),
 			status: 200, code: "PERSISTED_QUERY_NOT_FOUND"},
-		{rule: "GET without query: 400", req: get(urlQuery("operationName", "Q")), status: 400, ctype: ctGraphQL, code: "BAD_REQUEST", data: "absent"},
+		{rule: "GET without query: 400", req: get(urlQuery("operationName", "Q"), "Accept", acceptGraphQL), status: 400, ctype: ctGraphQL, code: "BAD_REQUEST", data: "absent"},
 		{rule: "GET without query: 400 (application/json)", req: get("", "Accept", acceptJSON), status: 400, ctype: ctJSON, code: "BAD_REQUEST"},
 		{rule: "GET variables not JSON: 400", req: get(urlQuery("query", "{ hello }", "variables", "{id:1")), status: 400, code: "BAD_REQUEST"},
 		{rule: "GET variables not an object: 400", req: get(urlQuery("query", "query Q ($i:Int!) { find(id: $i) }", "variables", "[7]")),
@@ -277,7 +286,7 @@ func TestSpec(t *testing.T) {
 			status: 400, ctype: ctGraphQL, code: "GRAPHQL_VALIDATION_FAILED", data: "absent"},
 		{rule: "validation failure: 200 (application/json; gqlgen says 422)", req: post(`{"query":"{ nope }"}`, "Accept", acceptJSON),
 			status: 200, ctype: ctJSON, code: "GRAPHQL_VALIDATION_FAILED"},
-		{rule: "validation failure of a mutation: 400, not executed", req: post(`{"query":"mutation { bump nope }"}`),
+		{rule: "validation failure of a mutation: 400, not executed", req: post(`{"query":"mutation { bump nope }"}`, "Accept", acceptGraphQL),
 			status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
 		{rule: "variable coercion failure: 400 (graphql-response+json)",
 			req:    post(`{"query":"query Q($id: Int!) { find(id: $id) }","variables":{"id":null}}`, "Accept", acceptGraphQL),
@@ -304,7 +313,7 @@ func TestSpec(t *testing.T) {
 			status: 200, ctype: ctGraphQL, data: "null", errors: "some"},
 		{rule: "field error nulling the result (data null): 200 (application/json)", req: post(`{"query":"{ failing }"}`, "Accept", acceptJSON),
 			status: 200, ctype: ctJSON, data: "null", errors: "some"},
-		{rule: "GET validation failure: 400 (graphql-response+json)", req: get(urlQuery("query", "{ nope }")),
+		{rule: "GET validation failure: 400 (graphql-response+json)", req: get(urlQuery("query", "{ nope }"), "Accept", acceptGraphQL),
 			status: 400, ctype: ctGraphQL, code: "GRAPHQL_VALIDATION_FAILED", data: "absent"},
 		{rule: "GET validation failure: 200 (application/json)", req: get(urlQuery("query", "{ nope }"), "Accept", acceptJSON),
 			status: 200, ctype: ctJSON, code: "GRAPHQL_VALIDATION_FAILED"},
@@ -432,7 +441,7 @@ func TestPersistedQueryOverGET(t *testing.T) {
 	const q = "{ hello }"
 	sum := sha256.Sum256([]byte(q))
 	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
-	res := f.do(t, get(urlQuery("extensions", ext)))
+	res := f.do(t, get(urlQuery("extensions", ext), "Accept", acceptGraphQL))
 	if b := res.graphql(t); res.StatusCode != 400 || b.code() != "PERSISTED_QUERY_NOT_FOUND" {
 		t.Fatalf("unknown hash: %d %s", res.StatusCode, res.body)
 	}

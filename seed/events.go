@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"time"
 
@@ -12,10 +11,18 @@ import (
 	"meridian/ent"
 	"meridian/ent/address"
 	"meridian/ent/city"
+	"meridian/ent/order"
+	"meridian/ent/user"
 )
 
 // eventBatch is how many events go to the store per Insert.
 const eventBatch = 5000
+
+// userPage is how many users Events reads at a time. Each page's eager
+// loads (addresses, cities, orders, products) bind one parameter per id,
+// so a page bounds them far below PostgreSQL's 65,535 and SQLite's 32,766
+// parameters, and bounds the memory a run holds whatever --users is.
+const userPage = 5000
 
 // Events generates the demo event stream that matches the relational data
 // already in the database, and stores it: a signup at each user's creation,
@@ -28,22 +35,16 @@ const eventBatch = 5000
 // Event ids are derived from the seed and a counter, so running it twice
 // stores every event once. It returns the number of events stored.
 func Events(ctx context.Context, client *ent.Client, store analytics.Store, opts Options) (int, error) {
+	return events(ctx, client, store, opts, userPage)
+}
+
+// events is Events reading page users at a time, in id order (a keyset
+// page, so that each read costs the same however far it is).
+func events(ctx context.Context, client *ent.Client, store analytics.Store, opts Options, page int) (int, error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	users, err := client.User.Query().
-		WithAddress(func(q *ent.AddressQuery) {
-			q.Select(address.FieldID, address.FieldCityID).WithCity(func(q *ent.CityQuery) {
-				q.Select(city.FieldID, city.FieldName, city.FieldLatitude, city.FieldLongitude, city.FieldCountryID).WithCountry()
-			})
-		}).
-		WithOrders(func(q *ent.OrderQuery) { q.WithProduct() }).
-		All(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read users for demo events: %w", err)
-	}
-	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
 	g := &eventGen{
 		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		policy: analytics.DefaultPolicy(),
@@ -65,15 +66,38 @@ func Events(ctx context.Context, client *ent.Client, store analytics.Store, opts
 		g.batch = g.batch[:0]
 		return nil
 	}
-	for _, u := range users {
-		if err := g.user(u); err != nil {
-			return stored, err
+	after := 0
+	for {
+		users, err := client.User.Query().
+			Where(user.IDGT(after)).
+			Order(ent.Asc(user.FieldID)).
+			Limit(page).
+			WithAddress(func(q *ent.AddressQuery) {
+				q.Select(address.FieldID, address.FieldCityID).WithCity(func(q *ent.CityQuery) {
+					q.Select(city.FieldID, city.FieldName, city.FieldLatitude, city.FieldLongitude, city.FieldCountryID).WithCountry()
+				})
+			}).
+			// Orders in id order: the events, and so their ids, must not
+			// depend on the order the database happens to return rows in.
+			WithOrders(func(q *ent.OrderQuery) { q.Order(ent.Asc(order.FieldID)).WithProduct() }).
+			All(ctx)
+		if err != nil {
+			return stored, fmt.Errorf("read users after id %d for demo events: %w", after, err)
 		}
-		if len(g.batch) >= eventBatch {
-			if err := flush(); err != nil {
+		for _, u := range users {
+			if err := g.user(u); err != nil {
 				return stored, err
 			}
+			if len(g.batch) >= eventBatch {
+				if err := flush(); err != nil {
+					return stored, err
+				}
+			}
 		}
+		if len(users) < page {
+			break
+		}
+		after = users[len(users)-1].ID
 	}
 	if err := flush(); err != nil {
 		return stored, err

@@ -2,8 +2,12 @@ package seed
 
 import (
 	"context"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"meridian/analytics"
 	"meridian/analytics/sqlstore"
@@ -71,6 +75,86 @@ func TestDemoEventsMatchOrders(t *testing.T) {
 		again, err := Events(ctx, db.Client, store, opts)
 		if err != nil || again != 0 {
 			t.Errorf("second run stored %d, %v; want 0", again, err)
+		}
+	})
+}
+
+// countingStore is an event store that only counts what it is given: the
+// tests below are about reading users, not storing events.
+type countingStore struct {
+	analytics.Store
+	events []analytics.Event
+	keep   bool
+	n      int
+}
+
+func (s *countingStore) Insert(_ context.Context, events []analytics.Event) (int, error) {
+	s.n += len(events)
+	if s.keep {
+		s.events = append(s.events, events...)
+	}
+	return len(events), nil
+}
+
+// TestDemoEventsOverManyUsers: more users than either backend binds
+// parameters in one statement (PostgreSQL 65,535, SQLite 32,766) still get
+// their events; reading them all in one eager-loading query failed with
+// "extended protocol limited to 65535 parameters" (issue 12). The users
+// are bare rows made by one INSERT … SELECT, so that the test takes
+// seconds, not the minute of seeding 70,000 full users.
+func TestDemoEventsOverManyUsers(t *testing.T) {
+	const users = 70_000
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		now := testNow()
+		at := "?1"
+		if db.Dialect == dialect.Postgres {
+			at = "$1"
+		}
+		_, err := db.Driver.ExecContext(ctx, `INSERT INTO users (username, email, created_at, last_active_order, total_spent)
+			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < `+strconv.Itoa(users)+`)
+			SELECT 'u' || i, 'u' || i || '@example.com', `+at+`, `+at+`, 0 FROM n`, now.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := &countingStore{}
+		n, err := Events(ctx, db.Client, store, Options{Seed: 1, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A signup and at least one session (login, page view, click) each.
+		if n != store.n || n < users*4 {
+			t.Errorf("%d events stored (%d given to the store) for %d users, want at least %d", n, store.n, users, users*4)
+		}
+	})
+}
+
+// TestDemoEventsPaged: reading the users a few at a time gives the same
+// events, in the same order with the same ids, as reading them at once.
+func TestDemoEventsPaged(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		opts := Options{Users: 60, Seed: 5, Now: testNow()}
+		if _, err := Generate(ctx, db.Client, opts); err != nil {
+			t.Fatal(err)
+		}
+		whole, paged := &countingStore{keep: true}, &countingStore{keep: true}
+		if _, err := events(ctx, db.Client, whole, opts, 1000); err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []int{7, 60, 1} {
+			paged.events = paged.events[:0]
+			if _, err := events(ctx, db.Client, paged, opts, page); err != nil {
+				t.Fatal(err)
+			}
+			if len(paged.events) != len(whole.events) {
+				t.Fatalf("page %d: %d events, want %d", page, len(paged.events), len(whole.events))
+			}
+			for i, e := range paged.events {
+				if w := whole.events[i]; !reflect.DeepEqual(e, w) {
+					t.Fatalf("page %d: event %d is %+v, want %+v", page, i, e, w)
+				}
+			}
 		}
 	})
 }
