@@ -133,7 +133,7 @@ func NewHandler(d Deps) http.Handler {
 	query = d.Auth.Middleware(rateLimited(d.RateLimit, withRequest(d, fields.Middleware(query))))
 	// gqlhttp is outermost so that its CORS headers reach every answer
 	// (401 and 429 included) and preflights never reach authentication.
-	mux.Handle("/query", gqlhttp.Handler(query, d.HTTP))
+	mux.Handle("/query", gqlhttp.Handler(handshakes(query), d.HTTP))
 	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
 	if d.Metrics != nil && !d.MetricsElsewhere {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
@@ -243,8 +243,7 @@ func streaming(ctx context.Context) bool {
 // it after MERIDIAN_REQUEST_TIMEOUT. Each operation inside such a stream is
 // still bounded by the keep-alive and the client's own lifetime.
 func longLived(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return isHandshake(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
