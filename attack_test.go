@@ -69,7 +69,7 @@ func TestAttackUpgradeHeaderIsNoCredential(t *testing.T) {
 // refuses parameters it does not know or cannot parse, cuts a client that
 // stops reading, and writes CSV that a spreadsheet does not run.
 func TestAttackExport(t *testing.T) {
-	s := startProduction(t, map[string]string{"MERIDIAN_RATE_LIMIT": "1", "MERIDIAN_RATE_BURST": "20", "MERIDIAN_EXPORT_IDLE_TIMEOUT": "2s"})
+	s := startProduction(t, map[string]string{"MERIDIAN_RATE_LIMIT": "1", "MERIDIAN_RATE_BURST": "20", "MERIDIAN_EXPORT_IDLE_TIMEOUT": "2s", "MERIDIAN_READ_TIMEOUT": "1s"})
 	const tiny = "/export/events?user=1&format=csv"
 	t.Run("roles", func(t *testing.T) {
 		if res, body := s.get(t, tiny, "Authorization", s.Keys[auth.Viewer]); res.StatusCode != http.StatusForbidden {
