@@ -158,9 +158,11 @@ func TestAttackSlowClients(t *testing.T) {
 		{"metrics listener", s.MetricsAddr, "GET /metrics HTTP/1.1\r\nHost: meridian", 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if closed, longest := slowBodies(t, c.addr, c.head, c.n, limit); closed != c.n {
+			closed, longest := slowBodies(t, c.addr, c.head, c.n, limit)
+			if closed != c.n {
 				t.Errorf("%d connections dripping a body: %d closed by the server within %v (longest %v)", c.n, closed, limit, longest)
 			}
+			t.Logf("%d dripping connections closed, the last after %v", closed, longest)
 		})
 	}
 	t.Run("idle keep-alive", func(t *testing.T) {
