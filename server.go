@@ -250,6 +250,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Logger:           log,
 		LoaderWait:       cfg.LoaderWait,
 		RequestTimeout:   cfg.RequestTimeout,
+		ExportIdle:       cfg.ExportIdleTimeout,
+		ReadTimeout:      cfg.ReadTimeout,
 	}
 	eng, err := engine.New(engine.Config{
 		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,
@@ -277,12 +279,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Error("bus consumers stopped", "error", err)
 		}
 	}()
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           httpapi.NewHandler(deps),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := httpServer(ctx, cfg, httpapi.NewHandler(deps))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -291,7 +288,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.MetricsAddr != "" {
-		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, metrics, errc)
+		msrv, err := serveMetrics(ctx, cfg, metrics, errc)
 		if err != nil {
 			return err
 		}
@@ -312,6 +309,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return nil
 }
 
+// httpServer is a server of h with the timeouts both listeners share: a
+// request's headers and body must arrive within MERIDIAN_READ_TIMEOUT from
+// its first byte (a client dripping them, slowloris, is cut whatever its
+// route or credentials, before any handler decides anything), and an idle
+// keep-alive connection closes after MERIDIAN_IDLE_TIMEOUT. There is no
+// overall write timeout: subscription streams and exports last; the
+// handlers lift the read deadline of a stream once its request is read and
+// bound writes to clients that stop reading (see httpapi).
+func httpServer(ctx context.Context, cfg config.Config, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+}
+
 // metricsServer serves /metrics on a listener of its own, which operators
 // keep off the public network (MERIDIAN_METRICS_ADDR).
 type metricsServer struct {
@@ -320,14 +336,15 @@ type metricsServer struct {
 }
 
 // serveMetrics listens on addr and reports a failure of the server on errc.
-func serveMetrics(ctx context.Context, addr string, m *observe.Metrics, errc chan<- error) (metricsServer, error) {
+func serveMetrics(ctx context.Context, cfg config.Config, m *observe.Metrics, errc chan<- error) (metricsServer, error) {
+	addr := cfg.MetricsAddr
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return metricsServer{}, fmt.Errorf("listen on %s for metrics: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := httpServer(ctx, cfg, mux)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("metrics: %w", err)

@@ -87,8 +87,9 @@ func credential(r *http.Request) string {
 
 // Middleware puts the caller into each request's context. Requests with
 // credentials that do not verify are refused with 401; requests without
-// any are anonymous (refused when anonymous access is off, except
-// WebSocket upgrades, which authenticate in connection_init).
+// any are anonymous, refused when anonymous access is off unless the
+// server deferred their authentication (see Defer). No header the client
+// sends decides that.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Authenticate(r.Context(), credential(r))
@@ -97,7 +98,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		case errors.Is(err, errNoCredential):
 			p = a.anonymous()
-			if a.Anonymous == "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			if a.Anonymous == "" && !deferred(r.Context()) {
 				a.refuse(w, r, "no credentials and anonymous access is off")
 				return
 			}
@@ -107,6 +108,22 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(With(r.Context(), p)))
 	})
+}
+
+type deferredKey struct{}
+
+// Defer marks r as a request whose authentication the server itself put
+// off: a WebSocket handshake, which authenticates in connection_init (see
+// WebsocketInit). Without credentials such a request goes on with no role
+// at all when anonymous access is off; only the route that knows the request
+// is a real handshake may call it.
+func Defer(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), deferredKey{}, true))
+}
+
+func deferred(ctx context.Context) bool {
+	v, _ := ctx.Value(deferredKey{}).(bool)
+	return v
 }
 
 // refuse answers 401 with a GraphQL-shaped error and logs the attempt.

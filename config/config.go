@@ -47,6 +47,9 @@ func Vars() []Var {
 		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
+		{"MERIDIAN_READ_TIMEOUT", "10s", "time a client has to send a request's headers and body; a slower one is disconnected (subscription streams live on once their request is read)"},
+		{"MERIDIAN_IDLE_TIMEOUT", "60s", "how long an idle keep-alive connection stays open"},
+		{"MERIDIAN_EXPORT_IDLE_TIMEOUT", "30s", "how long GET /export/events waits for a client that stopped reading before it cuts the connection"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
 		{"MERIDIAN_ANONYMOUS_ROLE", "", "role of callers without credentials: viewer, analyst, admin or none (default analyst in development, none in production)"},
 		{"MERIDIAN_ANONYMOUS_WRITES", "false", "let callers without credentials run the mutations their role allows (refused in production); false: they only read"},
@@ -131,6 +134,11 @@ type Config struct {
 	// authentications per client address (rate 0: no limit).
 	AuthFailuresPerMinute float64
 	AuthFailureBurst      int
+
+	// ReadTimeout bounds reading a request (headers and body), IdleTimeout
+	// an idle keep-alive connection; both listeners use them.
+	// ExportIdleTimeout cuts an export whose client stopped reading.
+	ReadTimeout, IdleTimeout, ExportIdleTimeout time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -301,6 +309,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Limits.MaxTokens, c.Limits.MaxFirst = intArg("MERIDIAN_MAX_TOKENS", 0), intArg("MERIDIAN_MAX_FIRST", 1)
 	c.MaxBodyBytes = int64(intArg("MERIDIAN_MAX_BODY_BYTES", 1024))
 	c.RateBurst = intArg("MERIDIAN_RATE_BURST", 1)
+	c.ReadTimeout, c.IdleTimeout = dur("MERIDIAN_READ_TIMEOUT"), dur("MERIDIAN_IDLE_TIMEOUT")
+	c.ExportIdleTimeout = dur("MERIDIAN_EXPORT_IDLE_TIMEOUT")
 	c.RateLimit = num("MERIDIAN_RATE_LIMIT")
 	if c.RateLimit < 0 {
 		bad("MERIDIAN_RATE_LIMIT", fmt.Errorf("want 0 or more requests per second, got %v", c.RateLimit))

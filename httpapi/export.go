@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"meridian/analytics"
+	"meridian/apperr"
+	"meridian/auth"
 )
 
 // exportEvents streams events as NDJSON or CSV:
@@ -19,10 +23,15 @@ import (
 //	GET /export/events?from=RFC3339&to=RFC3339&type=purchase&type=click&user=ID&country=UA&format=ndjson|csv
 //
 // Rows go out as the store reads them, page by page, flushed every few
-// thousand rows: memory stays flat whatever the size of the export.
-func exportEvents(store analytics.Store) http.HandlerFunc {
+// thousand rows: memory stays flat whatever the size of the export. A
+// client that stops reading is cut after idle (its writes stall; a slow
+// client that keeps reading keeps the export going).
+func exportEvents(store analytics.Store, idle time.Duration) http.HandlerFunc {
+	if idle <= 0 {
+		idle = 30 * time.Second
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		rg, f, format, err := ExportParams(r.URL.Query())
+		rg, f, format, err := ParseExportQuery(r.URL.RawQuery)
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "BAD_USER_INPUT"})
 			return
@@ -35,17 +44,45 @@ func exportEvents(store analytics.Store) http.HandlerFunc {
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="events.%s"`, format))
 		// A failure after the first row can only be told in a trailer.
 		w.Header().Set("Trailer", "X-Export-Error")
-		flusher, _ := w.(http.Flusher)
+		rc := http.NewResponseController(w)
+		// The write deadline moves on as rows go out, at most once a
+		// second: only a write that stalls for idle ends the export.
+		var extended time.Time
+		extend := func() {
+			if now := time.Now(); now.Sub(extended) >= time.Second {
+				extended = now
+				_ = rc.SetWriteDeadline(now.Add(idle))
+			}
+		}
+		extend()
 		n := 0
 		_, err = WriteExport(r.Context(), store, rg, f, format, w, func() {
-			if n++; n%5000 == 0 && flusher != nil {
-				flusher.Flush()
+			extend()
+			if n++; n%5000 == 0 {
+				_ = rc.Flush()
 			}
 		})
 		if err != nil {
 			w.Header().Set("X-Export-Error", err.Error())
 		}
 	}
+}
+
+// analystOnly lets callers with the ANALYST role (or more) through, as the
+// event store's GraphQL fields do, and refuses the others.
+func analystOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.From(r.Context())
+		if !p.Role.Allows(auth.Analyst) {
+			status, code := http.StatusForbidden, apperr.Forbidden
+			if p.Role == "" {
+				status, code = http.StatusUnauthorized, apperr.Unauthenticated
+			}
+			writeJSON(w, status, map[string]any{"error": fmt.Sprintf("the export needs the %s role; you have %q", auth.Analyst, p.Role), "code": code})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // WriteExport writes the matching events to w as NDJSON or CSV, calling tick
@@ -89,11 +126,30 @@ func WriteExport(ctx context.Context, store analytics.Store, rg analytics.Range,
 	}
 }
 
+// ParseExportQuery reads a raw query string of the export. A query string
+// that does not parse whole (a bad escape, a semicolon, more parameters
+// than Go parses) is refused rather than read in part.
+func ParseExportQuery(raw string) (analytics.Range, analytics.Filter, string, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return analytics.Range{}, analytics.Filter{}, "", fmt.Errorf("parameter: the query string does not parse: %w", err)
+	}
+	return ExportParams(q)
+}
+
+// exportParamNames are the parameters ExportParams reads.
+var exportParamNames = []string{"from", "to", "type", "user", "country", "format"}
+
 // ExportParams reads the export's query parameters (from, to, type…, user,
-// country, format).
+// country, format); any other name is refused.
 func ExportParams(q map[string][]string) (analytics.Range, analytics.Filter, string, error) {
 	var r analytics.Range
 	var f analytics.Filter
+	for k := range q {
+		if !slices.Contains(exportParamNames, k) {
+			return r, f, "", fmt.Errorf("parameter %q: unknown; the export takes %s", k, strings.Join(exportParamNames, ", "))
+		}
+	}
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return strings.TrimSpace(v[0])
@@ -149,17 +205,32 @@ func CSVHeader() []string {
 	return []string{"id", "user_id", "type", "timestamp", "country", "city", "lon", "lat", "metadata"}
 }
 
-// CSVRow is one event as a CSV row; metadata stays JSON.
+// CSVRow is one event as a CSV row; metadata stays JSON. Cells of text a
+// client chose (id, type, country, city, metadata) are neutralised against
+// formula injection (see cell); the numbers the export formats itself
+// (user id, lon, lat) and the timestamp are left as they are, a negative
+// longitude included: a spreadsheet reads "-3.7" as a number, not a formula.
 func CSVRow(e *analytics.Event) []string {
-	row := []string{e.ID, strconv.Itoa(e.UserID), e.Type, e.Timestamp.UTC().Format(time.RFC3339Nano), "", "", "", "", ""}
+	row := []string{cell(e.ID), strconv.Itoa(e.UserID), cell(e.Type), e.Timestamp.UTC().Format(time.RFC3339Nano), "", "", "", "", ""}
 	if g := e.Geo; g != nil {
-		row[4], row[5] = g.Country, g.City
+		row[4], row[5] = cell(g.Country), cell(g.City)
 		row[6], row[7] = strconv.FormatFloat(g.Lon, 'f', -1, 64), strconv.FormatFloat(g.Lat, 'f', -1, 64)
 	}
 	if len(e.Metadata) > 0 {
 		if b, err := json.Marshal(e.Metadata); err == nil {
-			row[8] = string(b)
+			row[8] = cell(string(b))
 		}
 	}
 	return row
+}
+
+// cell neutralises CSV formula injection as OWASP's "CSV Injection"
+// advises: text starting with =, +, -, @, a tab or a carriage return gets
+// a leading single quote, so that a spreadsheet shows it instead of
+// evaluating it.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

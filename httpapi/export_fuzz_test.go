@@ -53,7 +53,7 @@ func FuzzExportParams(f *testing.F) {
 		rg, flt, format, err := httpapi.ExportParams(q)
 		if err != nil {
 			msg := err.Error()
-			if !slices.ContainsFunc([]string{"from: ", "to: ", "type: ", "user: ", "country: ", "format: "}, func(p string) bool { return strings.HasPrefix(msg, p) }) {
+			if !slices.ContainsFunc([]string{"from: ", "to: ", "type: ", "user: ", "country: ", "format: ", "parameter "}, func(p string) bool { return strings.HasPrefix(msg, p) }) {
 				t.Fatalf("ExportParams(%q) refused without naming the parameter: %q", raw, msg)
 			}
 			return
@@ -143,7 +143,7 @@ func FuzzExportEndpoint(f *testing.F) {
 		if res.StatusCode >= 500 {
 			t.Fatalf("GET /export/events?%s: status %d %s", raw, res.StatusCode, body)
 		}
-		rg, flt, format, perr := httpapi.ExportParams(r.URL.Query())
+		rg, flt, format, perr := httpapi.ParseExportQuery(raw)
 		if res.StatusCode != http.StatusOK {
 			var e struct{ Error, Code string }
 			if res.StatusCode != http.StatusBadRequest || json.Unmarshal(body, &e) != nil || e.Code == "" || e.Error == "" {

@@ -4,9 +4,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"meridian/analytics"
 	"meridian/analytics/engine"
@@ -82,6 +85,11 @@ type Deps struct {
 	Logger         *slog.Logger
 	LoaderWait     time.Duration
 	RequestTimeout time.Duration
+	// ReadTimeout bounds reading a request's body (default RequestTimeout).
+	ReadTimeout time.Duration
+	// ExportIdle cuts an export whose client stopped reading for that
+	// long (default 30 s).
+	ExportIdle time.Duration
 }
 
 // NewHandler returns the server's routes:
@@ -133,8 +141,10 @@ func NewHandler(d Deps) http.Handler {
 	query = d.Auth.Middleware(rateLimited(d.RateLimit, withRequest(d, fields.Middleware(query))))
 	// gqlhttp is outermost so that its CORS headers reach every answer
 	// (401 and 429 included) and preflights never reach authentication.
-	mux.Handle("/query", gqlhttp.Handler(query, d.HTTP))
-	mux.Handle("GET /export/events", d.Auth.Middleware(exportEvents(d.Events)))
+	mux.Handle("/query", gqlhttp.Handler(handshakes(query), d.HTTP))
+	// The export reads the event store: an analyst's, rate-limited like
+	// /query.
+	mux.Handle("GET /export/events", d.Auth.Middleware(rateLimited(d.RateLimit, analystOnly(exportEvents(d.Events, d.ExportIdle)))))
 	if d.Metrics != nil && !d.MetricsElsewhere {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
@@ -165,7 +175,33 @@ func NewHandler(d Deps) http.Handler {
 	if d.Tracing != nil {
 		h = d.Tracing.Middleware(h)
 	}
-	return clientAddr(d.TrustedProxies, observe.RequestID(h))
+	return readDeadline(d, clientAddr(d.TrustedProxies, observe.RequestID(h)))
+}
+
+// readDeadline bounds reading each request's body, outermost, before
+// authentication or the rate limiter can answer and leave the server
+// draining a body a client drips byte by byte (slowloris): d.ReadTimeout
+// from the start of the handler, or d.RequestTimeout when it is unset. The
+// server sets the same bound on its connections (MERIDIAN_READ_TIMEOUT,
+// which also covers the headers); this one holds for any server of the
+// handler. Streams lift it once their request is read (see withRequest).
+func readDeadline(d Deps, next http.Handler) http.Handler {
+	timeout := d.ReadTimeout
+	if timeout <= 0 {
+		timeout = d.RequestTimeout
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			// Only with a body to read: without one, net/http is already
+			// reading in the background to notice the client leave, and a
+			// deadline there would cancel a long answer (an export).
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withRequest gives each GraphQL request its deadline and statement counter.
@@ -175,15 +211,13 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		timeout = 30 * time.Second
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// readDeadline, outermost, bounds reading every body.
 		ctx, cancel := r.Context(), context.CancelFunc(func() {})
-		if longLived(r) {
+		stream := longLived(r)
+		if stream {
 			ctx = context.WithValue(ctx, streamingKey{}, true)
 		} else {
 			ctx, cancel = context.WithTimeout(ctx, timeout)
-			// A client dripping its body byte by byte (slowloris) would
-			// otherwise hold the handler past the deadline: reads are not
-			// bound by the context. Subscriptions keep no deadline.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 		}
 		defer cancel()
 		ctx, _ = database.WithCounter(ctx)
@@ -198,6 +232,27 @@ func withRequest(d Deps, next http.Handler) http.Handler {
 		if r.Body != nil {
 			// Bodies without a length are cut off at the limit while read.
 			r.Body = http.MaxBytesReader(w, r.Body, d.MaxBodyBytes)
+		}
+		if stream && r.Method == http.MethodPost {
+			// Server-Sent Events: the body is read whole, under the read
+			// deadline, before the stream starts; only then is the
+			// deadline lifted for the stream's life (net/http also lifts
+			// it once a body reaches its end, which a JSON decoder need
+			// not read to). A WebSocket needs nothing: the hijack clears
+			// the connection's deadlines.
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				status, code := http.StatusBadRequest, "BAD_REQUEST"
+				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+					status, code = http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE"
+				}
+				writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
+					"message": fmt.Sprintf("reading the request body: %v", err), "extensions": map[string]any{"code": code},
+				}}})
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -243,8 +298,7 @@ func streaming(ctx context.Context) bool {
 // it after MERIDIAN_REQUEST_TIMEOUT. Each operation inside such a stream is
 // still bounded by the keep-alive and the client's own lifetime.
 func longLived(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return isHandshake(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
