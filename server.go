@@ -242,6 +242,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Logger:           log,
 		LoaderWait:       cfg.LoaderWait,
 		RequestTimeout:   cfg.RequestTimeout,
+		WSMaxOperations:  cfg.WSMaxOperations,
 	}
 	eng, err := engine.New(engine.Config{
 		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,
