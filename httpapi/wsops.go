@@ -108,15 +108,26 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		transport.AddSubscriptionError(ctx, refusal)
 		return func(context.Context) *graphql.Response { return nil }, ctx
 	}
-	// The transport cancels ctx when the operation ends, however it ends
-	// (completed, stopped by the client, the socket closed).
-	context.AfterFunc(ctx, s.release)
+	// The slot is freed when the stream ends, before the transport writes
+	// the operation's complete frame, so that a client starting another
+	// operation on seeing it is admitted; and, should the stream never
+	// end (a panic), when the transport cancels ctx, which it does however
+	// the operation ends.
+	release := sync.OnceFunc(s.release)
+	context.AfterFunc(ctx, release)
 	if rc.Operation != nil && rc.Operation.Operation != ast.Subscription {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.ops.timeout)
 		context.AfterFunc(ctx, cancel)
 	}
-	return s.GraphExecutor.DispatchOperation(ctx, rc)
+	next, ctx := s.GraphExecutor.DispatchOperation(ctx, rc)
+	return func(ctx context.Context) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil {
+			release()
+		}
+		return resp
+	}, ctx
 }
 
 // admit takes a token from the caller's bucket and a slot on the socket,
