@@ -252,6 +252,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		RequestTimeout:   cfg.RequestTimeout,
 		ExportIdle:       cfg.ExportIdleTimeout,
 		ReadTimeout:      cfg.ReadTimeout,
+		WSMaxOperations:  cfg.WSMaxOperations,
 	}
 	eng, err := engine.New(engine.Config{
 		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,

@@ -63,6 +63,7 @@ func Vars() []Var {
 		{"MERIDIAN_MAX_TOKENS", "5000", "most lexical tokens in a query, checked before parsing (0: no limit)"},
 		{"MERIDIAN_MAX_FIRST", "1000", "largest first/last/limit argument"},
 		{"MERIDIAN_MAX_BODY_BYTES", "1048576", "largest request body"},
+		{"MERIDIAN_WS_MAX_OPERATIONS", "100", "operations (subscriptions, queries, mutations) one WebSocket may run at once; more are refused with TOO_MANY_OPERATIONS"},
 		{"MERIDIAN_INTROSPECTION", "", "allow __schema/__type: true or false (default true in development, false in production)"},
 		{"MERIDIAN_RATE_LIMIT", "50", "requests per second per caller (API key, JWT subject, or IP for anonymous callers); 0: no limit"},
 		{"MERIDIAN_RATE_BURST", "100", "requests a caller may make at once before the rate applies"},
@@ -121,6 +122,7 @@ type Config struct {
 	TraceFields     bool
 	Limits          limits.Config
 	MaxBodyBytes    int64
+	WSMaxOperations int
 	RateLimit       float64
 	RateBurst       int
 	ModelRefit      time.Duration
@@ -308,6 +310,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Limits.MaxDepth, c.Limits.MaxCost, c.Limits.MaxAliases = intArg("MERIDIAN_MAX_DEPTH", 0), intArg("MERIDIAN_MAX_COST", 0), intArg("MERIDIAN_MAX_ALIASES", 0)
 	c.Limits.MaxTokens, c.Limits.MaxFirst = intArg("MERIDIAN_MAX_TOKENS", 0), intArg("MERIDIAN_MAX_FIRST", 1)
 	c.MaxBodyBytes = int64(intArg("MERIDIAN_MAX_BODY_BYTES", 1024))
+	c.WSMaxOperations = intArg("MERIDIAN_WS_MAX_OPERATIONS", 1)
 	c.RateBurst = intArg("MERIDIAN_RATE_BURST", 1)
 	c.ReadTimeout, c.IdleTimeout = dur("MERIDIAN_READ_TIMEOUT"), dur("MERIDIAN_IDLE_TIMEOUT")
 	c.ExportIdleTimeout = dur("MERIDIAN_EXPORT_IDLE_TIMEOUT")

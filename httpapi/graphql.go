@@ -66,12 +66,12 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 			return d.Auth.HasRole(ctx, fc.Field.Name, fc.Object == "Mutation", role, next)
 		}},
 	}))
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(newWSOps(d, transport.Websocket{
 		Implementation:        strictWS{inner: transport.CoderWebsocketImplementation{}, initTimeout: 3 * time.Second},
 		KeepAlivePingInterval: 10 * time.Second,
 		InitTimeout:           5 * time.Second,
 		InitFunc:              d.Auth.WebsocketInit,
-	})
+	}))
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -61,6 +61,9 @@ type Deps struct {
 	Limits *limits.Config
 	// RateLimit, when set, limits requests per caller.
 	RateLimit *ratelimit.Limiter
+	// WSMaxOperations bounds the operations running at once on one
+	// WebSocket (default 100).
+	WSMaxOperations int
 	// Metrics, when set, records operations, errors and requests and
 	// serves GET /metrics; Tracing, when set, traces requests and
 	// operations. SlowQuery logs operations slower than it (0: off).
@@ -265,15 +268,21 @@ func rateLimited(l *ratelimit.Limiter, next http.Handler) http.Handler {
 		return next
 	}
 	return ratelimit.Middleware(l, func(r *http.Request) string {
-		if p := auth.From(r.Context()); p.Method != "anonymous" {
-			return p.Subject
-		}
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		return "ip:" + host
+		return callerKey(auth.From(r.Context()), r.RemoteAddr)
 	})(next)
+}
+
+// callerKey is the rate-limit bucket of caller p at remoteAddr: HTTP
+// requests and the operations of a WebSocket share it.
+func callerKey(p auth.Principal, remoteAddr string) string {
+	if p.Method != "anonymous" {
+		return p.Subject
+	}
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return "ip:" + host
 }
 
 // scorer keeps a nil engine a nil interface, which the loaders check.

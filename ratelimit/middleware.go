@@ -52,9 +52,7 @@ func Middleware(l *Limiter, keyOf func(*http.Request) string) func(http.Handler)
 // Refuse writes the 429 response for d, the one Middleware sends: for
 // limits applied elsewhere (failed authentications) that answer alike.
 func Refuse(w http.ResponseWriter, d Decision) {
-	// Whole seconds, rounded up so that a client retrying on time is
-	// allowed; at least 1, since 0 would invite an immediate retry.
-	secs := max(int(math.Ceil(d.RetryAfter.Seconds())), 1)
+	secs := d.RetryAfterSeconds()
 	body, _ := json.Marshal(map[string]any{
 		"errors": []any{map[string]any{
 			"message": "rate limit exceeded",
@@ -69,4 +67,12 @@ func Refuse(w http.ResponseWriter, d Decision) {
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(body)
+}
+
+// RetryAfterSeconds is d.RetryAfter in whole seconds, rounded up so that a
+// client retrying on time is allowed; at least 1, since 0 would invite an
+// immediate retry. Refusals outside HTTP (WebSocket operations) report it
+// as extensions.retryAfterSeconds, like the 429.
+func (d Decision) RetryAfterSeconds() int {
+	return max(int(math.Ceil(d.RetryAfter.Seconds())), 1)
 }

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"context"
+	"meridian/auth"
+	"meridian/ratelimit"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// CodeTooManyOperations is the extensions.code of an operation refused
+// because its socket already runs WSMaxOperations of them.
+const CodeTooManyOperations = "TOO_MANY_OPERATIONS"
+
+// defaultWSMaxOperations is Deps.WSMaxOperations when unset.
+const defaultWSMaxOperations = 100
+
+// wsOps holds the operations of each WebSocket to what an HTTP request is
+// held to: the upgrade is one request, but a socket then carries any number
+// of operations, which the HTTP middlewares never see. For both
+// graphql-transport-ws and the legacy graphql-ws it
+//
+//   - takes a token from the caller's rate-limit bucket for every operation
+//     started (subscribe / start), before the query is even parsed; the
+//     caller is the one connection_init authenticated, with the key HTTP
+//     requests use (callerKey);
+//   - lets a socket run at most maxOps operations at once;
+//   - gives queries and mutations the request timeout (subscriptions live
+//     as long as the socket).
+//
+// A refused operation gets an error frame for its id (RATE_LIMITED with
+// retryAfterSeconds, or TOO_MANY_OPERATIONS) and the socket stays open:
+// graphql-transport-ws has no close code for either (its 4429 is for a
+// repeated connection_init), and one refused operation need not end the
+// others.
+//
+// It wraps the executor gqlgen's WebSocket transport hands each
+// connection, so the state per socket lives and dies with the connection.
+type wsOps struct {
+	transport.Websocket
+	limiter *ratelimit.Limiter // nil: no rate limit
+	maxOps  int
+	timeout time.Duration
+}
+
+func newWSOps(d Deps, ws transport.Websocket) wsOps {
+	t := wsOps{Websocket: ws, limiter: d.RateLimit, maxOps: d.WSMaxOperations, timeout: d.RequestTimeout}
+	if t.maxOps <= 0 {
+		t.maxOps = defaultWSMaxOperations
+	}
+	if t.timeout <= 0 {
+		t.timeout = 30 * time.Second
+	}
+	return t
+}
+
+func (t wsOps) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Websocket.Do(w, r, &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr, refused: map[*graphql.OperationContext]*gqlerror.Error{}})
+}
+
+// wsSocket is the executor of one WebSocket connection.
+type wsSocket struct {
+	graphql.GraphExecutor
+	ops        wsOps
+	remoteAddr string
+
+	mu     sync.Mutex
+	active int // operations admitted and not yet ended
+	// refused holds the stand-in operation contexts of refused operations
+	// until DispatchOperation answers them with their error.
+	refused map[*graphql.OperationContext]*gqlerror.Error
+}
+
+// CreateOperationContext admits the operation before the query is parsed.
+// gqlgen's transport sends only protocol errors (parse, validation) as an
+// error frame, anything else as data; so a refusal is not returned here
+// but handed on, under a stand-in operation context, to DispatchOperation,
+// which reports it as a subscription error (an error frame). Either way the
+// transport calls DispatchOperation next for a context returned without
+// errors.
+func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	if refusal := s.admit(ctx); refusal != nil {
+		rc := &graphql.OperationContext{RawQuery: params.Query, OperationName: params.OperationName, Variables: params.Variables}
+		s.mu.Lock()
+		s.refused[rc] = refusal
+		s.mu.Unlock()
+		return rc, nil
+	}
+	rc, errs := s.GraphExecutor.CreateOperationContext(ctx, params)
+	if errs != nil {
+		s.release() // the operation ends here: DispatchOperation is not called
+	}
+	return rc, errs
+}
+
+func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	s.mu.Lock()
+	refusal, refused := s.refused[rc]
+	delete(s.refused, rc)
+	s.mu.Unlock()
+	if refused {
+		transport.AddSubscriptionError(ctx, refusal)
+		return func(context.Context) *graphql.Response { return nil }, ctx
+	}
+	// The slot is freed when the stream ends, before the transport writes
+	// the operation's complete frame, so that a client starting another
+	// operation on seeing it is admitted; and, should the stream never
+	// end (a panic), when the transport cancels ctx, which it does however
+	// the operation ends.
+	release := sync.OnceFunc(s.release)
+	context.AfterFunc(ctx, release)
+	if rc.Operation != nil && rc.Operation.Operation != ast.Subscription {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.ops.timeout)
+		context.AfterFunc(ctx, cancel)
+	}
+	next, ctx := s.GraphExecutor.DispatchOperation(ctx, rc)
+	return func(ctx context.Context) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil {
+			release()
+		}
+		return resp
+	}, ctx
+}
+
+// admit takes a token from the caller's bucket and a slot on the socket,
+// or says why not.
+func (s *wsSocket) admit(ctx context.Context) *gqlerror.Error {
+	if l := s.ops.limiter; l != nil {
+		d, err := l.Allow(ctx, callerKey(auth.From(ctx), s.remoteAddr))
+		// An error means the socket's context has ended: the operation is
+		// going nowhere, as the HTTP middleware reasons.
+		if err == nil && !d.Allowed {
+			return &gqlerror.Error{Message: "rate limit exceeded", Extensions: map[string]any{
+				"code": ratelimit.CodeRateLimited, "retryAfterSeconds": d.RetryAfterSeconds(),
+			}}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active >= s.ops.maxOps {
+		return &gqlerror.Error{Message: "too many operations on this connection: end one first or open another connection", Extensions: map[string]any{
+			"code": CodeTooManyOperations, "maxOperations": s.ops.maxOps,
+		}}
+	}
+	s.active++
+	return nil
+}
+
+func (s *wsSocket) release() {
+	s.mu.Lock()
+	s.active--
+	s.mu.Unlock()
+}
