@@ -32,6 +32,7 @@ func Vars() []Var {
 		{"MERIDIAN_ENV", "development", "development or production: production refuses to start on embedded defaults or without its secrets, and has no anonymous access by default"},
 		{"MERIDIAN_ADDR", ":8080", "address the HTTP server listens on"},
 		{"MERIDIAN_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. :9090) instead of MERIDIAN_ADDR"},
+		{"MERIDIAN_METRICS_TOKEN", "", "bearer token /metrics requires wherever it is served; production needs it or MERIDIAN_METRICS_ADDR"},
 		{"MERIDIAN_TRUSTED_PROXIES", "", "proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for logs and rate limits; empty: none"},
 		{"DATABASE_URL", "", "postgres://… for PostgreSQL (pgx); empty for the embedded SQLite file in MERIDIAN_DATA_DIR; sqlite:PATH for another SQLite file"},
 		{"MERIDIAN_DATA_DIR", "./data", "directory of the embedded SQLite database"},
@@ -67,6 +68,8 @@ func Vars() []Var {
 		{"MERIDIAN_INTROSPECTION", "", "allow __schema/__type: true or false (default true in development, false in production)"},
 		{"MERIDIAN_RATE_LIMIT", "50", "requests per second per caller (API key, JWT subject, or IP for anonymous callers); 0: no limit"},
 		{"MERIDIAN_RATE_BURST", "100", "requests a caller may make at once before the rate applies"},
+		{"MERIDIAN_AUTH_FAILURES_PER_MINUTE", "10", "failed authentications per minute per client address; past the burst, credentials from it get 429 without being looked up (0: no limit, refused in production)"},
+		{"MERIDIAN_AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once before the rate applies"},
 		{"MERIDIAN_CORS_ORIGINS", "", "origins allowed to call /query from a browser, comma-separated, or *; empty: same origin only"},
 		{"MERIDIAN_CORS_CREDENTIALS", "false", "let allowed origins send credentials (never with *)"},
 		{"MERIDIAN_SLOW_QUERY", "500ms", "log operations slower than this at warn level, without their variables; 0 turns it off"},
@@ -82,10 +85,6 @@ func Vars() []Var {
 		{"MERIDIAN_CLV_MONTHLY_DISCOUNT", "0.01", "lifetime value discount rate per month"},
 		{"MERIDIAN_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"MERIDIAN_LOG_FORMAT", "text", "text or json"},
-		// Issue 12, item 7: failed logins, /metrics.
-		{"MERIDIAN_METRICS_TOKEN", "", "bearer token /metrics requires wherever it is served; production needs it or MERIDIAN_METRICS_ADDR"},
-		{"MERIDIAN_AUTH_FAILURES_PER_MINUTE", "10", "failed authentications per minute per client address; past the burst, credentials from it get 429 without being looked up (0: no limit, refused in production)"},
-		{"MERIDIAN_AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once before the rate applies"},
 	}
 }
 
