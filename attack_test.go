@@ -4,7 +4,9 @@ package main
 // who means it harm. Each test starts the real server (run, as `meridian`
 // starts with MERIDIAN_ENV=production on PostgreSQL, Redis and RabbitMQ)
 // and attacks it from outside over TCP, the way the reports of issue 12
-// did. Read the test names top to bottom as the list of promises.
+// did. Read the test names top to bottom as the list of promises. Every
+// server is private (its own database, key prefix and vhost), so the tests
+// run in parallel.
 
 import (
 	"context"
@@ -24,6 +26,7 @@ import (
 // TestAttackBaseline: the production server starts, refuses callers
 // without credentials and serves each role's key.
 func TestAttackBaseline(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, nil)
 	if r := s.gql(t, "", `{ countries(first: 1) { totalCount } }`, nil); r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
 		t.Errorf("anonymous query: %d %s, want 401 UNAUTHENTICATED", r.Status, r.Code())
@@ -43,6 +46,7 @@ func TestAttackBaseline(t *testing.T) {
 // request that is not a real WebSocket handshake on /query is refused;
 // a real handshake is upgraded and authenticates in connection_init.
 func TestAttackUpgradeHeaderIsNoCredential(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, nil)
 	fake := []string{"Upgrade", "websocket", "Connection", "Upgrade"}
 	for _, path := range []string{"/export/events", "/export/events?format=csv", "/query?query=%7Bcountries(first%3A1)%7BtotalCount%7D%7D"} {
@@ -77,6 +81,7 @@ func TestAttackUpgradeHeaderIsNoCredential(t *testing.T) {
 // refuses parameters it does not know or cannot parse, cuts a client that
 // stops reading, and writes CSV that a spreadsheet does not run.
 func TestAttackExport(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_RATE_LIMIT": "1", "MERIDIAN_RATE_BURST": "20", "MERIDIAN_EXPORT_IDLE_TIMEOUT": "2s", "MERIDIAN_READ_TIMEOUT": "1s"})
 	const tiny = "/export/events?user=1&format=csv"
 	t.Run("roles", func(t *testing.T) {
@@ -154,6 +159,7 @@ func TestAttackExport(t *testing.T) {
 // timeout on both listeners; an idle keep-alive connection is closed; a
 // subscription stream, once its request is read, outlives the timeout.
 func TestAttackSlowClients(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_READ_TIMEOUT": "2s", "MERIDIAN_IDLE_TIMEOUT": "2s"})
 	const limit = 6 * second // the read timeout, and room for a loaded machine
 	for _, c := range []struct {
@@ -201,6 +207,7 @@ func TestAttackSlowClients(t *testing.T) {
 // Redis and in the local tier; the hash-only follow-up proves neither tier
 // holds them (the local tier answers first).
 func TestAttackPersistedQueriesOnlyAfterLimits(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{}
 	rd := withRedisPrefix(t, env)
 	s := startProduction(t, env)
@@ -278,6 +285,7 @@ func TestAttackPersistedQueriesOnlyAfterLimits(t *testing.T) {
 // error frame with RATE_LIMITED on a socket that stays open, and the
 // caller's next HTTP request is refused too.
 func TestAttackWebSocketOperationsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_RATE_LIMIT": "0.1", "MERIDIAN_RATE_BURST": "10"})
 	for proto, role := range map[string]auth.Role{"graphql-transport-ws": auth.Analyst, "graphql-ws": auth.Admin} {
 		t.Run(proto, func(t *testing.T) {
@@ -310,6 +318,7 @@ func TestAttackWebSocketOperationsAreRateLimited(t *testing.T) {
 // 101st gets an error frame with TOO_MANY_OPERATIONS and does not run, the
 // others keep streaming, and ending one frees its slot.
 func TestAttackWebSocketSubscriptionsPerSocketAreCapped(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_RATE_BURST": "1000"})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -359,6 +368,7 @@ func TestAttackWebSocketSubscriptionsPerSocketAreCapped(t *testing.T) {
 // A loader wait of 3 s makes the query slower than the 500 ms timeout on
 // any machine; the same query over HTTP shows it.
 func TestAttackWebSocketQueriesHaveTheRequestTimeout(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_REQUEST_TIMEOUT": "500ms", "MERIDIAN_LOADER_WAIT": "3s"})
 	key := s.Keys[auth.Analyst]
 	const slow = `{ cities(first: 1) { edges { node { users(first: 1) { totalCount } } } } }`
@@ -402,6 +412,7 @@ func TestAttackWebSocketQueriesHaveTheRequestTimeout(t *testing.T) {
 // 60,381 users under 1,000 ids, costed as 100), and introspection obeys the
 // depth limit (40 nested ofType passed).
 func TestAttackCostCountsListArguments(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, map[string]string{"MERIDIAN_INTROSPECTION": "true", "MERIDIAN_MAX_COST": "50000", "MERIDIAN_MAX_DEPTH": "15"})
 	key := s.Keys[auth.Analyst]
 	// Per id: 1 + cities 1 + edges 1 + 5 × (node, users, edges + 10 × (node, id, username)) = 168.
@@ -449,6 +460,7 @@ func TestAttackCostCountsListArguments(t *testing.T) {
 // @hasRole(ANALYST) field read with an analyst's key) is never marked public
 // for shared caches, and every answer varies on the credential headers.
 func TestAttackCacheHeadersPrivate(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, nil)
 	for _, cred := range []string{s.Keys[auth.Analyst], "Bearer " + s.Keys[auth.Analyst]} {
 		r := s.gql(t, cred, `{ userStats { total } }`, nil)
@@ -475,6 +487,7 @@ func TestAttackCacheHeadersPrivate(t *testing.T) {
 // a good key from the blocked address waits too (telling it apart would
 // take the very lookup the limit saves), while another address is served.
 func TestAttackFailedAuthenticationsAreLimited(t *testing.T) {
+	t.Parallel()
 	const burst = 5
 	s := startProduction(t, map[string]string{
 		"MERIDIAN_TRUSTED_PROXIES":          "127.0.0.1",
@@ -517,6 +530,7 @@ func TestAttackFailedAuthenticationsAreLimited(t *testing.T) {
 // the server refuses to start with neither a listener of its own nor a
 // token, and with a token it answers only the bearer of it.
 func TestAttackMetricsNeedTokenOrOwnListener(t *testing.T) {
+	t.Parallel()
 	err := runProductionConfig(t, map[string]string{"MERIDIAN_METRICS_ADDR": ""})
 	if err == nil || !strings.Contains(err.Error(), "MERIDIAN_METRICS_TOKEN") {
 		t.Errorf("production without MERIDIAN_METRICS_ADDR or a token: run returned %v, want a refusal naming MERIDIAN_METRICS_TOKEN", err)
@@ -537,6 +551,7 @@ func TestAttackMetricsNeedTokenOrOwnListener(t *testing.T) {
 // 7d. Production refuses a limit switched off (0 is "no limit"), and says
 // loudly at start that introspection is on when it was turned on.
 func TestAttackProductionRefusesZeroLimits(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"MERIDIAN_MAX_DEPTH", "MERIDIAN_MAX_COST", "MERIDIAN_MAX_TOKENS", "MERIDIAN_MAX_ALIASES", "MERIDIAN_RATE_LIMIT", "MERIDIAN_AUTH_FAILURES_PER_MINUTE"} {
 		err := runProductionConfig(t, map[string]string{name: "0"})
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -552,6 +567,7 @@ func TestAttackProductionRefusesZeroLimits(t *testing.T) {
 // 7e. Bad input is refused plainly, naming the argument, and leaks
 // nothing of the schema or the server's internals.
 func TestAttackBadInputLeaksNothing(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, nil)
 	t.Run("no field suggestions without introspection", func(t *testing.T) {
 		r := s.gql(t, s.Keys[auth.Viewer], `{ countrys(first: 1) { totalCount } }`, nil)
@@ -602,6 +618,7 @@ func TestAttackBadInputLeaksNothing(t *testing.T) {
 // for application/graphql-response+json still gets it, with 400 for a
 // request error. Run the whole audit with make audit-http.
 func TestAttackHTTPMediaTypes(t *testing.T) {
+	t.Parallel()
 	s := startProduction(t, nil)
 	const (
 		jsonType  = "application/json; charset=utf-8"
