@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"meridian/eventstore"
 	"meridian/internal/testbus"
 	"meridian/internal/testdb"
+	"meridian/internal/testlog"
 	"meridian/internal/testredis"
 	"meridian/seed"
 )
@@ -32,7 +32,7 @@ type prodServer struct {
 	MetricsAddr string
 	DatabaseURL string
 	Keys        map[auth.Role]string // role → API key
-	Logs        *syncBuffer          // everything the server logged
+	Logs        *testlog.Buffer      // everything the server logged
 	stop        func()
 }
 
@@ -45,7 +45,7 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 	}
 	rdb := testredis.Client(t)
 	dbURL := testdb.NewPostgresDatabase(t)
-	s := &prodServer{DatabaseURL: dbURL, Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: map[auth.Role]string{}, Logs: &syncBuffer{}}
+	s := &prodServer{DatabaseURL: dbURL, Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: map[auth.Role]string{}, Logs: &testlog.Buffer{}}
 	s.URL = "http://" + s.Addr
 	seedProduction(t, dbURL, s.Keys)
 	vars := map[string]string{
@@ -214,51 +214,5 @@ func (s *prodServer) gql(t testing.TB, credential, q string, vars map[string]any
 // with its body read.
 func (s *prodServer) get(t testing.TB, path string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// count is how many log lines contain every one of the words.
-func (s *syncBuffer) count(words ...string) int {
-	n := 0
-	for _, line := range strings.Split(s.String(), "\n") {
-		ok := line != ""
-		for _, w := range words {
-			ok = ok && strings.Contains(line, w)
-		}
-		if ok {
-			n++
-		}
-	}
-	return n
+	return s.request(t, http.MethodGet, path, "", headers...)
 }

@@ -508,7 +508,7 @@ func TestAttackFailedAuthenticationsAreLimited(t *testing.T) {
 			refused++
 		}
 	}
-	if n := s.Logs.count("security: authentication failed"); n != burst {
+	if n := s.Logs.Count("security: authentication failed"); n != burst {
 		t.Errorf("%d keys were looked up and failed, want %d (the burst): the rest must be refused before the lookup", n, burst)
 	}
 	if r := s.queryFrom(t, attacker, s.Keys[auth.Viewer], q); r.Status != http.StatusTooManyRequests {
@@ -559,7 +559,7 @@ func TestAttackProductionRefusesZeroLimits(t *testing.T) {
 		}
 	}
 	s := startProduction(t, map[string]string{"MERIDIAN_INTROSPECTION": "true"})
-	if n := s.Logs.count(`"level":"WARN"`, "security: introspection is on in production"); n != 1 {
+	if n := s.Logs.Count(`"level":"WARN"`, "security: introspection is on in production"); n != 1 {
 		t.Errorf("%d start-up warnings about introspection, want 1:\n%s", n, s.Logs)
 	}
 }

@@ -1,7 +1,6 @@
 package database_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,6 +14,7 @@ import (
 
 	"meridian/database"
 	"meridian/internal/testdb"
+	"meridian/internal/testlog"
 )
 
 func needPostgres(t *testing.T) {
@@ -22,24 +22,6 @@ func needPostgres(t *testing.T) {
 	if !slices.Contains(testdb.Backends(), "postgres") {
 		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
 	}
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestConcurrentOpenMigrates starts two "replicas" (separate pools) on a
@@ -143,7 +125,7 @@ func TestMigrationLockWaitsAndCancels(t *testing.T) {
 	needPostgres(t)
 	url := testdb.NewPostgresDatabase(t)
 	holder := testdb.OpenURL(t, url)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	db, err := database.Open(t.Context(), url, "", database.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"meridian/internal/testlog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,7 +184,7 @@ func execSelection(ctx context.Context, oc *graphql.OperationContext, rs map[str
 type stack struct {
 	srv     *httptest.Server
 	metrics *Metrics
-	logs    *syncBuffer
+	logs    *testlog.Buffer
 }
 
 type stackOptions struct {
@@ -196,7 +196,7 @@ type stackOptions struct {
 
 func newStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
-	s := &stack{logs: &syncBuffer{}}
+	s := &stack{logs: &testlog.Buffer{}}
 	m, err := NewMetrics(nil, MetricsOptions{StatementsOf: statementsOf, Sources: o.sources})
 	if err != nil {
 		t.Fatal(err)
@@ -322,24 +322,6 @@ func parseRecords(t testing.TB, text string) []map[string]any {
 		out = append(out, rec)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // newTestserver is gqlgen's own test server with the transports the tests

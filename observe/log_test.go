@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"log/slog"
+	"meridian/internal/testlog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -92,7 +93,7 @@ func TestResolverLogsCarryTheRequestID(t *testing.T) {
 }
 
 func TestLogHandlerWithoutContextValues(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	log := slog.New(LogHandler(slog.NewJSONHandler(&buf, nil)))
 	log.Info("plain")
 	log.InfoContext(context.Background(), "background")
@@ -106,7 +107,7 @@ func TestLogHandlerWithoutContextValues(t *testing.T) {
 }
 
 func TestLogHandlerKeepsWrappingThroughWithAndGroups(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	base := LogHandler(slog.NewJSONHandler(&buf, nil))
 	if LogHandler(base) != base {
 		t.Error("wrapping twice would add the attributes twice")
@@ -131,7 +132,7 @@ func TestLogHandlerKeepsWrappingThroughWithAndGroups(t *testing.T) {
 }
 
 func TestLogHandlerHonoursLevel(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	log := slog.New(LogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	log.InfoContext(WithRequestID(context.Background(), "x"), "dropped")
 	if buf.String() != "" {

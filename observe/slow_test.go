@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"meridian/internal/testlog"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestSlowQueryLogThreshold(t *testing.T) {
 
 func TestSlowQueryLogOnPlainLogger(t *testing.T) {
 	// A logger without LogHandler gets request_id from the extension.
-	var buf syncBuffer
+	var buf testlog.Buffer
 	s := newStack(t, stackOptions{slow: &SlowQueries{Log: newPlainLogger(&buf)}})
 	s.query(t, map[string]any{"query": "{ name }"}, "X-Request-ID", "plain-1")
 	r := parseRecords(t, buf.String())[0]
