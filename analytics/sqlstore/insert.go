@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	stdsql "database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -69,7 +68,7 @@ func toRow(e *analytics.Event) (row, error) {
 		r.lon, r.lat = &lon, &lat
 	}
 	if e.Metadata != nil {
-		b, err := json.Marshal(e.Metadata)
+		b, err := marshalMeta(e.Metadata)
 		if err != nil {
 			return row{}, fmt.Errorf("event %s: metadata: %w", e.ID, err)
 		}
