@@ -402,7 +402,18 @@ func loadSQLiteTx(ctx context.Context, tx *stdsql.Tx, f *feed) (int, error) {
 	}
 	ins := &sqliteInserter{tx: tx, counts: map[rollupKey]int64{}}
 	defer ins.close()
-	total := 0
+	// Only full chunks are written until the end, whatever the batch
+	// sizes: one prepared statement, not a statement to parse for the odd
+	// rest of every batch.
+	var (
+		pending      []row
+		total, added int64
+	)
+	write := func(rows []row) error {
+		n, err := ins.insert(ctx, rows)
+		added += n
+		return err
+	}
 	for {
 		b, ok := f.next()
 		if !ok {
@@ -412,19 +423,27 @@ func loadSQLiteTx(ctx context.Context, tx *stdsql.Tx, f *feed) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		added, err := ins.insert(ctx, rows)
-		if err != nil {
+		if len(rows) != len(b) {
+			return 0, errLoadRepeat
+		}
+		total += int64(len(rows))
+		pending = append(pending, rows...)
+		full := len(pending) / sqliteChunk * sqliteChunk
+		if err := write(pending[:full]); err != nil {
 			return 0, err
 		}
-		// INSERT OR IGNORE skips a repeated id silently; the load promises
-		// to fail on one.
-		if added != int64(len(rows)) || len(rows) != len(b) {
-			return 0, errors.New("the events repeat an id")
-		}
-		total += len(rows)
+		pending = pending[:copy(pending, pending[full:])]
 	}
 	if f.err != nil {
 		return 0, f.err
+	}
+	if err := write(pending); err != nil {
+		return 0, err
+	}
+	// INSERT OR IGNORE skips a repeated id silently; the load promises to
+	// fail on one.
+	if added != total {
+		return 0, errLoadRepeat
 	}
 	for _, ix := range idx {
 		if _, err := tx.ExecContext(ctx, ix.def); err != nil {
@@ -434,8 +453,11 @@ func loadSQLiteTx(ctx context.Context, tx *stdsql.Tx, f *feed) (int, error) {
 	if err := addRollupSQLite(ctx, tx, ins.counts); err != nil {
 		return 0, fmt.Errorf("rollup: %w", err)
 	}
-	return total, nil
+	return int(total), nil
 }
+
+// errLoadRepeat is the failure of a load whose events repeat an id.
+var errLoadRepeat = errors.New("the events repeat an id")
 
 // sortRows sorts rows by id: the order Insert writes them in.
 func sortRows(rows []row) {
