@@ -34,7 +34,11 @@ const userPage = 5000
 // distributions per country and "near" searches have real geography.
 //
 // Event ids are derived from the seed and a counter, so running it twice
-// stores every event once. It returns the number of events stored.
+// stores every event once. It returns the number of events stored. An
+// empty store that is an analytics.BulkLoader gets the whole stream in one
+// load (on the SQL store: COPY or prepared chunks, indexes and rollup built
+// once at the end), generated in a goroutine of its own while the store
+// writes; others get Insert batches.
 func Events(ctx context.Context, client *ent.Client, store analytics.Store, opts Options) (int, error) {
 	return events(ctx, client, store, opts, userPage)
 }

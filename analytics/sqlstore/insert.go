@@ -5,6 +5,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -193,6 +194,11 @@ type rollupKey struct {
 	typ, country string
 }
 
+// compareRollupKeys orders keys as the table's primary key does.
+func compareRollupKeys(a, b rollupKey) int {
+	return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.typ, b.typ), strings.Compare(a.country, b.country))
+}
+
 // insertSQLite inserts multi-row VALUES chunks in one transaction.
 //
 // It runs on a connection of the raw pool rather than the counting driver
@@ -359,13 +365,7 @@ func sqliteInsertSQL(rows int) string {
 
 // addRollupSQLite adds counts to event_counts_daily.
 func addRollupSQLite(ctx context.Context, tx *stdsql.Tx, counts map[rollupKey]int64) error {
-	keys := make([]rollupKey, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b rollupKey) int {
-		return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.typ, b.typ), strings.Compare(a.country, b.country))
-	})
+	keys := slices.SortedFunc(maps.Keys(counts), compareRollupKeys)
 	for chunk := range slices.Chunk(keys, rollupChunk) {
 		args := make([]any, 0, 4*len(chunk))
 		for _, k := range chunk {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -218,10 +219,11 @@ WHERE x.indrelid = 'events'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constrain
 
 // addRollupPG writes counts to the empty event_counts_daily.
 func addRollupPG(ctx context.Context, tx pgx.Tx, counts map[rollupKey]int64) error {
-	var days, types, countries []string
-	var ns []int64
-	for k, n := range counts {
-		days, types, countries, ns = append(days, k.day), append(types, k.typ), append(countries, k.country), append(ns, n)
+	// In key order: the primary key's index is then filled left to right.
+	keys := slices.SortedFunc(maps.Keys(counts), compareRollupKeys)
+	days, types, countries, ns := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		days[i], types[i], countries[i], ns[i] = k.day, k.typ, k.country, counts[k]
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO event_counts_daily (day, type, country, count)
 SELECT CAST(d AS date), t, c, n FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u (d, t, c, n)`, days, types, countries, ns)
