@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	stdsql "database/sql"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -69,7 +70,7 @@ func toRow(e *analytics.Event) (row, error) {
 		r.lon, r.lat = &lon, &lat
 	}
 	if e.Metadata != nil {
-		b, err := marshalMeta(e.Metadata)
+		b, err := json.Marshal(e.Metadata)
 		if err != nil {
 			return row{}, fmt.Errorf("event %s: metadata: %w", e.ID, err)
 		}
