@@ -3,15 +3,11 @@ package sqlstore
 import (
 	"context"
 	stdsql "database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -191,15 +187,11 @@ WHERE x.indrelid = 'events'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constrain
 	if _, err := tx.Exec(ctx, `ALTER TABLE events DROP CONSTRAINT `+pgx.Identifier{pkName}.Sanitize()); err != nil {
 		return 0, fmt.Errorf("drop primary key: %w", err)
 	}
-	src := &copyReader{f: f, counts: map[rollupKey]int64{}}
-	tag, err := tx.Conn().PgConn().CopyFrom(ctx, src, `COPY events (`+eventCols+`) FROM STDIN (FORMAT binary)`)
-	if src.err != nil {
-		return 0, src.err // the cause of the aborted COPY
-	}
+	src := &copySource{f: f, counts: map[rollupKey]int64{}}
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, strings.Split(strings.ReplaceAll(eventCols, " ", ""), ","), src)
 	if err != nil {
 		return 0, fmt.Errorf("copy: %w", err)
 	}
-	copied := tag.RowsAffected()
 	// The primary key also proves the ids distinct: a repeat fails here.
 	if _, err := tx.Exec(ctx, `ALTER TABLE events ADD CONSTRAINT `+pgx.Identifier{pkName}.Sanitize()+` `+pkDef); err != nil {
 		return 0, fmt.Errorf("add primary key: %w", err)
@@ -242,124 +234,45 @@ func pgCollect(ctx context.Context, tx pgx.Tx, q string) ([]eventIndex, error) {
 	})
 }
 
-// copyReader is the feed as the stream of a binary COPY: rows encoded
-// straight into PostgreSQL's binary tuple format, a batch at a time —
-// cheaper than pgx's per-value encoding, which looks up a plan for every
-// value.
-type copyReader struct {
-	f       *feed
-	buf     []byte
-	off     int
-	started bool
-	done    bool
-	err     error
+// copySource is the feed as pgx.CopyFromSource.
+type copySource struct {
+	f     *feed
+	batch []analytics.Event
+	i     int
+	vals  []any
+	err   error
 	// counts are the copied rows per rollup key.
 	counts map[rollupKey]int64
 }
 
-// pgEpoch is PostgreSQL's epoch of timestamps and dates.
-var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-const pgEpochDays = 10957 // days from 1970-01-01 to 2000-01-01
-
-func (c *copyReader) Read(p []byte) (int, error) {
-	for c.off == len(c.buf) {
-		if c.done {
-			return 0, io.EOF
+func (c *copySource) Next() bool {
+	for c.i >= len(c.batch) {
+		b, ok := c.f.next()
+		if !ok {
+			c.err = c.f.err
+			return false
 		}
-		c.buf, c.off = c.buf[:0], 0
-		if err := c.more(); err != nil {
-			c.err = err
-			return 0, err
-		}
+		c.batch, c.i = b, 0
 	}
-	n := copy(p, c.buf[c.off:])
-	c.off += n
-	return n, nil
+	e := &c.batch[c.i]
+	c.i++
+	if e.ID == "" {
+		c.err = errors.New("an event has no id")
+		return false
+	}
+	r, err := toRow(e)
+	if err != nil {
+		c.err = err
+		return false
+	}
+	c.counts[rollupKey{r.day.Format(dayLayout), r.e.Type, r.country}]++
+	c.vals = append(c.vals[:0], r.e.ID, int64(r.e.UserID), r.e.Type, r.ts, r.day, r.week, r.month,
+		r.cell, r.cents, r.e.Category, r.country, r.city, r.lon, r.lat, r.meta)
+	return true
 }
 
-// more encodes the next batch into c.buf, or the trailer at the end.
-func (c *copyReader) more() error {
-	if !c.started {
-		c.started = true
-		c.buf = append(c.buf, "PGCOPY\n\xff\r\n\x00"...)
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // flags
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // header extension
-	}
-	b, ok := c.f.next()
-	if !ok {
-		if c.f.err != nil {
-			return c.f.err
-		}
-		c.done = true
-		c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff)
-		return nil
-	}
-	for i := range b {
-		e := &b[i]
-		if e.ID == "" {
-			return errors.New("an event has no id")
-		}
-		r, err := toRow(e)
-		if err != nil {
-			return err
-		}
-		c.counts[rollupKey{r.day.Format(dayLayout), e.Type, r.country}]++
-		c.row(&r)
-	}
-	return nil
-}
-
-// row appends one tuple: the columns of eventCols, each a length and the
-// value in PostgreSQL's binary form (-1: NULL).
-func (c *copyReader) row(r *row) {
-	b := binary.BigEndian.AppendUint16(c.buf, numEventCols)
-	text := func(s string) {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-		b = append(b, s...)
-	}
-	int8 := func(v int64) {
-		b = binary.BigEndian.AppendUint32(b, 8)
-		b = binary.BigEndian.AppendUint64(b, uint64(v))
-	}
-	date := func(t time.Time) {
-		b = binary.BigEndian.AppendUint32(b, 4)
-		b = binary.BigEndian.AppendUint32(b, uint32(int32(t.Unix()/86400-pgEpochDays)))
-	}
-	null := func() { b = binary.BigEndian.AppendUint32(b, 0xffffffff) }
-	text(r.e.ID)
-	int8(int64(r.e.UserID))
-	text(r.e.Type)
-	int8(r.ts.Sub(pgEpoch).Microseconds())
-	date(r.day)
-	date(r.week)
-	date(r.month)
-	if r.cell != nil {
-		text(*r.cell)
-	} else {
-		null()
-	}
-	int8(r.cents)
-	text(r.e.Category)
-	text(r.country)
-	text(r.city)
-	for _, f := range []*float64{r.lon, r.lat} {
-		if f == nil {
-			null()
-			continue
-		}
-		b = binary.BigEndian.AppendUint32(b, 8)
-		b = binary.BigEndian.AppendUint64(b, math.Float64bits(*f))
-	}
-	if r.meta != nil {
-		b = binary.BigEndian.AppendUint32(b, uint32(1+len(*r.meta)))
-		b = append(b, 1) // jsonb's format version
-		b = append(b, *r.meta...)
-	} else {
-		null()
-	}
-	c.buf = b
-}
+func (c *copySource) Values() ([]any, error) { return c.vals, nil }
+func (c *copySource) Err() error             { return c.err }
 
 // loadSQLite runs the load in one IMMEDIATE transaction on conn, its page
 // cache enlarged as for Insert.
