@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -76,3 +77,24 @@ func (e *NotFoundError) Error() string { return e.What + " does not exist" }
 
 // NotFound lets package apperr map the error to NOT_FOUND.
 func (e *NotFoundError) NotFound() string { return e.What + " does not exist" }
+
+// BulkLoader is an optional capability of a Store: filling an EMPTY store
+// with a large stream of events far faster than batches of Insert can (the
+// demo seeding of 100,000 users is millions of events). Callers check for
+// it with a type assertion and fall back to Insert without it, or when
+// Load returns ErrNotEmpty.
+//
+// Load calls fill with a put function; fill generates the events and hands
+// them to put batch by batch (put owns a batch once called: the caller must
+// not modify it afterwards). Load returns how many events it stored. The
+// store must hold no events when Load starts (else ErrNotEmpty, before fill
+// is called); the ids of the stream must all differ (a repeated id fails
+// the load). The result — events and rollups — is the same as Insert of
+// the same events would give; on the SQL backend it is all or none.
+type BulkLoader interface {
+	Load(ctx context.Context, fill func(put func([]Event) error) error) (int, error)
+}
+
+// ErrNotEmpty is BulkLoader.Load's answer for a store that holds events
+// already.
+var ErrNotEmpty = errors.New("event store is not empty")

@@ -18,6 +18,18 @@ trap 'rm -f "$tmpbin"' EXIT
 	go test -run '^$' -bench . -benchmem ./cache/
 	echo "## demo data"
 	go test -run '^$' -bench . -benchmem -benchtime 1x ./seed/
+	echo "## demo data: the seed command, --users 100000 with its events, on a fresh PostgreSQL database (issue 12's target: under 30 s)"
+	# Printed, not asserted: the figure depends on the machine and its load.
+	seed_db="meridian_bench_seed_$$"
+	if go build -o "$tmpbin" . && psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $seed_db"; then
+		seed_url="$(printf '%s' "$TEST_DATABASE_URL" | sed -E "s#/[^/?]*(\?|$)#/$seed_db\1#")"
+		start="$(date +%s.%N)"
+		DATABASE_URL="$seed_url" "$tmpbin" seed --users 100000 2>&1 | tr '\r' '\n' | grep -a '^seeded' || echo "seed failed"
+		echo "seed --users 100000: $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s wall"
+		psql "$TEST_DATABASE_URL" -qc "DROP DATABASE $seed_db" || true
+	else
+		echo "seed --users 100000: no binary or no database; skipped"
+	fi
 	echo "## events: ingest through trackEvents (10,000 per call)"
 	go test -run '^$' -bench 'TrackEvents' -benchtime 10x ./httpapi/
 	echo "## events: store ingest and queries over 1,000,000 events"

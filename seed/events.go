@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -33,7 +34,11 @@ const userPage = 5000
 // distributions per country and "near" searches have real geography.
 //
 // Event ids are derived from the seed and a counter, so running it twice
-// stores every event once. It returns the number of events stored.
+// stores every event once. It returns the number of events stored. An
+// empty store that is an analytics.BulkLoader gets the whole stream in one
+// load (on the SQL store: COPY or prepared chunks, indexes and rollup built
+// once at the end), generated in a goroutine of its own while the store
+// writes; others get Insert batches.
 func Events(ctx context.Context, client *ent.Client, store analytics.Store, opts Options) (int, error) {
 	return events(ctx, client, store, opts, userPage)
 }
@@ -53,18 +58,42 @@ func events(ctx context.Context, client *ent.Client, store analytics.Store, opts
 		terms:  searchTerms(),
 	}
 	g.policy.MaxFuture = 0
-	stored := 0
-	flush := func() error {
-		if len(g.batch) == 0 {
-			return nil
+	// An empty store that can bulk-load takes the whole stream at once;
+	// any other store (or a second run, whose events are stored already)
+	// takes Insert batches, which skip the stored ids.
+	if bl, ok := store.(analytics.BulkLoader); ok {
+		n, err := bl.Load(ctx, func(put func([]analytics.Event) error) error {
+			return g.generate(ctx, client, page, put)
+		})
+		if !errors.Is(err, analytics.ErrNotEmpty) {
+			if err != nil {
+				return 0, fmt.Errorf("store demo events: %w", err)
+			}
+			return n, nil
 		}
-		n, err := store.Insert(ctx, g.batch)
+	}
+	stored := 0
+	err := g.generate(ctx, client, page, func(batch []analytics.Event) error {
+		n, err := store.Insert(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("store demo events: %w", err)
 		}
 		stored += n
-		g.batch = g.batch[:0]
 		return nil
+	})
+	return stored, err
+}
+
+// generate reads the users page by page and hands their events to put in
+// batches of about eventBatch; put owns each batch.
+func (g *eventGen) generate(ctx context.Context, client *ent.Client, page int, put func([]analytics.Event) error) error {
+	flush := func() error {
+		if len(g.batch) == 0 {
+			return nil
+		}
+		b := g.batch
+		g.batch = make([]analytics.Event, 0, eventBatch+64)
+		return put(b)
 	}
 	after := 0
 	for {
@@ -82,15 +111,15 @@ func events(ctx context.Context, client *ent.Client, store analytics.Store, opts
 			WithOrders(func(q *ent.OrderQuery) { q.Order(ent.Asc(order.FieldID)).WithProduct() }).
 			All(ctx)
 		if err != nil {
-			return stored, fmt.Errorf("read users after id %d for demo events: %w", after, err)
+			return fmt.Errorf("read users after id %d for demo events: %w", after, err)
 		}
 		for _, u := range users {
 			if err := g.user(u); err != nil {
-				return stored, err
+				return err
 			}
 			if len(g.batch) >= eventBatch {
 				if err := flush(); err != nil {
-					return stored, err
+					return err
 				}
 			}
 		}
@@ -99,10 +128,7 @@ func events(ctx context.Context, client *ent.Client, store analytics.Store, opts
 		}
 		after = users[len(users)-1].ID
 	}
-	if err := flush(); err != nil {
-		return stored, err
-	}
-	return stored, nil
+	return flush()
 }
 
 type eventGen struct {

@@ -158,3 +158,65 @@ func TestDemoEventsPaged(t *testing.T) {
 		}
 	})
 }
+
+// TestDemoEventsBulkLoadEqualsInsert: an empty store that bulk-loads gets
+// exactly the events, in the same order, that Insert batches get, and the
+// SQL store holds the same events and distribution either way.
+func TestDemoEventsBulkLoadEqualsInsert(t *testing.T) {
+	for _, backend := range testdb.Backends() {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			opts := Options{Users: 120, Seed: 9, Now: testNow()}
+			var (
+				stores [2]*sqlstore.Store
+				n      [2]int
+			)
+			for i := range stores {
+				db := testdb.Open(t, backend)
+				if _, err := Generate(ctx, db.Client, opts); err != nil {
+					t.Fatal(err)
+				}
+				s, err := sqlstore.New(ctx, db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stores[i] = s
+				// The first store is hidden behind the bare interface: no
+				// BulkLoader, so Events inserts batches.
+				var target analytics.Store = struct{ analytics.Store }{s}
+				if i == 1 {
+					target = s
+				}
+				if n[i], err = Events(ctx, db.Client, target, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n[0] != n[1] || n[0] == 0 {
+				t.Fatalf("Insert stored %d events, the bulk load %d", n[0], n[1])
+			}
+			var exported [2][]analytics.Event
+			for i, s := range stores {
+				if err := s.Export(ctx, analytics.Range{}, analytics.Filter{}, func(e *analytics.Event) error {
+					exported[i] = append(exported[i], *e)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(exported[0], exported[1]) {
+				t.Errorf("the stored events differ between Insert (%d) and the bulk load (%d)", len(exported[0]), len(exported[1]))
+			}
+			var dist [2][]analytics.TypeCount
+			for i, s := range stores {
+				d, err := s.EventDistribution(ctx, analytics.Range{}, analytics.Filter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				dist[i] = d
+			}
+			if !reflect.DeepEqual(dist[0], dist[1]) {
+				t.Errorf("distribution after Insert %v, after the bulk load %v", dist[0], dist[1])
+			}
+		})
+	}
+}

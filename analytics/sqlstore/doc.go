@@ -28,7 +28,13 @@
 // also maintains the rollup on PostgreSQL, multi-row VALUES chunks through
 // one prepared statement on SQLite.
 //
+// Filling an empty store (Store.Load, the analytics.BulkLoader of the demo
+// seeding) drops the events table's indexes, writes the rows by COPY
+// (PostgreSQL) or prepared chunks (SQLite), then rebuilds the indexes and
+// writes the rollup once, all in one transaction.
+//
 // Every statement runs through the database's counting driver, except the
-// SQLite ingest (see insertSQLite), which needs one raw connection of the
-// pool to reuse a prepared statement and size its page cache.
+// SQLite ingest (see insertSQLite) and Load, which need one raw connection
+// of the pool: to reuse a prepared statement and size its page cache, or to
+// reach pgx's COPY.
 package sqlstore

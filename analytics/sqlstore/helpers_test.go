@@ -115,34 +115,38 @@ func countByType(events []analytics.Event, r analytics.Range, f analytics.Filter
 // with a zero count.
 func checkRollup(t testing.TB, s *Store) {
 	t.Helper()
-	read := func(q string) map[string]int64 {
-		rows, err := s.query(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		m := map[string]int64{}
-		for rows.Next() {
-			var (
-				day          time.Time
-				typ, country string
-				n            int64
-			)
-			if err := rows.Scan(timeValue{&day}, &typ, &country, &n); err != nil {
-				t.Fatal(err)
-			}
-			m[day.Format(time.DateOnly)+"/"+typ+"/"+country] = n
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	rollup := read(`SELECT day, type, country, count FROM event_counts_daily`)
-	raw := read(`SELECT day, type, country, COUNT(*) FROM events GROUP BY day, type, country`)
+	rollup := rollupCounts(t, s, `SELECT day, type, country, count FROM event_counts_daily`)
+	raw := rollupCounts(t, s, `SELECT day, type, country, COUNT(*) FROM events GROUP BY day, type, country`)
 	if !reflect.DeepEqual(rollup, raw) {
 		t.Fatalf("rollup out of step with the events:\nrollup %v\nevents %v", rollup, raw)
 	}
+}
+
+// rollupCounts reads (day, type, country, count) rows into a map keyed by
+// "day/type/country".
+func rollupCounts(t testing.TB, s *Store, q string) map[string]int64 {
+	t.Helper()
+	rows, err := s.query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var (
+			day          time.Time
+			typ, country string
+			n            int64
+		)
+		if err := rows.Scan(timeValue{&day}, &typ, &country, &n); err != nil {
+			t.Fatal(err)
+		}
+		m[day.Format(time.DateOnly)+"/"+typ+"/"+country] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // statements runs fn and returns the number of statements it ran through

@@ -6,6 +6,7 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -92,28 +93,11 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 	if len(events) == 0 {
 		return 0, nil
 	}
-	rows := make([]row, 0, len(events))
-	seen := make(map[string]bool, len(events))
-	for i := range events {
-		e := &events[i]
-		if e.ID == "" {
-			return 0, fmt.Errorf("insert events: event %d has no id", i)
-		}
-		if seen[e.ID] {
-			continue // the first of the call wins, as a stored one would
-		}
-		seen[e.ID] = true
-		r, err := toRow(e)
-		if err != nil {
-			return 0, fmt.Errorf("insert events: %w", err)
-		}
-		rows = append(rows, r)
+	rows, err := prepareRows(events)
+	if err != nil {
+		return 0, fmt.Errorf("insert events: %w", err)
 	}
-	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.e.ID, b.e.ID) })
-	var (
-		n   int
-		err error
-	)
+	var n int
 	if s.pg {
 		err = s.inTx(ctx, func(tx txn) error {
 			n, err = s.insertPG(ctx, tx, rows)
@@ -126,6 +110,30 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 		return 0, fmt.Errorf("insert %d events: %w", len(rows), err)
 	}
 	return n, nil
+}
+
+// prepareRows converts events to rows sorted by id, dropping the repeats of
+// an id within the call (the first wins, as a stored one would).
+func prepareRows(events []analytics.Event) ([]row, error) {
+	rows := make([]row, 0, len(events))
+	seen := make(map[string]bool, len(events))
+	for i := range events {
+		e := &events[i]
+		if e.ID == "" {
+			return nil, fmt.Errorf("event %d has no id", i)
+		}
+		if seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		r, err := toRow(e)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	sortRows(rows)
+	return rows, nil
 }
 
 // pgInsertSQL inserts events bound as one array per column: a short
@@ -187,6 +195,11 @@ type rollupKey struct {
 	typ, country string
 }
 
+// compareRollupKeys orders keys as the table's primary key does.
+func compareRollupKeys(a, b rollupKey) int {
+	return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.typ, b.typ), strings.Compare(a.country, b.country))
+}
+
 // insertSQLite inserts multi-row VALUES chunks in one transaction.
 //
 // It runs on a connection of the raw pool rather than the counting driver
@@ -204,30 +217,41 @@ func (s *Store) insertSQLite(ctx context.Context, rows []row) (n int, err error)
 		return 0, fmt.Errorf("connection: %w", err)
 	}
 	defer conn.Close()
+	err = ingestTx(ctx, conn, func(tx *stdsql.Tx) (err error) {
+		n, err = s.writeSQLite(ctx, tx, rows)
+		return err
+	})
+	return n, err
+}
+
+// ingestTx runs fn in a transaction on conn, committed when fn returns nil,
+// with the connection's page cache enlarged (see withIngestCache).
+func ingestTx(ctx context.Context, conn *stdsql.Conn, fn func(tx *stdsql.Tx) error) error {
+	return withIngestCache(ctx, conn, func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		return commitOrRollback(tx, fn)
+	})
+}
+
+// withIngestCache runs fn with conn's page cache at sqliteCacheKiB, and
+// restores the connection's own size afterwards.
+func withIngestCache(ctx context.Context, conn *stdsql.Conn, fn func() error) (err error) {
 	var cacheSize int64
 	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
-		return 0, fmt.Errorf("cache size: %w", err)
+		return fmt.Errorf("cache size: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(sqliteCacheKiB)); err != nil {
-		return 0, fmt.Errorf("cache size: %w", err)
+		return fmt.Errorf("cache size: %w", err)
 	}
 	defer func() {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.FormatInt(cacheSize, 10)); rerr != nil && err == nil {
 			err = fmt.Errorf("restore cache size: %w", rerr)
 		}
 	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
-	}
-	if n, err = s.writeSQLite(ctx, tx, rows); err != nil {
-		_ = tx.Rollback()
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
-	}
-	return n, nil
+	return fn()
 }
 
 // writeSQLite writes the rows and their rollup counts in tx.
@@ -250,56 +274,13 @@ func (s *Store) writeSQLite(ctx context.Context, tx *stdsql.Tx, rows []row) (int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM events`).Scan(&before); err != nil {
 		return 0, fmt.Errorf("last rowid: %w", err)
 	}
-	var (
-		total  int64
-		counts = map[rollupKey]int64{}
-		full   *stdsql.Stmt // the statement of a full chunk, prepared once
-		args   = make([]any, 0, min(len(rows), sqliteChunk)*numEventCols)
-	)
-	for chunk := range slices.Chunk(rows, sqliteChunk) {
-		args = args[:0]
-		for _, r := range chunk {
-			var cell, meta, lon, lat any
-			if r.cell != nil {
-				cell = *r.cell
-			}
-			if r.meta != nil {
-				meta = *r.meta
-			}
-			if r.lon != nil {
-				lon, lat = *r.lon, *r.lat
-			}
-			day := r.day.Format(dayLayout)
-			counts[rollupKey{day, r.e.Type, r.country}]++
-			args = append(args, r.e.ID, int64(r.e.UserID), r.e.Type, r.ts.UnixMilli(),
-				day, r.week.Format(dayLayout), r.month.Format(dayLayout),
-				cell, r.cents, r.e.Category, r.country, r.city, lon, lat, meta)
-		}
-		var (
-			res stdsql.Result
-			err error
-		)
-		if len(chunk) == sqliteChunk {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, sqliteInsertSQL(sqliteChunk)); err != nil {
-					return 0, fmt.Errorf("prepare: %w", err)
-				}
-				defer full.Close()
-			}
-			res, err = full.ExecContext(ctx, args...)
-		} else {
-			res, err = tx.ExecContext(ctx, sqliteInsertSQL(len(chunk)), args...)
-		}
-		if err != nil {
-			return 0, err
-		}
-		added, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		total += added
+	ins := &sqliteInserter{tx: tx, counts: map[rollupKey]int64{}}
+	defer ins.close()
+	total, err := ins.insert(ctx, rows)
+	if err != nil {
+		return 0, err
 	}
-	var err error
+	counts := ins.counts
 	switch {
 	case total == int64(len(rows)):
 		err = addRollupSQLite(ctx, tx, counts)
@@ -314,6 +295,70 @@ ON CONFLICT (day, type, country) DO UPDATE SET count = event_counts_daily.count 
 	return int(total), nil
 }
 
+// sqliteInserter writes rows in multi-row INSERT chunks of one transaction,
+// the statement of a full chunk prepared once, and counts the rows per
+// rollup key while binding.
+type sqliteInserter struct {
+	tx     *stdsql.Tx
+	counts map[rollupKey]int64
+	full   *stdsql.Stmt
+	args   []any
+}
+
+// insert writes rows and returns how many were new.
+func (w *sqliteInserter) insert(ctx context.Context, rows []row) (int64, error) {
+	var total int64
+	for chunk := range slices.Chunk(rows, sqliteChunk) {
+		w.args = w.args[:0]
+		for _, r := range chunk {
+			var cell, meta, lon, lat any
+			if r.cell != nil {
+				cell = *r.cell
+			}
+			if r.meta != nil {
+				meta = *r.meta
+			}
+			if r.lon != nil {
+				lon, lat = *r.lon, *r.lat
+			}
+			day := r.day.Format(dayLayout)
+			w.counts[rollupKey{day, r.e.Type, r.country}]++
+			w.args = append(w.args, r.e.ID, int64(r.e.UserID), r.e.Type, r.ts.UnixMilli(),
+				day, r.week.Format(dayLayout), r.month.Format(dayLayout),
+				cell, r.cents, r.e.Category, r.country, r.city, lon, lat, meta)
+		}
+		var (
+			res stdsql.Result
+			err error
+		)
+		if len(chunk) == sqliteChunk {
+			if w.full == nil {
+				if w.full, err = w.tx.PrepareContext(ctx, sqliteInsertSQL(sqliteChunk)); err != nil {
+					return 0, fmt.Errorf("prepare: %w", err)
+				}
+			}
+			res, err = w.full.ExecContext(ctx, w.args...)
+		} else {
+			res, err = w.tx.ExecContext(ctx, sqliteInsertSQL(len(chunk)), w.args...)
+		}
+		if err != nil {
+			return 0, err
+		}
+		added, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		total += added
+	}
+	return total, nil
+}
+
+func (w *sqliteInserter) close() {
+	if w.full != nil {
+		_ = w.full.Close()
+	}
+}
+
 // sqliteInsertSQL inserts rows events.
 func sqliteInsertSQL(rows int) string {
 	return `INSERT OR IGNORE INTO events (` + eventCols + `) VALUES ` + valuesList(rows, numEventCols)
@@ -321,13 +366,7 @@ func sqliteInsertSQL(rows int) string {
 
 // addRollupSQLite adds counts to event_counts_daily.
 func addRollupSQLite(ctx context.Context, tx *stdsql.Tx, counts map[rollupKey]int64) error {
-	keys := make([]rollupKey, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b rollupKey) int {
-		return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.typ, b.typ), strings.Compare(a.country, b.country))
-	})
+	keys := slices.SortedFunc(maps.Keys(counts), compareRollupKeys)
 	for chunk := range slices.Chunk(keys, rollupChunk) {
 		args := make([]any, 0, 4*len(chunk))
 		for _, k := range chunk {

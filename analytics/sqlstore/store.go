@@ -97,6 +97,15 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	return commitOrRollback(tx, fn)
+}
+
+// commitOrRollback runs fn in tx, then commits it, or rolls it back when fn
+// failed.
+func commitOrRollback[T interface {
+	Commit() error
+	Rollback() error
+}](tx T, fn func(T) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
