@@ -390,8 +390,16 @@ func (b *Bus) ReplayDeadLetters(ctx context.Context, name string, max int) (int,
 	if err != nil {
 		return 0, err
 	}
+	// "All" means the letters there now: a replayed message that fails
+	// again comes straight back to the list while the loop runs, and would
+	// otherwise be replayed again (and counted twice) in the same call.
+	q.mu.Lock()
+	if max <= 0 || max > len(q.dead) {
+		max = len(q.dead)
+	}
+	q.mu.Unlock()
 	n := 0
-	for max <= 0 || n < max {
+	for n < max {
 		q.mu.Lock()
 		if len(q.dead) == 0 {
 			q.mu.Unlock()
