@@ -546,6 +546,25 @@ func TestAttackMetricsNeedTokenOrOwnListener(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "meridian_") {
 		t.Errorf("GET /metrics with the token: %d %.200s, want 200 and the metrics", res.StatusCode, body)
 	}
+	// With a listener of its own as well, the token is asked there too.
+	own := startProduction(t, map[string]string{"MERIDIAN_METRICS_TOKEN": token})
+	for cred, want := range map[string]int{"": http.StatusUnauthorized, "Bearer wrong": http.StatusUnauthorized, "Bearer " + token: http.StatusOK} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+own.MetricsAddr+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cred != "" {
+			req.Header.Set("Authorization", cred)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET metrics listener: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET /metrics on its own listener with %q: %d, want %d", cred, res.StatusCode, want)
+		}
+	}
 }
 
 // 7d. Production refuses a limit switched off (0 is "no limit"), and says
