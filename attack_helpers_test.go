@@ -183,13 +183,23 @@ func (s *prodServer) query(t testing.TB, credential string, body any) *gqlResult
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(b))
+	return s.post(t, credential, "", b)
+}
+
+// post sends body to /query with the credential and an Accept header (""
+// sends none) and decodes the answer, which must be JSON.
+func (s *prodServer) post(t testing.TB, credential, accept string, body []byte) *gqlResult {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if credential != "" {
 		req.Header.Set("Authorization", credential)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -199,7 +209,7 @@ func (s *prodServer) query(t testing.TB, credential string, body any) *gqlResult
 	raw, _ := io.ReadAll(res.Body)
 	out := &gqlResult{Status: res.StatusCode, Header: res.Header}
 	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("POST /query answered %d, not JSON: %v: %.300s", res.StatusCode, err, raw)
+		t.Fatalf("POST /query (Accept %q) answered %d, not JSON: %v: %.300s", accept, res.StatusCode, err, raw)
 	}
 	return out
 }
