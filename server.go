@@ -213,11 +213,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, AnonymousWrites: cfg.AnonymousWrites, Log: log}
-	if authn.Failures, err = failureLimiter(cfg, log); err != nil {
+	bucketsRedis, err := limiterRedis(cfg)
+	if err != nil {
+		return err
+	}
+	if bucketsRedis != nil {
+		defer bucketsRedis.Close()
+	}
+	if authn.Failures, err = failureLimiter(cfg, bucketsRedis, log); err != nil {
 		return err
 	}
 	log.Info("access", "anonymous_role", cfg.AnonymousRole, "anonymous_writes", cfg.AnonymousWrites, "jwt", jwts != nil, "production", cfg.Production)
-	limiter, err := rateLimiter(cfg, log)
+	limiter, err := rateLimiter(cfg, bucketsRedis, log)
 	if err != nil {
 		return err
 	}
@@ -608,41 +615,51 @@ func apikeyCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 	return nil
 }
 
-// rateLimiter builds the per-caller limiter: shared buckets in Redis when
-// REDIS_URL is set, per-instance ones otherwise; nil when the rate is 0.
-func rateLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
+// limiterRedis is the Redis client both limiters keep their buckets in
+// (one pool for the two), or nil without REDIS_URL: buckets then live in
+// this instance.
+func limiterRedis(cfg config.Config) (*redis.Client, error) {
+	if cfg.RedisURL == "" {
+		return nil, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("rate limits: REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opts), nil
+}
+
+// rateLimiter builds the per-caller limiter, on rdb when it is set; nil
+// when the rate is 0.
+func rateLimiter(cfg config.Config, rdb *redis.Client, log *slog.Logger) (*ratelimit.Limiter, error) {
 	if cfg.RateLimit <= 0 {
 		return nil, nil
 	}
-	return sharedLimiter(cfg, "rate limit", ratelimit.Config{Rate: cfg.RateLimit, Burst: cfg.RateBurst, Prefix: cfg.CachePrefix + "ratelimit:"}, log)
+	return newLimiter("rate limit", ratelimit.Config{Rate: cfg.RateLimit, Burst: cfg.RateBurst, Prefix: cfg.CachePrefix + "ratelimit:"}, rdb, log)
 }
 
-// sharedLimiter is a limiter of rc whose buckets live in Redis when
-// REDIS_URL is set, in this instance otherwise.
-func sharedLimiter(cfg config.Config, what string, rc ratelimit.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
-	var rdb redis.UniversalClient
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("%s: REDIS_URL: %w", what, err)
-		}
-		rdb = redis.NewClient(opts)
+// failureLimiter builds the limiter of failed authentications per client
+// address, with buckets of its own (prefix authfail:); nil when its rate
+// is 0.
+func failureLimiter(cfg config.Config, rdb *redis.Client, log *slog.Logger) (*ratelimit.Limiter, error) {
+	if cfg.AuthFailuresPerMinute <= 0 {
+		return nil, nil
 	}
-	l, err := ratelimit.New(rc, rdb, log)
+	return newLimiter("failed-authentication limit", ratelimit.Config{Rate: cfg.AuthFailuresPerMinute / 60, Burst: cfg.AuthFailureBurst, Prefix: cfg.CachePrefix + "authfail:"}, rdb, log)
+}
+
+// newLimiter is ratelimit.New with a nil client kept a nil interface (the
+// local fallback) and errors named for what the limiter is.
+func newLimiter(what string, rc ratelimit.Config, rdb *redis.Client, log *slog.Logger) (*ratelimit.Limiter, error) {
+	var u redis.UniversalClient
+	if rdb != nil {
+		u = rdb
+	}
+	l, err := ratelimit.New(rc, u, log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return l, nil
-}
-
-// failureLimiter builds the limiter of failed authentications per client
-// address, with buckets of its own (prefix authfail:) shared through Redis
-// when REDIS_URL is set; nil when its rate is 0.
-func failureLimiter(cfg config.Config, log *slog.Logger) (*ratelimit.Limiter, error) {
-	if cfg.AuthFailuresPerMinute <= 0 {
-		return nil, nil
-	}
-	return sharedLimiter(cfg, "failed-authentication limit", ratelimit.Config{Rate: cfg.AuthFailuresPerMinute / 60, Burst: cfg.AuthFailureBurst, Prefix: cfg.CachePrefix + "authfail:"}, log)
 }
 
 // observedBus counts what is published, for /metrics.
