@@ -61,7 +61,8 @@ func newWSOps(d Deps, ws transport.Websocket) wsOps {
 }
 
 func (t wsOps) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Websocket.Do(w, r, &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr, refused: map[*graphql.OperationContext]*gqlerror.Error{}})
+	t.Websocket.Do(w, r, &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr,
+		live: map[context.Context]struct{}{}, refused: map[*graphql.OperationContext]*gqlerror.Error{}})
 }
 
 // wsSocket is the executor of one WebSocket connection.
@@ -70,8 +71,14 @@ type wsSocket struct {
 	ops        wsOps
 	remoteAddr string
 
-	mu     sync.Mutex
-	active int // operations admitted and not yet ended
+	mu sync.Mutex
+	// pending counts operations admitted and not yet dispatched; live
+	// holds the contexts of dispatched ones until they end. An operation
+	// whose context is cancelled holds no slot even before its release
+	// runs: the transport cancels it in its read loop on the client's
+	// complete, so a subscribe read next finds the slot free.
+	pending int
+	live    map[context.Context]struct{}
 	// refused holds the stand-in operation contexts of refused operations
 	// until DispatchOperation answers them with their error.
 	refused map[*graphql.OperationContext]*gqlerror.Error
@@ -94,7 +101,10 @@ func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.R
 	}
 	rc, errs := s.GraphExecutor.CreateOperationContext(ctx, params)
 	if errs != nil {
-		s.release() // the operation ends here: DispatchOperation is not called
+		// The operation ends here: DispatchOperation is not called.
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
 	}
 	return rc, errs
 }
@@ -113,7 +123,16 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 	// operation on seeing it is admitted; and, should the stream never
 	// end (a panic), when the transport cancels ctx, which it does however
 	// the operation ends.
-	release := sync.OnceFunc(s.release)
+	s.mu.Lock()
+	s.pending--
+	s.live[ctx] = struct{}{}
+	s.mu.Unlock()
+	opCtx := ctx
+	release := sync.OnceFunc(func() {
+		s.mu.Lock()
+		delete(s.live, opCtx)
+		s.mu.Unlock()
+	})
 	context.AfterFunc(ctx, release)
 	if rc.Operation != nil && rc.Operation.Operation != ast.Subscription {
 		var cancel context.CancelFunc
@@ -145,17 +164,17 @@ func (s *wsSocket) admit(ctx context.Context) *gqlerror.Error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.active >= s.ops.maxOps {
+	n := s.pending
+	for c := range s.live {
+		if c.Err() == nil {
+			n++
+		}
+	}
+	if n >= s.ops.maxOps {
 		return &gqlerror.Error{Message: "too many operations on this connection: end one first or open another connection", Extensions: map[string]any{
 			"code": CodeTooManyOperations, "maxOperations": s.ops.maxOps,
 		}}
 	}
-	s.active++
+	s.pending++
 	return nil
-}
-
-func (s *wsSocket) release() {
-	s.mu.Lock()
-	s.active--
-	s.mu.Unlock()
 }
