@@ -7,7 +7,7 @@ GO        ?= go
 RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/...
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: run test test-race test-unit generate check-generated lint bench fuzz audit-http seed help
+.PHONY: run test test-race test-unit generate check-generated lint bench faults fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,9 @@ lint: ## go vet and a gofmt check
 
 bench: ## benchmarks on PostgreSQL (TEST_DATABASE_URL), results in bench/
 	./bench/run.sh
+
+faults: ## every fault test (TestFault*, long ones too) on private service instances; prints sent/accepted/stored/lost/duplicated
+	./bench/faults.sh
 
 fuzz: ## every fuzz target for FUZZTIME each (default 60s)
 	./bench/fuzz.sh
