@@ -157,4 +157,3 @@ func waitReady(ctx context.Context, p *Postgres) error {
 		}
 	}
 }
-
