@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +34,7 @@ type prodServer struct {
 	DatabaseURL string
 	Keys        map[auth.Role]string // role → API key
 	Logs        *testlog.Buffer      // everything the server logged
+	env         map[string]string    // its variables, for startPeer
 	stop        func()
 }
 
@@ -45,13 +47,10 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 	}
 	rdb := testredis.Client(t)
 	dbURL := testdb.NewPostgresDatabase(t)
-	s := &prodServer{DatabaseURL: dbURL, Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: map[auth.Role]string{}, Logs: &testlog.Buffer{}}
-	s.URL = "http://" + s.Addr
-	seedProduction(t, dbURL, s.Keys)
+	keys := map[auth.Role]string{}
+	seedProduction(t, dbURL, keys)
 	vars := map[string]string{
 		"MERIDIAN_ENV":          "production",
-		"MERIDIAN_ADDR":         s.Addr,
-		"MERIDIAN_METRICS_ADDR": s.MetricsAddr,
 		"DATABASE_URL":          dbURL,
 		"REDIS_URL":             testredis.URL(),
 		"MERIDIAN_CACHE_PREFIX": testredis.Prefix(t, rdb, "attack"),
@@ -61,6 +60,27 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 		"MERIDIAN_LOG_FORMAT":   "json",
 		"MERIDIAN_MODEL_REFIT":  "24h",
 	}
+	return launchProduction(t, vars, keys, env)
+}
+
+// startPeer starts another instance beside first, as a second replica
+// runs: the same database, API keys, Redis (URL and prefix) and bus vhost,
+// addresses of its own; env overrides first's variables as for
+// startProduction.
+func startPeer(t *testing.T, first *prodServer, env map[string]string) *prodServer {
+	t.Helper()
+	return launchProduction(t, first.env, first.Keys, env)
+}
+
+// launchProduction runs the server on vars (copied, given fresh listen
+// addresses, then overridden by env) and waits until it is ready.
+func launchProduction(t *testing.T, base map[string]string, keys map[auth.Role]string, env map[string]string) *prodServer {
+	t.Helper()
+	vars := maps.Clone(base)
+	s := &prodServer{Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: keys, Logs: &testlog.Buffer{}, env: vars}
+	s.URL = "http://" + s.Addr
+	vars["MERIDIAN_ADDR"] = s.Addr
+	vars["MERIDIAN_METRICS_ADDR"] = s.MetricsAddr
 	for k, v := range env {
 		if v == "" {
 			delete(vars, k)
@@ -68,6 +88,7 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 			vars[k] = v
 		}
 	}
+	s.DatabaseURL = vars["DATABASE_URL"]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, s.Logs) }()
@@ -100,6 +121,7 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 		}
 		select {
 		case err := <-done:
+			done <- err // for the cleanup's stop, which waits for it
 			t.Fatalf("production server stopped: %v\n%s", err, s.Logs)
 		case <-time.After(100 * time.Millisecond):
 		}
