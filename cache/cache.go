@@ -80,6 +80,7 @@ type Cache struct {
 	lat     latencyRing
 	fields  sync.Map // field name → *fieldCounter
 	pending pendingTags
+	out     *outgoing // tags for Broadcast
 
 	redisUp    atomic.Bool
 	subscribed atomic.Bool
@@ -134,6 +135,7 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 		warn:        rateLog{logger: log, every: logEvery},
 		notice:      rateLog{logger: log, every: logEvery},
 		done:        make(chan struct{}),
+		out:         newOutgoing(),
 		healthEvery: healthEvery,
 		br:          breaker{threshold: int64(cfg.BreakerThreshold), cooldown: cfg.BreakerCooldown},
 	}
@@ -335,8 +337,9 @@ func safeCompute(ctx context.Context, key string, compute func(context.Context) 
 }
 
 // Invalidate drops every entry carrying any of tags, in both tiers, on this
-// instance at once and on the others through Run. When Redis cannot be
-// reached the Redis part is queued and retried by Run.
+// instance at once and on the others through Run (Redis pub/sub) and
+// Broadcast (the bus). When Redis cannot be reached the Redis part is
+// queued and retried by Run.
 func (c *Cache) Invalidate(ctx context.Context, tags ...string) {
 	tags = normTags(tags)
 	if len(tags) == 0 {
@@ -344,6 +347,12 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) {
 	}
 	c.st.invalidations.Add(int64(len(tags)))
 	c.local.invalidateTags(tags)
+	// Every invalidation also goes to the other instances over the bus
+	// (Broadcast), whether Redis is up or not: Redis pub/sub is the fast
+	// route, this one keeps them consistent without it.
+	if lost := c.out.add(tags); lost > 0 {
+		c.log.Error("cache: too many invalidations waiting for the bus; other instances may serve stale local entries until their TTL", "lost", lost)
+	}
 	if c.rdb == nil {
 		return
 	}

@@ -33,6 +33,9 @@ type Stats struct {
 	RedisUp bool
 	// Subscribed: Run holds the invalidation subscription.
 	Subscribed bool
+	// Broadcasts counts the coalesced sends of Broadcast that succeeded;
+	// BroadcastErrors the failed ones (retried).
+	Broadcasts, BroadcastErrors int64
 	// RedisLatencyP50 and RedisLatencyP99 are over the last 512 Redis calls.
 	RedisLatencyP50, RedisLatencyP99 time.Duration
 	// Fields are hits and misses per GraphQL field ("Type.field"), for
@@ -58,6 +61,8 @@ func (c *Cache) Stats() Stats {
 		RedisSkipped:    c.st.redisSkipped.Load(),
 		RedisUp:         c.rdb != nil && !c.closed.Load() && c.redisUp.Load() && !c.br.isOpen(),
 		Subscribed:      c.subscribed.Load(),
+		Broadcasts:      c.st.broadcasts.Load(),
+		BroadcastErrors: c.st.broadcastErrors.Load(),
 		RedisLatencyP50: p50,
 		RedisLatencyP99: p99,
 		Fields:          map[string]FieldStats{},
@@ -74,6 +79,7 @@ type counters struct {
 	localHits, localMisses, redisHits, redisMisses atomic.Int64
 	sets, evictions, invalidations                 atomic.Int64
 	redisErrors, redisSkipped                      atomic.Int64
+	broadcasts, broadcastErrors                    atomic.Int64
 }
 
 type fieldKey struct{}
