@@ -273,7 +273,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := consumers.Migrate(ctx, db); err != nil {
 		return err
 	}
-	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), InvalidateLocal: c.InvalidateLocal, Log: log,
+	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), Cache: c, Log: log,
 		Observe: func(queue string, m broker.Message, err error) {
 			maxAttempts := broker.DefaultMaxAttempts
 			if queue == "cache" {

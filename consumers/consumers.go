@@ -51,11 +51,11 @@ type Deps struct {
 	// Events validates and stores analytics events (and tells the cache
 	// and live subscriptions); its Store also holds the profiles.
 	Events *analytics.Service
-	// InvalidateLocal drops this instance's in-process cache entries of
-	// tags (cache.Cache.InvalidateLocal); nil when there is no cache.
-	InvalidateLocal func(tags ...string)
-	Log             *slog.Logger
-	Now             func() time.Time
+	// Cache is this instance's cache (cache.Cache), whose invalidations
+	// the consumers carry between instances; nil when there is none.
+	Cache Cache
+	Log   *slog.Logger
+	Now   func() time.Time
 	// Backoff replaces the retry schedule (default 2s, 4s, 8s); tests
 	// shorten it.
 	Backoff []time.Duration
@@ -116,7 +116,7 @@ func (c *Consumers) consumers() []consumer {
 			// Every instance needs every invalidation, so this one is an
 			// exclusive queue per instance rather than a shared group.
 			Queue: "cache", Exchange: broker.ExchangeDataProcessing, Exclusive: true,
-			Bindings: domainEventTypes(), Batch: 100, BatchWait: 20 * time.Millisecond, MaxAttempts: 1,
+			Bindings: cacheBindings(), Batch: 100, BatchWait: 20 * time.Millisecond, MaxAttempts: 1,
 		}, c.invalidate},
 	}
 }
@@ -133,7 +133,8 @@ func perMessage(h broker.Handler) broker.BatchHandler {
 	}
 }
 
-// Run consumes until ctx ends. ready, if set, runs once every consumer is
+// Run consumes until ctx ends, and broadcasts this instance's cache
+// invalidations to the other instances meanwhile. ready, if set, runs once every consumer is
 // attached to its queue, so that messages published afterwards reach them.
 // It returns nil when ctx ends, or the first consumer's failure.
 func (c *Consumers) Run(ctx context.Context, ready func()) error {
@@ -142,7 +143,12 @@ func (c *Consumers) Run(ctx context.Context, ready func()) error {
 	attached.Add(len(cs))
 	errc := make(chan error, len(cs))
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var bg sync.WaitGroup
+	defer func() { cancel(); bg.Wait() }()
+	if c.d.Cache != nil {
+		b := newBroadcaster(c.d.Bus, c.d.Cache.Instance())
+		bg.Go(func() { c.d.Cache.Broadcast(ctx, b.send) })
+	}
 	for _, cn := range cs {
 		sub := cn.sub
 		sub.Backoff = c.d.Backoff

@@ -11,7 +11,6 @@ import (
 	"meridian/ent"
 	"meridian/ent/order"
 	"meridian/ent/user"
-	"meridian/store"
 )
 
 // refresh recomputes the profile metrics derived from a user's orders
@@ -76,39 +75,4 @@ func (c *Consumers) setMetrics(ctx context.Context, username string, metrics map
 		return fmt.Errorf("refresh: profile of %s: %w", username, err)
 	}
 	return nil
-}
-
-// invalidate drops this instance's local cache entries that a domain event
-// made stale. The instance that committed the write already invalidated
-// both tiers, and Redis pub/sub tells the others; this path does not depend
-// on Redis, so instances that run without it (or while it is down) still
-// converge without waiting for TTLs.
-func (c *Consumers) invalidate(_ context.Context, msgs []broker.Message) error {
-	if c.d.InvalidateLocal == nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var tags []string
-	for _, m := range msgs {
-		for _, t := range store.TagsOf(m.Type) {
-			if !seen[t] {
-				seen[t] = true
-				tags = append(tags, t)
-			}
-		}
-	}
-	c.d.InvalidateLocal(tags...)
-	return nil
-}
-
-// domainEventTypes are the routing keys of every domain event the outbox
-// publishes.
-func domainEventTypes() []string {
-	var out []string
-	for _, e := range []string{"country", "city", "address", "user", "product", "order"} {
-		for _, a := range []string{"created", "updated", "deleted"} {
-			out = append(out, e+"."+a)
-		}
-	}
-	return out
 }

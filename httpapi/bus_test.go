@@ -49,7 +49,7 @@ func wired(t *testing.T, db *database.DB, bus broker.Bus) *gqltest.Client {
 	deps := httpapi.Deps{DB: db, Events: events, Cache: c, Live: hub, Bus: bus, Outbox: outbox.NewWriter(db), Committed: relay.Notify}
 	ready := make(chan struct{})
 	go func() {
-		_ = consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), InvalidateLocal: c.InvalidateLocal, Backoff: []time.Duration{20 * time.Millisecond}}).Run(ctx, func() { close(ready) })
+		_ = consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), Cache: c, Backoff: []time.Duration{20 * time.Millisecond}}).Run(ctx, func() { close(ready) })
 	}()
 	select {
 	case <-ready:
