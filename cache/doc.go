@@ -37,15 +37,23 @@
 // keys and the tag sets and publishes {instance, tags} on the channel
 // Prefix+"invalidate". Run, which every instance runs, receives those
 // messages and drops its own local entries of the tags (ignoring the
-// instance's own messages).
+// instance's own messages). Invalidate also hands the tags to Broadcast,
+// whose caller (the consumers, over the bus) carries them to the other
+// instances, which apply them with InvalidateLocal: a second route that
+// works while Redis is down or absent. Broadcast coalesces: one send
+// carries every tag invalidated since the previous one, sends are at
+// least 10 ms apart (the first after a quiet spell goes at once), and a
+// failed send is retried. Receiving a tag by both routes drops it twice,
+// which costs a refill (from Redis, when it is up) and nothing else.
 //
 // # Consistency model
 //
 // Redis is the shared truth; the local tiers are short-lived copies. After an
 // Invalidate returns, this instance and Redis no longer serve the dropped
 // entries; another instance may still serve its local copy until the pub/sub
-// message reaches it (normally about a millisecond), and at worst — message
-// lost because its subscription was down — until the copy's local TTL ends,
+// message reaches it (normally about a millisecond) or, with Redis down,
+// the broadcast does (tens of milliseconds), and at worst — both lost, say
+// the process died before broadcasting — until the copy's local TTL ends,
 // which is why that TTL is capped by LocalMaxTTL (default 30 s): a stale
 // read lasts at most LocalMaxTTL. When a subscription is re-established
 // after being lost, the instance drops its whole local tier, since it may

@@ -10,7 +10,11 @@
 //   - notify renders email notifications into the notifications log (there
 //     is no mail server: the log is the outbox a mailer would read);
 //   - refresh recomputes the profile data derived from a user's orders and
-//     drops the cached fields built on it.
+//     drops the cached fields built on it;
+//   - invalidate (a queue per instance) drops the instance's in-process
+//     cache entries that the other instances' writes made stale, from their
+//     broadcast invalidations and from domain events; Run also broadcasts
+//     this instance's invalidations (Cache.Broadcast).
 //
 // Delivery is at-least-once, so every consumer is idempotent, deduping by
 // message id: ingest derives event ids from message ids (the event store
