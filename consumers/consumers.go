@@ -134,8 +134,9 @@ func perMessage(h broker.Handler) broker.BatchHandler {
 }
 
 // Run consumes until ctx ends, and broadcasts this instance's cache
-// invalidations to the other instances meanwhile. ready, if set, runs once every consumer is
-// attached to its queue, so that messages published afterwards reach them.
+// invalidations to the other instances meanwhile. ready, if set, runs once
+// every consumer is attached to its queue, so that messages published
+// afterwards reach them.
 // It returns nil when ctx ends, or the first consumer's failure.
 func (c *Consumers) Run(ctx context.Context, ready func()) error {
 	cs := c.consumers()
