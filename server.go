@@ -195,7 +195,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}()
 	admin := bus // keeps broker.Admin for the admin fields
 	bus = observedBus{Bus: bus, m: metrics}
-	relay := outbox.NewRelay(db, bus, log)
+	relay := outbox.NewRelay(db, bus, log, outbox.WithPublishTimeout(cfg.OutboxPublishTimeout))
 	go relay.Run(ctx)
 	hub = live.New(bus, log)
 

@@ -38,7 +38,10 @@ type Publisher interface {
 	// Publish returns once the broker has confirmed every message
 	// (publisher confirms), or an error. The routing key is Message.Type.
 	// On error some messages may already have been delivered; callers that
-	// retry must reuse the same IDs so consumers can dedupe.
+	// retry must reuse the same IDs so consumers can dedupe. While the
+	// broker is away Publish waits for it, until ctx ends: callers bound the
+	// wait with a deadline (the outbox relay does) rather than hold
+	// resources through an outage.
 	Publish(ctx context.Context, exchange string, msgs ...Message) error
 }
 

@@ -41,6 +41,7 @@ func Vars() []Var {
 		{"REDIS_URL", "", "redis://… for the shared cache tier and cross-instance invalidation; empty keeps the in-process tier only"},
 		{"MERIDIAN_CACHE_PREFIX", "meridian:", "key prefix of the cache in Redis"},
 		{"AMQP_URL", "", "amqp://… for RabbitMQ; empty runs the in-process bus"},
+		{"MERIDIAN_OUTBOX_PUBLISH_TIMEOUT", "5s", "how long one outbox relay pass waits for the broker before it hands its rows back pending (retried at the next tick); the relay holds no database transaction meanwhile"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
 		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
@@ -136,6 +137,9 @@ type Config struct {
 	AuthFailuresPerMinute float64
 	AuthFailureBurst      int
 
+	// OutboxPublishTimeout bounds one relay pass's wait for the broker.
+	OutboxPublishTimeout time.Duration
+
 	// ReadTimeout bounds reading a request (headers and body), IdleTimeout
 	// an idle keep-alive connection; both listeners use them.
 	// ExportIdleTimeout cuts an export whose client stopped reading.
@@ -181,6 +185,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ModelRefit:      dur("MERIDIAN_MODEL_REFIT"),
 		ChurnHorizon:    dur("MERIDIAN_CHURN_HORIZON"),
 	}
+	c.OutboxPublishTimeout = dur("MERIDIAN_OUTBOX_PUBLISH_TIMEOUT")
 	num := func(name string) float64 {
 		f, err := strconv.ParseFloat(get(name), 64)
 		if err != nil {

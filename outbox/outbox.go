@@ -1,9 +1,12 @@
 // Package outbox owns the transactional outbox: mutations write the events
 // they cause into the outbox table in their own transaction (so an event
 // exists exactly when its change committed), and the Relay publishes pending
-// rows to the bus with confirms and marks them sent. Delivery is
-// at-least-once end to end: a crash between publish and mark re-publishes
-// the same message id, which consumers dedupe.
+// rows to the bus with confirms and marks them sent. The relay holds no
+// transaction while it talks to the broker: it leases a batch of rows in a
+// short transaction, publishes under a deadline, then marks the rows sent
+// (or hands them back) in another. Delivery is at-least-once end to end: a
+// crash between publish and mark, or a lease that runs out, re-publishes the
+// same message id, which consumers dedupe.
 package outbox
 
 import (
@@ -13,6 +16,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/oklog/ulid/v2"
 
 	"meridian/broker"
@@ -35,7 +39,8 @@ func schema(d string) []string {
 			occurred_at BIGINT NOT NULL,
 			correlation_id ` + text + ` NOT NULL DEFAULT '',
 			schema_version INTEGER NOT NULL DEFAULT 1,
-			sent_at BIGINT
+			sent_at BIGINT,
+			claimed_until BIGINT
 		)`,
 		`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (occurred_at, id) WHERE sent_at IS NULL`,
 		`CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL`,
@@ -51,8 +56,41 @@ func Migrate(ctx context.Context, db *database.DB) error {
 				return fmt.Errorf("outbox schema: %w", err)
 			}
 		}
-		return nil
+		return addLeaseColumn(ctx, db)
 	})
+}
+
+// addLeaseColumn adds claimed_until to an outbox table created before the
+// relay leased rows. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks
+// the table first; the migration lock keeps replicas from racing.
+func addLeaseColumn(ctx context.Context, db *database.DB) error {
+	if db.Dialect == dialect.Postgres {
+		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until BIGINT`); err != nil {
+			return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+		}
+		return nil
+	}
+	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'`)
+	if err != nil {
+		return fmt.Errorf("outbox schema: inspect columns: %w", err)
+	}
+	n := 0
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("outbox schema: inspect columns: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT`); err != nil {
+		return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+	}
+	return nil
 }
 
 // Execer is a transaction (ent's *Tx) or a connection.
@@ -95,5 +133,6 @@ func correlationFrom(ctx context.Context) string {
 // row is one pending event.
 type row struct {
 	exchange string
+	occurred int64 // Unix ms, the relay's sort key with the id
 	msg      broker.Message
 }

@@ -2,17 +2,18 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
-
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"meridian/broker"
 	"meridian/database"
 )
+
+// DefaultPublishTimeout bounds one relay pass's publishing when
+// WithPublishTimeout does not say otherwise.
+const DefaultPublishTimeout = 5 * time.Second
 
 // Relay publishes pending outbox rows.
 type Relay struct {
@@ -22,17 +23,44 @@ type Relay struct {
 	batch    int
 	interval time.Duration
 	keep     time.Duration
-	wake     chan struct{}
+	// publishTimeout bounds the publishing of one pass, and each of its
+	// database steps; the lease is a multiple of it.
+	publishTimeout time.Duration
+	now            func() time.Time
+	wake           chan struct{}
+}
+
+// Option configures a Relay.
+type Option func(*Relay)
+
+// WithPublishTimeout bounds how long one pass waits for the broker
+// (MERIDIAN_OUTBOX_PUBLISH_TIMEOUT); d <= 0 keeps the default.
+func WithPublishTimeout(d time.Duration) Option {
+	return func(r *Relay) {
+		if d > 0 {
+			r.publishTimeout = d
+		}
+	}
 }
 
 // NewRelay returns a relay from db's outbox to bus. It polls every interval
 // and at once when Notify is called (after a commit).
-func NewRelay(db *database.DB, bus broker.Publisher, log *slog.Logger) *Relay {
+func NewRelay(db *database.DB, bus broker.Publisher, log *slog.Logger, opts ...Option) *Relay {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Relay{db: db, bus: bus, log: log, batch: 500, interval: time.Second, keep: 24 * time.Hour, wake: make(chan struct{}, 1)}
+	r := &Relay{db: db, bus: bus, log: log, batch: 500, interval: time.Second, keep: 24 * time.Hour,
+		publishTimeout: DefaultPublishTimeout, now: time.Now, wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
+
+// lease is how long claimed rows stay out of other relays' reach: the
+// claim, the publish and the bookkeeping are each bounded by the publish
+// timeout, so a lease outlives its pass unless the process died.
+func (r *Relay) lease() time.Duration { return 3 * r.publishTimeout }
 
 // Notify wakes the relay; it never blocks.
 func (r *Relay) Notify() {
@@ -42,20 +70,37 @@ func (r *Relay) Notify() {
 	}
 }
 
-// Run publishes until ctx ends. A failed pass (the broker away) is logged
-// and retried at the next tick: the rows stay pending, nothing is lost.
+// Run publishes until ctx ends. A failed pass (the broker away) leaves its
+// rows pending and is retried at the next tick or commit. Only the change
+// of state is logged — one WARN when passes start failing, one INFO when
+// they succeed again — so an outage does not log a line per tick.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	lastPrune := time.Now()
+	var (
+		failed       int // consecutive failed passes
+		failingSince time.Time
+	)
 	for {
 		for {
 			n, err := r.Flush(ctx)
 			if err != nil {
-				if ctx.Err() == nil {
-					r.log.WarnContext(ctx, "outbox relay pass failed; will retry", "error", err)
+				if ctx.Err() != nil {
+					break
 				}
+				if failed == 0 {
+					failingSince = time.Now()
+					r.log.WarnContext(ctx, "outbox relay cannot publish; rows stay pending and are retried", "error", err)
+				} else {
+					r.log.DebugContext(ctx, "outbox relay pass failed", "error", err, "failed_passes", failed+1)
+				}
+				failed++
 				break
+			}
+			if failed > 0 {
+				r.log.InfoContext(ctx, "outbox relay publishing again", "failed_passes", failed, "outage", time.Since(failingSince).Round(time.Millisecond).String())
+				failed = 0
 			}
 			if n < r.batch {
 				break
@@ -77,44 +122,21 @@ func (r *Relay) Run(ctx context.Context) {
 }
 
 // Flush publishes one batch of pending rows, oldest first, and marks them
-// sent; it returns how many. On PostgreSQL the rows are locked with SKIP
-// LOCKED, so several instances relay different rows.
+// sent; it returns how many were sent. It never holds a transaction while
+// it talks to the broker: the rows are leased in a short transaction,
+// published outside any under the publish timeout, and marked sent — or,
+// when the broker is away, handed back pending — in another. Rows of
+// several instances' relays never overlap (SKIP LOCKED on PostgreSQL, the
+// write lock on SQLite, then the lease).
 func (r *Relay) Flush(ctx context.Context) (int, error) {
-	tx, err := r.db.Driver.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("outbox: begin: %w", err)
+	cctx, cancel := context.WithTimeout(ctx, r.publishTimeout)
+	pending, until, err := r.claim(cctx)
+	cancel()
+	if err != nil || len(pending) == 0 {
+		return 0, err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	q := `SELECT id, exchange, type, body, occurred_at, correlation_id, schema_version FROM outbox WHERE sent_at IS NULL ORDER BY occurred_at, id LIMIT ?`
-	if r.db.Dialect == dialect.Postgres {
-		q += " FOR UPDATE SKIP LOCKED"
-	}
-	var rows entsql.Rows
-	if err := tx.Query(ctx, r.db.Rebind(q), []any{r.batch}, &rows); err != nil {
-		return 0, fmt.Errorf("outbox: read pending: %w", err)
-	}
-	var pending []row
-	for rows.Next() {
-		var (
-			rw       row
-			body     string
-			occurred int64
-		)
-		if err := rows.Scan(&rw.msg.ID, &rw.exchange, &rw.msg.Type, &body, &occurred, &rw.msg.CorrelationID, &rw.msg.SchemaVersion); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("outbox: scan: %w", err)
-		}
-		rw.msg.Body = []byte(body)
-		rw.msg.OccurredAt = time.UnixMilli(occurred).UTC()
-		pending = append(pending, rw)
-	}
-	if err := rows.Close(); err != nil {
-		return 0, fmt.Errorf("outbox: read pending: %w", err)
-	}
-	if len(pending) == 0 {
-		return 0, tx.Commit()
-	}
-	// One Publish per exchange keeps the confirms batched.
+	// One Publish per exchange keeps the confirms batched; exchanges go in
+	// the order of their oldest row, and rows keep their order within one.
 	byExchange := map[string][]broker.Message{}
 	var order []string
 	for _, p := range pending {
@@ -123,24 +145,44 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		}
 		byExchange[p.exchange] = append(byExchange[p.exchange], p.msg)
 	}
+	pctx, cancel := context.WithTimeout(ctx, r.publishTimeout)
+	var sent, unsent []string
+	var perr error
 	for _, ex := range order {
-		if err := r.bus.Publish(ctx, ex, byExchange[ex]...); err != nil {
-			return 0, fmt.Errorf("outbox: publish to %s: %w", ex, err)
+		msgs := byExchange[ex]
+		if perr == nil {
+			if err := r.bus.Publish(pctx, ex, msgs...); err != nil {
+				perr = fmt.Errorf("outbox: publish %d messages to %s: %w", len(msgs), ex, err)
+			}
+		}
+		for _, m := range msgs {
+			if perr == nil {
+				sent = append(sent, m.ID)
+			} else {
+				unsent = append(unsent, m.ID)
+			}
 		}
 	}
-	ids := make([]any, 0, len(pending)+1)
-	ids = append(ids, time.Now().UnixMilli())
-	for _, p := range pending {
-		ids = append(ids, p.msg.ID)
+	cancel()
+	// The bookkeeping outlives a shutdown's cancel (bounded on its own):
+	// rows published but not marked would be published again, rows not
+	// handed back would wait for their lease.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.publishTimeout)
+	defer cancel()
+	var merr, rerr error
+	if len(sent) > 0 {
+		merr = r.markSent(bctx, sent)
 	}
-	mark := `UPDATE outbox SET sent_at = ? WHERE id IN (?` + strings.Repeat(", ?", len(pending)-1) + `)`
-	if err := tx.Exec(ctx, r.db.Rebind(mark), ids, nil); err != nil {
-		return 0, fmt.Errorf("outbox: mark sent: %w", err)
+	if len(unsent) > 0 {
+		rerr = r.release(bctx, unsent, until)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("outbox: commit: %w", err)
+	if err := errors.Join(perr, merr, rerr); err != nil {
+		if merr != nil {
+			return 0, err
+		}
+		return len(sent), err
 	}
-	return len(pending), nil
+	return len(sent), nil
 }
 
 // Prune deletes rows sent longer ago than the keep window.
