@@ -56,12 +56,9 @@ type EventInput struct {
 // search, large enough that a 50 km radius needs a few hundred cells at most.
 const CellPrecision = 5
 
-// Limits of an event.
-const (
-	MaxMetadataBytes = 16 << 10
-	MaxBatch         = 10000
-	maxIDLen         = 64
-)
+// MaxBatch is the most events of one Track call. The limits of an
+// event's strings are in limits.go.
+const MaxBatch = 10000
 
 // Policy is the configurable part of validation.
 type Policy struct {
@@ -84,14 +81,20 @@ func DefaultPolicy() Policy {
 	return Policy{Types: DefaultTypes(), MaxFuture: 5 * time.Minute}
 }
 
-// FieldError is why one input was refused: the field at fault and a code
-// (apperr's BAD_USER_INPUT for all of them today).
+// FieldError is why one input was refused: the field at fault ("" when no
+// single field is, as for an event the store refused) and a code (apperr's
+// BAD_USER_INPUT for all of them today).
 type FieldError struct {
 	Field string
 	Msg   string
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return e.Field + ": " + e.Msg
+}
 
 // BadUserInput lets package apperr map the error to BAD_USER_INPUT.
 func (e *FieldError) BadUserInput() (field, msg string) { return e.Field, e.Msg }
@@ -108,8 +111,8 @@ func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
 	e := Event{UserID: in.UserID, Type: strings.TrimSpace(in.Type), Metadata: in.Metadata}
 	if in.ID != nil {
 		id := strings.TrimSpace(*in.ID)
-		if id == "" || len(id) > maxIDLen || !idRE.MatchString(id) {
-			return Event{}, &FieldError{"id", fmt.Sprintf("must be 1–%d characters of letters, digits, _ . : -", maxIDLen)}
+		if id == "" || len(id) > MaxIDBytes || !idRE.MatchString(id) {
+			return Event{}, &FieldError{"id", fmt.Sprintf("must be 1–%d characters of letters, digits, _ . : -", MaxIDBytes)}
 		}
 		e.ID = id
 	} else {
@@ -121,8 +124,8 @@ func (p Policy) Prepare(in EventInput, now time.Time) (Event, error) {
 	if e.Type == "" {
 		return Event{}, &FieldError{"type", "is required"}
 	}
-	if len(e.Type) > 64 || strings.ContainsRune(e.Type, 0) {
-		return Event{}, &FieldError{"type", "must be at most 64 characters, without NUL"}
+	if err := checkString("type", e.Type, MaxTypeBytes); err != nil {
+		return Event{}, err
 	}
 	if !p.AcceptUnknownTypes && !slices.Contains(p.Types, e.Type) {
 		return Event{}, &FieldError{"type", fmt.Sprintf("unknown event type %q (accepted: %s)", e.Type, strings.Join(p.Types, ", "))}
@@ -209,7 +212,17 @@ func checkMetadata(e *Event) error {
 		return &FieldError{"metadata", "must not contain NUL characters"}
 	}
 	if len(b) > MaxMetadataBytes {
-		return &FieldError{"metadata", fmt.Sprintf("is %d bytes; at most %d", len(b), MaxMetadataBytes)}
+		return &FieldError{"metadata", fmt.Sprintf("is %d bytes as JSON; at most %d", len(b), MaxMetadataBytes)}
+	}
+	// The category first: its own limit, the tighter, is the one to state.
+	if c, ok := e.Metadata["category"].(string); ok {
+		e.Category = strings.TrimSpace(c)
+		if err := checkString("metadata.category", e.Category, MaxCategoryBytes); err != nil {
+			return err
+		}
+	}
+	if err := checkMetadataValues("metadata", e.Metadata, 0); err != nil {
+		return err
 	}
 	price, hasPrice, err := number(e.Metadata, "price")
 	if err != nil {
@@ -224,9 +237,6 @@ func checkMetadata(e *Event) error {
 	}
 	if hasQty && (qty <= 0 || qty != math.Trunc(qty) || qty > MaxQuantity) {
 		return &FieldError{"metadata.quantity", fmt.Sprintf("must be a whole number from 1 to %g", MaxQuantity)}
-	}
-	if c, ok := e.Metadata["category"].(string); ok {
-		e.Category = strings.TrimSpace(c)
 	}
 	if e.Type == "purchase" {
 		if !hasPrice {
@@ -283,13 +293,7 @@ func checkGeo(g *Geo) error {
 	if c := strings.ToUpper(strings.TrimSpace(g.Country)); c != "" && !countryRE.MatchString(c) {
 		return &FieldError{"geo.country", "must be an ISO-3166 alpha-2 code"}
 	}
-	if strings.ContainsRune(g.City, 0) || strings.ContainsRune(g.Country, 0) {
-		return &FieldError{"geo.city", "must not contain NUL characters"}
-	}
-	if len(g.City) > 120 {
-		return &FieldError{"geo.city", "is longer than 120 characters"}
-	}
-	return nil
+	return checkString("geo.city", g.City, MaxCityBytes)
 }
 
 // Buckets returns the UTC day, ISO week (from Monday) and month of t.

@@ -100,6 +100,11 @@ func FuzzPrepare(f *testing.F) {
 		{userID: 1, typ: "click", hasGeo: true, city: strings.Repeat("c", 121)},
 		{userID: 1, typ: "click", hasGeo: true, city: "a\x00b"},
 		{userID: 1, typ: "click", meta: `{"category":42}`},
+		{userID: 1, typ: "purchase", meta: `{"price":1,"category":"` + strings.Repeat("é", analytics.MaxCategoryBytes/2) + `x"}`},
+		{userID: 1, typ: "click", meta: `{"a.b":1,"$c":2}`},
+		{userID: 1, typ: "click", meta: `{"q":"` + strings.Repeat("x", analytics.MaxMetadataStringBytes+1) + `"}`},
+		{userID: 1, typ: "click", meta: `{"n":` + strings.Repeat("[", analytics.MaxMetadataDepth) + strings.Repeat("]", analytics.MaxMetadataDepth) + `}`},
+		{userID: 1, typ: "click", hasGeo: true, city: "\xff\xfe"},
 		{userID: 1, typ: "click", meta: `{"quantity":3}`},
 	} {
 		f.Add(s.hasID, s.id, s.userID, s.typ, s.hasTS, s.tsNano, s.zoneMin, s.meta, s.useNumber,
@@ -416,7 +421,7 @@ func checkPrepared(t *testing.T, p analytics.Policy, in analytics.EventInput, e 
 	if e.UserID <= 0 || e.UserID != in.UserID {
 		t.Fatalf("user id %d became %d", in.UserID, e.UserID)
 	}
-	if e.Type == "" || e.Type != strings.TrimSpace(e.Type) || len(e.Type) > 64 || strings.ContainsRune(e.Type, 0) ||
+	if e.Type == "" || e.Type != strings.TrimSpace(e.Type) || !storable(e.Type, analytics.MaxTypeBytes) ||
 		(!p.AcceptUnknownTypes && !slices.Contains(p.Types, e.Type)) {
 		t.Fatalf("accepted type %q", e.Type)
 	}
@@ -453,7 +458,7 @@ func checkPrepared(t *testing.T, p analytics.Policy, in analytics.EventInput, e 
 		if g.Country != "" && !fuzzCountryRE.MatchString(g.Country) {
 			t.Fatalf("accepted country %q", g.Country)
 		}
-		if strings.ContainsRune(g.City, 0) || len(g.City) > 120 {
+		if !storable(g.City, analytics.MaxCityBytes) {
 			t.Fatalf("accepted city %q", g.City)
 		}
 		if len(e.Cell) != analytics.CellPrecision || geohash.Validate(e.Cell) != nil {
@@ -489,13 +494,51 @@ func checkPrepared(t *testing.T, p analytics.Policy, in analytics.EventInput, e 
 	} else if e.Revenue != 0 {
 		t.Fatalf("revenue %v on a %q event", e.Revenue, e.Type)
 	}
-	if c, ok := e.Metadata["category"].(string); ok && e.Category != strings.TrimSpace(c) || !ok && e.Category != "" {
+	if c, ok := e.Metadata["category"].(string); ok && e.Category != strings.TrimSpace(c) || !ok && e.Category != "" ||
+		!storable(e.Category, analytics.MaxCategoryBytes) {
 		t.Fatalf("category %q of metadata %v", e.Category, e.Metadata)
+	}
+	if e.Metadata != nil {
+		checkMetadataStorable(t, e.Metadata, 0)
 	}
 	if e.Metadata != nil {
 		b, err := json.Marshal(e.Metadata)
 		if err != nil || len(b) > analytics.MaxMetadataBytes || bytes.Contains(b, []byte(`\u0000`)) {
 			t.Fatalf("accepted metadata of %d bytes (%v)", len(b), err)
+		}
+	}
+}
+
+// storable: s is within max bytes of valid UTF-8, without NUL.
+func storable(s string, max int) bool {
+	return len(s) <= max && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// checkMetadataStorable: every key and string of accepted metadata is
+// within its limit, and the nesting within MaxMetadataDepth.
+func checkMetadataStorable(t *testing.T, v any, depth int) {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		if depth >= analytics.MaxMetadataDepth {
+			t.Fatalf("accepted metadata nested %d levels deep", depth+1)
+		}
+		for k, el := range x {
+			if !storable(k, analytics.MaxMetadataKeyBytes) || strings.HasPrefix(k, "$") || strings.Contains(k, ".") {
+				t.Fatalf("accepted metadata key %q", k)
+			}
+			checkMetadataStorable(t, el, depth+1)
+		}
+	case []any:
+		if depth >= analytics.MaxMetadataDepth {
+			t.Fatalf("accepted metadata nested %d levels deep", depth+1)
+		}
+		for _, el := range x {
+			checkMetadataStorable(t, el, depth+1)
+		}
+	case string:
+		if !storable(x, analytics.MaxMetadataStringBytes) {
+			t.Fatalf("accepted a metadata string of %d bytes", len(x))
 		}
 	}
 }

@@ -23,6 +23,12 @@ type Store interface {
 	// written (one transaction); MongoDB has no such transactions, so there
 	// a failed call may have stored part of the events, and retrying the
 	// same call converges on the same state (at-least-once, idempotent).
+	//
+	// Errors are classified: ErrRefused (errors.Is) when the database
+	// refused rows of the call — then inserted counts the events stored all
+	// the same (MongoDB's unordered insert stores the others; the SQL
+	// backend none) and Service.Track finds the refused rows —,
+	// ErrUnavailable for an outage; other errors are unclassified.
 	Insert(ctx context.Context, events []Event) (inserted int, err error)
 
 	// UpsertProfile creates the profile or updates the fields the input sets.

@@ -18,10 +18,20 @@ import (
 // stored. Event ids come from message ids, and the store skips ids it
 // already has: a redelivered message is acked without being stored twice.
 //
-// A message that cannot be turned into a valid event is not marked
-// permanent: during a rolling deploy a newer instance may understand it, so
-// it is retried like any failure and reaches the dead-letter queue after
-// its attempts, where an operator can read, replay or purge it.
+// A message that cannot be turned into a valid event (undecodable, or
+// refused by validation) is not marked permanent: during a rolling deploy
+// a newer instance may understand it, so it is retried like any failure,
+// spending its attempts, and reaches the dead-letter queue after them,
+// where an operator can read, replay or purge it.
+//
+// A valid event the event store refused (analytics.ErrRefused: a row the
+// database cannot hold, a constraint) is permanent and dead-lettered at
+// once: the same row meets the same database on every instance, so no
+// retry and no newer version of this code can store it — retried, it
+// would only come back every few seconds, holding its batch up. The other
+// events of its batch are stored all the same (Service.Track finds the
+// refused rows). Any other store failure is an outage: the batch waits it
+// out without spending attempts (broker.Unavailable).
 func (c *Consumers) ingest(ctx context.Context, msgs []broker.Message) error {
 	errs := make(broker.BatchErrors, len(msgs))
 	inputs := make([]analytics.EventInput, 0, len(msgs))
@@ -109,10 +119,16 @@ func (c *Consumers) ingest(ctx context.Context, msgs []broker.Message) error {
 	if len(inputs) > 0 {
 		res, _, err := c.d.Events.Track(ctx, inputs)
 		if err != nil {
-			return outage(err) // nothing committed
+			// An outage: nothing is acked. Track may have stored part of
+			// the batch before it (while finding a refused row); the retry
+			// skips those ids.
+			return outage(err)
 		}
 		for k, r := range res {
-			if r.Err != nil {
+			switch {
+			case r.Refused != nil:
+				errs[owner[k]] = broker.Permanent(fmt.Errorf("event from message %s refused by the event store: %w", msgs[owner[k]].ID, r.Refused))
+			case r.Err != nil:
 				errs[owner[k]] = fmt.Errorf("invalid event from message %s: %w", msgs[owner[k]].ID, r.Err)
 			}
 		}

@@ -17,21 +17,6 @@ import (
 	"meridian/internal/testdb"
 )
 
-const trackMany = `mutation($in: [TrackEventInput!]!) { trackEvents(inputs: $in) {
-	accepted inserted duplicates rejected results { index id duplicate error { code field message } } } }`
-
-type trackPayload struct {
-	TrackEvents struct {
-		Accepted, Inserted, Duplicates, Rejected int
-		Results                                  []struct {
-			Index     int
-			ID        *string
-			Duplicate bool
-			Error     *struct{ Code, Field, Message string }
-		}
-	}
-}
-
 func TestTrackEventsValidatesPerItem(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		c := gqltest.New(t, db)
@@ -48,8 +33,8 @@ func TestTrackEventsValidatesPerItem(t *testing.T) {
 			{"id": "ok-1", "userId": 1, "type": "page_view", "timestamp": ts}, // 8 duplicate of 0
 			{"userId": 1, "type": "purchase"},                                 // 9 purchase without price
 		}
-		var d trackPayload
-		c.MustDo(trackMany, map[string]any{"in": items}, &d)
+		var d gqltest.TrackEventsPayload
+		c.MustDo(gqltest.TrackEvents, map[string]any{"in": items}, &d)
 		p := d.TrackEvents
 		if p.Accepted != 3 || p.Inserted != 2 || p.Duplicates != 1 || p.Rejected != 7 {
 			t.Errorf("payload = accepted %d inserted %d duplicates %d rejected %d; want 3 2 1 7", p.Accepted, p.Inserted, p.Duplicates, p.Rejected)
@@ -70,7 +55,7 @@ func TestTrackEventsValidatesPerItem(t *testing.T) {
 			t.Errorf("item 8 = %+v, want a duplicate of ok-1", p.Results[8])
 		}
 		// Retrying the same call stores nothing new.
-		c.MustDo(trackMany, map[string]any{"in": items[:1]}, &d)
+		c.MustDo(gqltest.TrackEvents, map[string]any{"in": items[:1]}, &d)
 		if d.TrackEvents.Inserted != 0 || d.TrackEvents.Duplicates != 1 {
 			t.Errorf("retry = %+v", d.TrackEvents)
 		}
@@ -95,7 +80,7 @@ func TestTrackEventsValidatesPerItem(t *testing.T) {
 		for i := range big {
 			big[i] = map[string]any{"userId": 1, "type": "click"}
 		}
-		if e := c.ErrorCode(trackMany, map[string]any{"in": big}); e.Code() != "BAD_USER_INPUT" {
+		if e := c.ErrorCode(gqltest.TrackEvents, map[string]any{"in": big}); e.Code() != "BAD_USER_INPUT" {
 			t.Errorf("10,001 events → %s", e.Code())
 		}
 		c.MustDo(`{ eventDistribution { type count } }`, nil, &dist)
@@ -124,8 +109,8 @@ func TestUserEventsBatchAndExport(t *testing.T) {
 				})
 			}
 		}
-		var d trackPayload
-		c.MustDo(trackMany, map[string]any{"in": items}, &d)
+		var d gqltest.TrackEventsPayload
+		c.MustDo(gqltest.TrackEvents, map[string]any{"in": items}, &d)
 		if d.TrackEvents.Inserted != len(items) {
 			t.Fatalf("inserted %d of %d", d.TrackEvents.Inserted, len(items))
 		}

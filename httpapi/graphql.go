@@ -35,7 +35,7 @@ func (d Deps) EventService() *analytics.Service {
 	if d.Policy.Types == nil {
 		d.Policy = analytics.DefaultPolicy()
 	}
-	return &analytics.Service{Store: d.Events, Policy: d.Policy, OnStored: func(ctx context.Context, evs []analytics.Event) {
+	return &analytics.Service{Store: d.Events, Policy: d.Policy, Log: d.Logger, OnStored: func(ctx context.Context, evs []analytics.Event) {
 		if d.Cache != nil {
 			d.Cache.Invalidate(ctx, analytics.CacheTag)
 		}

@@ -69,7 +69,7 @@ func TestEventQueriesOverGraphQL(t *testing.T) {
 			{"userId": 2, "type": "purchase", "timestamp": week.Add(time.Hour).Format(time.RFC3339), "metadata": map[string]any{"price": 5, "category": "music"}, "geo": map[string]any{"country": "GB", "city": "London", "lon": -0.13, "lat": 51.51}},
 			{"userId": 1, "type": "page_view", "timestamp": week.AddDate(0, 0, 7).Format(time.RFC3339)},
 		}
-		c.MustDo(trackMany, map[string]any{"in": items}, nil)
+		c.MustDo(gqltest.TrackEvents, map[string]any{"in": items}, nil)
 		var d struct {
 			PurchaseAnalytics []struct {
 				Key                  string

@@ -43,9 +43,13 @@ func (r *mutationResolver) TrackEvents(ctx context.Context, inputs []*analytics.
 	for i, t := range res {
 		item := &model.TrackEventResult{Index: i, Duplicate: t.Duplicate}
 		if t.Err != nil {
+			// Invalid, or valid but refused by the store (t.Refused): the
+			// item's own data either way, so BAD_USER_INPUT.
 			out.Rejected++
-			f := t.Err.Field
-			item.Error = &model.ItemError{Code: string(apperr.BadUserInput), Field: &f, Message: t.Err.Msg}
+			item.Error = &model.ItemError{Code: string(apperr.BadUserInput), Message: t.Err.Msg}
+			if f := t.Err.Field; f != "" {
+				item.Error.Field = &f
+			}
 		} else {
 			out.Accepted++
 			item.ID = &t.Event.ID

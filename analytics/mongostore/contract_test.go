@@ -1,7 +1,12 @@
 package mongostore
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"meridian/analytics"
 	"meridian/analytics/storetest"
@@ -12,5 +17,24 @@ import (
 func TestContract(t *testing.T) {
 	eachPath(t, func(t *testing.T, open opener) {
 		storetest.Run(t, func(t *testing.T) analytics.Store { return open(t) })
+	})
+}
+
+// TestRefusals runs the contract of refused rows on FerretDB, with an index
+// on the metadata sub-document: FerretDB keeps it as a PostgreSQL B-tree,
+// which cannot hold large metadata (SQLSTATE 54000 inside an InternalError).
+// A real MongoDB has no index-key limit, so the poison does not work there.
+func TestRefusals(t *testing.T) {
+	eachPath(t, func(t *testing.T, open opener) {
+		storetest.RunRefusals(t, func(t *testing.T) analytics.Store { return open(t) }, func(t *testing.T, as analytics.Store) storetest.Refusal {
+			s := as.(*Store)
+			if !strings.HasPrefix(s.Server(), "FerretDB") {
+				t.Skipf("%s has no index-key limit to refuse rows by", s.Server())
+			}
+			if _, err := s.events.Indexes().CreateOne(context.Background(), mongo.IndexModel{Keys: bson.D{{Key: "metadata", Value: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+			return storetest.Refusal{Meta: storetest.BulkyMetadata(8 << 10), Uncounted: true}
+		})
 	})
 }

@@ -141,6 +141,12 @@ func jsonish(v bson.RawValue) (any, error) {
 // it into 48 MB messages): one round trip per message. Already stored ids
 // come back as E11000 write errors and count as skipped. See the package
 // doc for why this is idempotent retry rather than all-or-nothing.
+//
+// Errors are classified (see classify). When the server refuses some
+// documents (analytics.ErrRefused), the others of the unordered insert are
+// stored all the same and counted in the result, so that the caller can
+// find the refused ones by inserting again (analytics.Service.Track): what
+// is stored is skipped then.
 func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
@@ -155,7 +161,7 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 	}
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) {
-		return 0, fmt.Errorf("mongostore: insert %d events: %w", len(events), err)
+		return 0, fmt.Errorf("mongostore: insert %d events: %w", len(events), classify(err))
 	}
 	dups, failed := 0, 0
 	var first error
@@ -170,10 +176,14 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 		}
 	}
 	if failed > 0 {
-		return 0, fmt.Errorf("mongostore: insert: %d of %d events failed (a retry skips the ones stored): %w", failed, len(events), first)
+		stored := 0
+		if bwe.WriteConcernError == nil {
+			stored = len(events) - dups - failed
+		}
+		return stored, fmt.Errorf("mongostore: insert: %d of %d events failed (a retry skips the ones stored): %w: %w", failed, len(events), first, classify(err))
 	}
 	if bwe.WriteConcernError != nil {
-		return 0, fmt.Errorf("mongostore: insert: write concern: %w", bwe.WriteConcernError)
+		return 0, fmt.Errorf("mongostore: insert: write concern: %w", classify(err))
 	}
 	return len(events) - dups, nil
 }

@@ -29,6 +29,13 @@
 // retrying the same call converges: what was written is skipped, the rest
 // is written. Callers that retry on error get the contract's end state.
 //
+// Errors are classified (errors.go: analytics.ErrRefused for documents the
+// server refuses, analytics.ErrUnavailable for outages). FerretDB answers
+// a document its PostgreSQL refuses (an index row too large) with an
+// InternalError carrying the SQLSTATE, after storing the documents before
+// it, and says nothing of those: they are not counted as inserted (a
+// retry, or Track's bisection, sees them as duplicates).
+//
 // # The query subset ("THE RULE")
 //
 // Every query uses only what FerretDB v1.24 runs correctly: insertMany,
@@ -207,7 +214,7 @@ func (s *Store) Server() string { return s.server }
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("mongostore: ping: %w", err)
+		return fmt.Errorf("mongostore: ping: %w", classify(err))
 	}
 	return nil
 }

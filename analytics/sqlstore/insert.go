@@ -80,7 +80,11 @@ func toRow(e *analytics.Event) (row, error) {
 	return r, nil
 }
 
-// Insert stores the events in one transaction: all or none. Events whose id
+// Insert stores the events in one transaction: all or none. Its errors
+// are classified (see classify): analytics.ErrRefused when the database
+// refused a row — the whole call is then rolled back, and
+// analytics.Service.Track finds the row —, analytics.ErrUnavailable for an
+// outage. Events whose id
 // is already stored, or repeats an earlier event of the call, are skipped
 // (ON CONFLICT (id) DO NOTHING); the daily rollup is incremented for the
 // rows actually inserted only, in the same transaction, so it never counts
@@ -95,7 +99,9 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 	}
 	rows, err := prepareRows(events)
 	if err != nil {
-		return 0, fmt.Errorf("insert events: %w", err)
+		// An event without an id or with metadata JSON cannot encode:
+		// the caller's data, never storable as it is.
+		return 0, fmt.Errorf("insert events: %w", analytics.Refused(err))
 	}
 	var n int
 	if s.pg {
@@ -107,7 +113,7 @@ func (s *Store) Insert(ctx context.Context, events []analytics.Event) (int, erro
 		n, err = s.insertSQLite(ctx, rows)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("insert %d events: %w", len(rows), err)
+		return 0, fmt.Errorf("insert %d events: %w", len(rows), classify(err))
 	}
 	return n, nil
 }

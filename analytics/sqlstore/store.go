@@ -51,7 +51,7 @@ func New(ctx context.Context, db *database.DB) (*Store, error) {
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.Ping(ctx); err != nil {
-		return fmt.Errorf("sqlstore: %w", err)
+		return fmt.Errorf("sqlstore: %w", classify(err))
 	}
 	return nil
 }

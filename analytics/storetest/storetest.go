@@ -443,6 +443,8 @@ func Run(t *testing.T, open func(t *testing.T) analytics.Store) {
 		}
 	})
 
+	t.Run("StringsAtTheirLimits", func(t *testing.T) { testLimits(t, open) })
+
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(ctx); err != nil {
 			t.Error(err)
