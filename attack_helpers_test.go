@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -33,12 +34,24 @@ type prodServer struct {
 	DatabaseURL string
 	Keys        map[auth.Role]string // role → API key
 	Logs        *testlog.Buffer      // everything the server logged
+	Vars        map[string]string    // the server's environment
 	stop        func()
 }
 
 // startProduction starts a production server; env overrides or adds
 // variables (a value of "" removes one). The server stops at cleanup.
 func startProduction(t *testing.T, env map[string]string) *prodServer {
+	t.Helper()
+	s := newProduction(t, env)
+	s.serveInProcess(t)
+	return s
+}
+
+// newProduction prepares what a production server runs on (database, seed,
+// keys, Redis prefix, vhost) and its environment in s.Vars, without
+// starting it: startProduction runs it in this process, a fault test may
+// run it as a child process of its own to signal.
+func newProduction(t *testing.T, env map[string]string) *prodServer {
 	t.Helper()
 	if os.Getenv("MERIDIAN_TEST_BACKENDS") == "sqlite" {
 		t.Skip("the production server needs PostgreSQL, left out by MERIDIAN_TEST_BACKENDS")
@@ -68,9 +81,17 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 			vars[k] = v
 		}
 	}
+	s.Vars = vars
+	return s
+}
+
+// serveInProcess runs the server of s.Vars by run, logging into s.Logs,
+// until cleanup (or s.stop), and returns once it is ready.
+func (s *prodServer) serveInProcess(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, s.Logs) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return s.Vars[k] }, io.Discard, s.Logs) }()
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
@@ -86,13 +107,20 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 		})
 	}
 	t.Cleanup(s.stop)
+	s.waitReady(t, done)
+}
+
+// waitReady returns once the server answers /readyz with 200; the test
+// fails if done reports the server's end first.
+func (s *prodServer) waitReady(t *testing.T, done <-chan error) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := http.Get(s.URL + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -190,9 +218,18 @@ func (s *prodServer) query(t testing.TB, credential string, body any) *gqlResult
 // sends none) and decodes the answer, which must be JSON.
 func (s *prodServer) post(t testing.TB, credential, accept string, body []byte) *gqlResult {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	out, err := s.send(credential, accept, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// send is post without the test: for goroutines, which must not end it.
+func (s *prodServer) send(credential, accept string, body []byte) (*gqlResult, error) {
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if credential != "" {
@@ -203,15 +240,15 @@ func (s *prodServer) post(t testing.TB, credential, accept string, body []byte) 
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST /query: %v", err)
+		return nil, fmt.Errorf("POST /query: %w", err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	out := &gqlResult{Status: res.StatusCode, Header: res.Header}
 	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("POST /query (Accept %q) answered %d, not JSON: %v: %.300s", accept, res.StatusCode, err, raw)
+		return out, fmt.Errorf("POST /query (Accept %q) answered %d, not JSON: %w: %.300s", accept, res.StatusCode, err, raw)
 	}
-	return out
+	return out, nil
 }
 
 // gql posts {query, variables}.
