@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -34,13 +35,24 @@ type prodServer struct {
 	DatabaseURL string
 	Keys        map[auth.Role]string // role → API key
 	Logs        *testlog.Buffer      // everything the server logged
-	env         map[string]string    // its variables, for startPeer
+	Vars        map[string]string    // the server's environment
 	stop        func()
 }
 
 // startProduction starts a production server; env overrides or adds
 // variables (a value of "" removes one). The server stops at cleanup.
 func startProduction(t *testing.T, env map[string]string) *prodServer {
+	t.Helper()
+	s := newProduction(t, env)
+	s.serveInProcess(t)
+	return s
+}
+
+// newProduction prepares what a production server runs on (database, seed,
+// keys, Redis prefix, vhost) and its environment in s.Vars, without
+// starting it: startProduction runs it in this process, a fault test may
+// run it as a child process of its own to signal.
+func newProduction(t *testing.T, env map[string]string) *prodServer {
 	t.Helper()
 	if os.Getenv("MERIDIAN_TEST_BACKENDS") == "sqlite" {
 		t.Skip("the production server needs PostgreSQL, left out by MERIDIAN_TEST_BACKENDS")
@@ -60,7 +72,7 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 		"MERIDIAN_LOG_FORMAT":   "json",
 		"MERIDIAN_MODEL_REFIT":  "24h",
 	}
-	return launchProduction(t, vars, keys, env)
+	return prepareProduction(t, vars, keys, env)
 }
 
 // startPeer starts another instance beside first, as a second replica
@@ -69,15 +81,17 @@ func startProduction(t *testing.T, env map[string]string) *prodServer {
 // startProduction.
 func startPeer(t *testing.T, first *prodServer, env map[string]string) *prodServer {
 	t.Helper()
-	return launchProduction(t, first.env, first.Keys, env)
+	s := prepareProduction(t, first.Vars, first.Keys, env)
+	s.serveInProcess(t)
+	return s
 }
 
-// launchProduction runs the server on vars (copied, given fresh listen
-// addresses, then overridden by env) and waits until it is ready.
-func launchProduction(t *testing.T, base map[string]string, keys map[auth.Role]string, env map[string]string) *prodServer {
+// prepareProduction is a server on vars (copied, given fresh listen
+// addresses, then overridden by env), not started yet.
+func prepareProduction(t *testing.T, base map[string]string, keys map[auth.Role]string, env map[string]string) *prodServer {
 	t.Helper()
 	vars := maps.Clone(base)
-	s := &prodServer{Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: keys, Logs: &testlog.Buffer{}, env: vars}
+	s := &prodServer{Addr: freeAddr(t), MetricsAddr: freeAddr(t), Keys: keys, Logs: &testlog.Buffer{}, Vars: vars}
 	s.URL = "http://" + s.Addr
 	vars["MERIDIAN_ADDR"] = s.Addr
 	vars["MERIDIAN_METRICS_ADDR"] = s.MetricsAddr
@@ -89,9 +103,16 @@ func launchProduction(t *testing.T, base map[string]string, keys map[auth.Role]s
 		}
 	}
 	s.DatabaseURL = vars["DATABASE_URL"]
+	return s
+}
+
+// serveInProcess runs the server of s.Vars by run, logging into s.Logs,
+// until cleanup (or s.stop), and returns once it is ready.
+func (s *prodServer) serveInProcess(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, s.Logs) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return s.Vars[k] }, io.Discard, s.Logs) }()
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
@@ -107,13 +128,21 @@ func launchProduction(t *testing.T, base map[string]string, keys map[auth.Role]s
 		})
 	}
 	t.Cleanup(s.stop)
+	s.waitReady(t, done)
+}
+
+// waitReady returns once the server answers /readyz with 200; the test
+// fails if done reports the server's end first (and hands the report back
+// for the cleanup's stop, which waits for it).
+func (s *prodServer) waitReady(t *testing.T, done chan error) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := http.Get(s.URL + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -121,7 +150,7 @@ func launchProduction(t *testing.T, base map[string]string, keys map[auth.Role]s
 		}
 		select {
 		case err := <-done:
-			done <- err // for the cleanup's stop, which waits for it
+			done <- err
 			t.Fatalf("production server stopped: %v\n%s", err, s.Logs)
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -212,9 +241,18 @@ func (s *prodServer) query(t testing.TB, credential string, body any) *gqlResult
 // sends none) and decodes the answer, which must be JSON.
 func (s *prodServer) post(t testing.TB, credential, accept string, body []byte) *gqlResult {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	out, err := s.send(credential, accept, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// send is post without the test: for goroutines, which must not end it.
+func (s *prodServer) send(credential, accept string, body []byte) (*gqlResult, error) {
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if credential != "" {
@@ -225,15 +263,15 @@ func (s *prodServer) post(t testing.TB, credential, accept string, body []byte) 
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST /query: %v", err)
+		return nil, fmt.Errorf("POST /query: %w", err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	out := &gqlResult{Status: res.StatusCode, Header: res.Header}
 	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("POST /query (Accept %q) answered %d, not JSON: %v: %.300s", accept, res.StatusCode, err, raw)
+		return out, fmt.Errorf("POST /query (Accept %q) answered %d, not JSON: %w: %.300s", accept, res.StatusCode, err, raw)
 	}
-	return out
+	return out, nil
 }
 
 // gql posts {query, variables}.

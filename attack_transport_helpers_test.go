@@ -270,6 +270,13 @@ func (s *prodServer) exportOverSmallWindow(t testing.TB, key, path string, pause
 // returns the stream's data lines.
 func (s *prodServer) sse(t testing.TB, key, query string) <-chan string {
 	t.Helper()
+	return s.sseLines(t, key, query, func(l string) bool { return strings.HasPrefix(l, "data:") })
+}
+
+// sseLines is sse with the lines keep selects (event: lines too, say);
+// the channel closes when the stream ends.
+func (s *prodServer) sseLines(t testing.TB, key, query string, keep func(string) bool) <-chan string {
+	t.Helper()
 	body, _ := json.Marshal(map[string]string{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -289,7 +296,7 @@ func (s *prodServer) sse(t testing.TB, key, query string) <-chan string {
 		defer close(lines)
 		sc := bufio.NewScanner(res.Body)
 		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "data:") {
+			if l := sc.Text(); keep(l) {
 				lines <- l
 			}
 		}

@@ -124,18 +124,26 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(observe.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
+// serve runs the server until ctx (the signal) ends, then shuts it down in
+// order (see shutdown). Nothing but the startup and the wait for the
+// signal runs under ctx: requests and background loops have contexts of
+// their own, which the shutdown ends in turn, so that the signal does not
+// cancel every request in flight at once.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// stores closes the database, event store, cache and bus in that order.
+	stores := &closers{}
+	defer stores.close()
 	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, database.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	stores.add("database", db.Close)
 	log.Info("database ready", "dialect", db.Dialect, "embedded", db.Embedded)
 	events, backend, err := eventstore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, db)
 	if err != nil {
 		return err
 	}
-	defer events.Close(context.Background())
+	stores.add("event store", func() error { return events.Close(context.Background()) })
 	log.Info("event store ready", "backend", backend)
 	if db.Embedded && cfg.DemoSeed {
 		empty, err := seed.IsEmpty(ctx, db.Client)
@@ -156,19 +164,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Info("demo data seeded", "countries", sum.Countries, "cities", sum.Cities, "users", sum.Users, "orders", sum.Orders, "events", n, "took", sum.Took.Round(time.Millisecond))
 		}
 	}
-	go eventstore.RunRetention(ctx, events, cfg.EventRetention, time.Hour, log)
+	// bg is the parent of the background loops and of every request; it
+	// ends only when serve returns.
+	bg, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBg()
+	// hard ends shutdownMargin after the grace period: it bounds a
+	// consumer's batch in progress and the stages after the HTTP drain.
+	hard, cancelHard := context.WithCancel(bg)
+	defer cancelHard()
+	jobs := []*worker{startWorker(bg, func(ctx context.Context) {
+		eventstore.RunRetention(ctx, events, cfg.EventRetention, time.Hour, log)
+	})}
 	c, err := cache.New(ctx, cache.Config{RedisURL: cfg.RedisURL, Prefix: cfg.CachePrefix, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	go c.Run(ctx)
+	stores.add("cache", c.Close)
+	jobs = append(jobs, startWorker(bg, c.Run))
 	log.Info("cache ready", "redis", cfg.RedisURL != "")
 	bus, err := openBus(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer bus.Close()
+	stores.add("bus", bus.Close)
 	if err := outbox.Migrate(ctx, db); err != nil {
 		return err
 	}
@@ -196,14 +214,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	admin := bus // keeps broker.Admin for the admin fields
 	bus = observedBus{Bus: bus, m: metrics}
 	relay := outbox.NewRelay(db, bus, log, outbox.WithPublishTimeout(cfg.OutboxPublishTimeout))
-	go relay.Run(ctx)
+	relayWorker := startWorker(bg, relay.Run)
 	hub = live.New(bus, log)
-
-	go func() {
+	hubWorker := startWorker(bg, func(ctx context.Context) {
 		if err := hub.Run(ctx); err != nil {
 			log.Error("live subscriptions stopped", "error", err)
 		}
-	}()
+	})
 	keys := auth.NewKeys(db)
 	if err := keys.Migrate(ctx); err != nil {
 		return err
@@ -220,6 +237,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if bucketsRedis != nil {
 		defer bucketsRedis.Close()
 	}
+	drain := httpapi.NewDrain()
 	if authn.Failures, err = failureLimiter(cfg, bucketsRedis, log); err != nil {
 		return err
 	}
@@ -260,6 +278,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ExportIdle:       cfg.ExportIdleTimeout,
 		ReadTimeout:      cfg.ReadTimeout,
 		WSMaxOperations:  cfg.WSMaxOperations,
+		Drain:            drain,
 	}
 	eng, err := engine.New(engine.Config{
 		Client: db.Client, Events: events, Thresholds: cfg.Thresholds, ChurnHorizon: cfg.ChurnHorizon,
@@ -269,7 +288,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	deps.Engine = eng
-	go eng.Run(ctx, cfg.ModelRefit)
+	jobs = append(jobs, startWorker(bg, func(ctx context.Context) { eng.Run(ctx, cfg.ModelRefit) }))
 	if err := consumers.Migrate(ctx, db); err != nil {
 		return err
 	}
@@ -282,12 +301,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			_, _, dead := broker.Subscription{MaxAttempts: maxAttempts}.WithDefaults().Retry(m, err)
 			metrics.ObserveMessage(queue, m.Attempt, err, err != nil && dead)
 		}})
-	go func() {
-		if err := workers.Run(ctx, func() { log.Info("bus consumers attached", "queues", consumers.Queues()) }); err != nil {
+	consumersWorker := startWorker(bg, func(stop context.Context) {
+		if err := workers.RunUntil(stop, hard, func() { log.Info("bus consumers attached", "queues", consumers.Queues()) }); err != nil {
 			log.Error("bus consumers stopped", "error", err)
 		}
-	}()
-	srv := httpServer(ctx, cfg, httpapi.NewHandler(deps))
+	})
+	// Requests run under base, which ends only when the grace period is
+	// over with requests still running (not with the signal).
+	base, cancelRequests := context.WithCancel(bg)
+	defer cancelRequests()
+	srv := httpServer(base, cfg, httpapi.NewHandler(deps))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -296,7 +319,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.MetricsAddr != "" {
-		msrv, err := serveMetrics(ctx, cfg, metrics, errc)
+		msrv, err := serveMetrics(base, cfg, metrics, errc)
 		if err != nil {
 			return err
 		}
@@ -308,13 +331,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return shutdown{
+		log: log, grace: cfg.ShutdownTimeout,
+		srv: srv, drain: drain, cancelRequests: cancelRequests, cancelHard: cancelHard,
+		consumers: consumersWorker, relay: relayWorker, flush: relay.Flush, hub: hubWorker, jobs: jobs, stores: stores,
+	}.run(hard)
 }
 
 // httpServer is a server of h with the timeouts both listeners share: a
@@ -324,7 +345,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // keep-alive connection closes after MERIDIAN_IDLE_TIMEOUT. There is no
 // overall write timeout: subscription streams and exports last; the
 // handlers lift the read deadline of a stream once its request is read and
-// bound writes to clients that stop reading (see httpapi).
+// bound writes to clients that stop reading (see httpapi). ctx is the base
+// of every request's context.
 func httpServer(ctx context.Context, cfg config.Config, h http.Handler) *http.Server {
 	return &http.Server{
 		Addr:              cfg.Addr,

@@ -136,9 +136,22 @@ func perMessage(h broker.Handler) broker.BatchHandler {
 // Run consumes until ctx ends, and broadcasts this instance's cache
 // invalidations to the other instances meanwhile. ready, if set, runs once
 // every consumer is attached to its queue, so that messages published
-// afterwards reach them.
-// It returns nil when ctx ends, or the first consumer's failure.
+// afterwards reach them. It returns nil when ctx ends, or the first
+// consumer's failure. A batch in progress when ctx ends sees its context
+// end too (the adapters then hand its messages back); RunUntil lets it
+// finish.
 func (c *Consumers) Run(ctx context.Context, ready func()) error {
+	return c.RunUntil(ctx, ctx, ready)
+}
+
+// RunUntil is Run for a graceful stop: when stop ends, the consumers take
+// no more messages, but a batch already being handled runs to its end and
+// is settled (acked) before RunUntil returns; its handler's context ends
+// only with hard, which bounds that wait. Without it the batch would be
+// cancelled mid-way and redelivered to another instance, maybe after its
+// events were stored.
+func (c *Consumers) RunUntil(stop, hard context.Context, ready func()) error {
+	ctx := stop
 	cs := c.consumers()
 	var attached sync.WaitGroup
 	attached.Add(len(cs))
@@ -155,7 +168,7 @@ func (c *Consumers) Run(ctx context.Context, ready func()) error {
 		sub.Backoff = c.d.Backoff
 		var once sync.Once
 		sub.Ready = func() { once.Do(attached.Done) }
-		h := c.observed(sub.Queue, cn.handler)
+		h := finishing(stop, hard, c.observed(sub.Queue, cn.handler))
 		go func() {
 			err := c.d.Bus.ConsumeBatch(ctx, sub, h)
 			if err != nil && !errors.Is(err, broker.ErrClosed) && ctx.Err() == nil {
@@ -182,6 +195,20 @@ func (c *Consumers) Run(ctx context.Context, ready func()) error {
 		}
 	}
 	return first
+}
+
+// finishing runs h under a context that keeps the values of stop but ends
+// only with hard, whatever the adapter's context does (it ends with stop).
+func finishing(stop, hard context.Context, h broker.BatchHandler) broker.BatchHandler {
+	if stop == hard {
+		return h
+	}
+	return func(_ context.Context, msgs []broker.Message) error {
+		ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+		defer cancel()
+		defer context.AfterFunc(hard, cancel)()
+		return h(ctx, msgs)
+	}
 }
 
 // observed reports every message's outcome to Deps.Observe and the log.

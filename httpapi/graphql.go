@@ -87,6 +87,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
 	srv.Use(streamOnly{})
+	srv.Use(drainSubscriptions{d: d.Drain})
 	srv.Use(cursorCheck{log: d.Logger})
 	srv.Use(&listCheck{})
 	srv.Use(cursorValues{client: d.DB.Client})

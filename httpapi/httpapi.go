@@ -93,6 +93,9 @@ type Deps struct {
 	// ExportIdle cuts an export whose client stopped reading for that
 	// long (default 30 s).
 	ExportIdle time.Duration
+	// Drain is the server's shutdown switch for streams and readiness;
+	// nil gives one that never begins.
+	Drain *Drain
 }
 
 // NewHandler returns the server's routes:
@@ -101,7 +104,7 @@ type Deps struct {
 //	/query    GraphQL (POST and GET)
 //	/export/events  events as NDJSON or CSV, streamed
 //	/healthz  liveness: the process serves HTTP
-//	/readyz   readiness: every backend answers
+//	/readyz   readiness: every backend answers, and the server is not draining
 func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -130,6 +133,9 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
+	if d.Drain == nil {
+		d.Drain = NewDrain()
+	}
 	fields := gqlcache.New(d.Cache, 0)
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
@@ -155,6 +161,12 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if d.Drain.Draining() {
+			// At once, without asking the backends: the load balancer
+			// must stop sending here.
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		checks := map[string]string{}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"meridian/apperr"
 	"meridian/auth"
 	"meridian/ratelimit"
 	"net/http"
@@ -47,10 +48,11 @@ type wsOps struct {
 	limiter *ratelimit.Limiter // nil: no rate limit
 	maxOps  int
 	timeout time.Duration
+	drain   *Drain
 }
 
 func newWSOps(d Deps, ws transport.Websocket) wsOps {
-	t := wsOps{Websocket: ws, limiter: d.RateLimit, maxOps: d.WSMaxOperations, timeout: d.RequestTimeout}
+	t := wsOps{Websocket: ws, limiter: d.RateLimit, maxOps: d.WSMaxOperations, timeout: d.RequestTimeout, drain: d.Drain}
 	if t.maxOps <= 0 {
 		t.maxOps = defaultWSMaxOperations
 	}
@@ -61,8 +63,35 @@ func newWSOps(d Deps, ws transport.Websocket) wsOps {
 }
 
 func (t wsOps) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Websocket.Do(w, r, &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr,
-		live: map[context.Context]struct{}{}, refused: map[*graphql.OperationContext]*gqlerror.Error{}})
+	s := &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr,
+		live: map[context.Context]struct{}{}, refused: map[*graphql.OperationContext]*gqlerror.Error{}}
+	// The transport's Do returns when the connection ends; until then the
+	// drain holds the socket, which net/http no longer tracks once
+	// hijacked.
+	if t.drain != nil {
+		defer t.drain.track(s)()
+	}
+	ws := t.Websocket
+	ws.Implementation = socketConn{inner: ws.Implementation, s: s}
+	ws.Do(w, r, s)
+}
+
+// socketConn hands the socket its connection once accepted, for the drain
+// to close it.
+type socketConn struct {
+	inner transport.WebsocketImplementation
+	s     *wsSocket
+}
+
+func (a socketConn) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := a.inner.Accept(w, r, opts)
+	if err == nil {
+		a.s.mu.Lock()
+		a.s.conn = c
+		a.s.mu.Unlock()
+		a.s.closeIfIdle()
+	}
+	return c, err
 }
 
 // wsSocket is the executor of one WebSocket connection.
@@ -82,6 +111,14 @@ type wsSocket struct {
 	// refused holds the stand-in operation contexts of refused operations
 	// until DispatchOperation answers them with their error.
 	refused map[*graphql.OperationContext]*gqlerror.Error
+	// open counts the operations admitted (or refused) whose last frame
+	// (complete or error) the transport has not yet written: it cancels
+	// an operation's context only after writing it. A draining socket
+	// closes when open reaches 0.
+	open     int
+	draining bool
+	closed   bool
+	conn     transport.WebsocketConn // nil until accepted
 }
 
 // CreateOperationContext admits the operation before the query is parsed.
@@ -96,6 +133,7 @@ func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.R
 		rc := &graphql.OperationContext{RawQuery: params.Query, OperationName: params.OperationName, Variables: params.Variables}
 		s.mu.Lock()
 		s.refused[rc] = refusal
+		s.open++
 		s.mu.Unlock()
 		return rc, nil
 	}
@@ -104,7 +142,9 @@ func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.R
 		// The operation ends here: DispatchOperation is not called.
 		s.mu.Lock()
 		s.pending--
+		s.open--
 		s.mu.Unlock()
+		s.closeIfIdle()
 	}
 	return rc, errs
 }
@@ -114,6 +154,7 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 	refusal, refused := s.refused[rc]
 	delete(s.refused, rc)
 	s.mu.Unlock()
+	context.AfterFunc(ctx, s.opEnded)
 	if refused {
 		transport.AddSubscriptionError(ctx, refusal)
 		return func(context.Context) *graphql.Response { return nil }, ctx
@@ -164,6 +205,11 @@ func (s *wsSocket) admit(ctx context.Context) *gqlerror.Error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.draining {
+		return &gqlerror.Error{Message: "the server is shutting down: reconnect and retry", Extensions: map[string]any{
+			"code": apperr.Unavailable,
+		}}
+	}
 	n := s.pending
 	for c := range s.live {
 		if c.Err() == nil {
@@ -176,5 +222,47 @@ func (s *wsSocket) admit(ctx context.Context) *gqlerror.Error {
 		}}
 	}
 	s.pending++
+	s.open++
 	return nil
+}
+
+// opEnded runs once the transport has written an operation's last frame.
+func (s *wsSocket) opEnded() {
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+	s.closeIfIdle()
+}
+
+// drain stops admitting operations and closes the socket once those
+// running have ended (drainSubscriptions ends the subscriptions).
+func (s *wsSocket) drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.closeIfIdle()
+}
+
+// closeIfIdle closes a draining socket that runs no operation.
+func (s *wsSocket) closeIfIdle() {
+	s.mu.Lock()
+	idle := s.draining && s.open == 0
+	s.mu.Unlock()
+	if idle {
+		s.closeConn()
+	}
+}
+
+// closeConn sends the close frame, once; the close handshake then ends
+// the connection, and the transport's read loop with it.
+func (s *wsSocket) closeConn() {
+	s.mu.Lock()
+	c := s.conn
+	if c == nil || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	_ = c.WriteClose(CloseServiceRestart, "server restarting")
 }
