@@ -19,6 +19,7 @@ import (
 
 	"meridian/auth"
 	"meridian/database"
+	"meridian/internal/faultsvc"
 	"meridian/internal/gqltest"
 )
 
@@ -82,7 +83,7 @@ func slowAnalytics(k int) map[string]any {
 	return map[string]any{"query": b.String(), "variables": map[string]any{"f0": day(2020), "f1": day(2021), "f2": day(2019)}}
 }
 
-// TestSIGTERMDrain sends a real SIGTERM to a production server process
+// TestFaultSIGTERMDrain sends a real SIGTERM to a production server process
 // while 32 slow queries, 40 user sign-ups (each a domain event the bus
 // consumers store as a signup event) and three subscriptions (both
 // WebSocket subprotocols and SSE) are in flight, and checks the graceful
@@ -92,7 +93,7 @@ func slowAnalytics(k int) map[string]any {
 // before the grace period ends, having logged each stage once; no message
 // in hand at the signal is handed back; and after a restart every accepted
 // sign-up is stored exactly once.
-func TestSIGTERMDrain(t *testing.T) {
+func TestFaultSIGTERMDrain(t *testing.T) {
 	const grace = 15 * time.Second
 	s := newProduction(t, map[string]string{"MERIDIAN_SHUTDOWN_TIMEOUT": grace.String()})
 	cmd, exited := s.serveChild(t)
@@ -285,6 +286,8 @@ func TestSIGTERMDrain(t *testing.T) {
 	}
 	t.Logf("sign-ups through the bus: sent %d, accepted %d, committed %d, stored %d, lost %d, duplicated %d; messages handed back at SIGTERM %d",
 		signups, accepted, committed, stored, lost, duplicated, handedBack)
+	faultsvc.Tally{Sent: slow, Accepted: ok, Stored: ok, Lost: slow - ok}.Report(t, "SIGTERM under load: slow queries in flight")
+	faultsvc.Tally{Sent: signups, Accepted: accepted, Stored: stored, Lost: lost, Duplicated: duplicated}.Report(t, "SIGTERM under load: sign-ups through the bus")
 	if committed < accepted || lost != 0 || duplicated != 0 || handedBack != 0 {
 		t.Errorf("sign-ups: accepted %d, committed %d, lost %d, duplicated %d, handed back %d; want every accepted one committed and stored once, none handed back",
 			accepted, committed, lost, duplicated, handedBack)

@@ -12,10 +12,11 @@ import (
 	"meridian/analytics/storetest"
 	"meridian/broker"
 	"meridian/consumers"
+	"meridian/internal/faultsvc"
 	"meridian/internal/testdb"
 )
 
-// TestIngestDeadLettersPoison is issue 13 item 1 on the real RabbitMQ and
+// TestFaultPoisonIngest is issue 13 item 1 on the real RabbitMQ and
 // PostgreSQL: one batch of good tracked events with two poison messages
 // among them —
 //
@@ -31,7 +32,7 @@ import (
 //
 // Every good message is stored at its first delivery, nothing is lost or
 // stored twice, and the poison messages stop being delivered.
-func TestIngestDeadLettersPoison(t *testing.T) {
+func TestFaultPoisonIngest(t *testing.T) {
 	const good = 50
 	db := testdb.Open(t, "postgres")
 	bus := openRabbit(t, 1)[0]
@@ -107,6 +108,7 @@ func TestIngestDeadLettersPoison(t *testing.T) {
 	lost := len(msgs) - distinct - dead
 	t.Logf("sent %d; stored %d (%d distinct) after %v; dead-lettered %d after %v; lost %d; duplicated %d; rollup %d",
 		len(msgs), total, distinct, storedAfter.Round(time.Millisecond), dead, deadAfter.Round(time.Millisecond), lost, total-distinct, totalInRollup(t, e))
+	faultsvc.Tally{Sent: len(msgs), Accepted: len(msgs), Stored: distinct + dead, Lost: lost, Duplicated: total - distinct}.Report(t, "poison messages in an ingest batch (stored = stored + dead-lettered)")
 	if total != good || distinct != good || dead != 2 || lost != 0 {
 		t.Errorf("stored %d (%d distinct), dead-lettered %d, lost %d; want %d, %d, 2, 0", total, distinct, dead, lost, good, good)
 	}
