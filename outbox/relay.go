@@ -12,6 +12,7 @@ import (
 
 	"meridian/broker"
 	"meridian/database"
+	"meridian/observe"
 )
 
 // Relay publishes pending outbox rows.
@@ -23,6 +24,9 @@ type Relay struct {
 	interval time.Duration
 	keep     time.Duration
 	wake     chan struct{}
+	// failing logs failed passes once per outage of the database or the
+	// broker, then a summary per interval, not every tick.
+	failing *observe.Flood
 }
 
 // NewRelay returns a relay from db's outbox to bus. It polls every interval
@@ -31,7 +35,8 @@ func NewRelay(db *database.DB, bus broker.Publisher, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Relay{db: db, bus: bus, log: log, batch: 500, interval: time.Second, keep: 24 * time.Hour, wake: make(chan struct{}, 1)}
+	return &Relay{db: db, bus: bus, log: log, batch: 500, interval: time.Second, keep: 24 * time.Hour, wake: make(chan struct{}, 1),
+		failing: observe.NewFlood(log, "outbox relay: database or broker", 0)}
 }
 
 // Notify wakes the relay; it never blocks.
@@ -53,10 +58,11 @@ func (r *Relay) Run(ctx context.Context) {
 			n, err := r.Flush(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					r.log.WarnContext(ctx, "outbox relay pass failed; will retry", "error", err)
+					r.failing.Fail(ctx, "passes (the rows stay pending)", err)
 				}
 				break
 			}
+			r.failing.OK(ctx)
 			if n < r.batch {
 				break
 			}
