@@ -37,10 +37,17 @@ type Flood struct {
 	down     bool
 	since    time.Time // the first failure of the outage
 	lastLog  time.Time
+	lastFail time.Time
 	lastErr  error
 	interval map[string]int // failures since the last line
 	total    map[string]int // failures of the outage
 }
+
+// floodSettle is how long after the last failure a success must come to
+// end an outage: requests in flight when the database went away, or a
+// pooled connection that still answered, succeed among the failures, and
+// each would otherwise log a recovery and a new outage.
+const floodSettle = time.Second
 
 // NewFlood returns a Flood about resource name ("database"), logging to
 // log a summary at most every interval (10 s when zero or less).
@@ -62,7 +69,7 @@ func (f *Flood) Fail(ctx context.Context, what string, err error) {
 	}
 	f.mu.Lock()
 	now := f.now()
-	f.lastErr = err
+	f.lastErr, f.lastFail = err, now
 	if !f.down {
 		f.down, f.since, f.lastLog = true, now, now
 		f.isDown.Store(true)
@@ -84,18 +91,20 @@ func (f *Flood) Fail(ctx context.Context, what string, err error) {
 	f.log.WarnContext(ctx, f.name+" still unreachable", "for", since.Round(time.Millisecond).String(), "failed", group(counts), "err", err)
 }
 
-// OK reports a success that needed the resource: after an outage it logs
-// the recovery, with how long the outage lasted and what failed in it.
+// OK reports a success that needed the resource: after an outage, once a
+// second has passed without a failure, it logs the recovery, with how long
+// the outage lasted and what failed in it.
 func (f *Flood) OK(ctx context.Context) {
 	if f == nil || !f.isDown.Load() {
 		return
 	}
 	f.mu.Lock()
-	if !f.down {
+	now := f.now()
+	if !f.down || now.Sub(f.lastFail) < floodSettle {
 		f.mu.Unlock()
 		return
 	}
-	took := f.now().Sub(f.since)
+	took := now.Sub(f.since)
 	total, last := f.total, f.lastErr
 	f.down, f.interval, f.total, f.lastErr = false, nil, nil, nil
 	f.isDown.Store(false)

@@ -68,12 +68,18 @@ func TestFloodLogsStateChangesAndSummaries(t *testing.T) {
 		t.Error("Down() = true after the recovery")
 	}
 
-	// A second outage starts over: its first failure is news again.
+	// A second outage starts over: its first failure is news again. A
+	// success among its failures (a request in flight when it began) does
+	// not end it; one a second after the last failure does.
 	buf.Reset()
 	f.Fail(ctx, "requests", down)
 	f.OK(ctx)
+	*now = now.Add(100 * time.Millisecond)
+	f.Fail(ctx, "requests", down)
+	*now = now.Add(time.Second)
+	f.OK(ctx)
 	got = lines(buf)
-	if len(got) != 2 || !strings.Contains(got[0], `"msg":"database unreachable"`) || !strings.Contains(got[1], `"failed":{"requests":1}`) {
+	if len(got) != 2 || !strings.Contains(got[0], `"msg":"database unreachable"`) || !strings.Contains(got[1], `"failed":{"requests":2}`) {
 		t.Errorf("second outage logged:\n%s", buf)
 	}
 }
@@ -92,6 +98,8 @@ func TestFloodConcurrentFailures(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	f.OK(ctx) // at the instant of the last failure: not over yet
+	f.now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC) }
 	f.OK(ctx)
 	got := lines(buf)
 	if len(got) != 2 || !strings.Contains(got[1], `"failed":{"requests":8000}`) {
