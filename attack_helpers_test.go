@@ -40,7 +40,9 @@ type prodServer struct {
 }
 
 // startProduction starts a production server; env overrides or adds
-// variables (a value of "" removes one). The server stops at cleanup.
+// variables (a value of "" removes one). The server stops at cleanup. A
+// DATABASE_URL in env is the database seeded and served instead of a
+// fresh one on the shared PostgreSQL.
 func startProduction(t *testing.T, env map[string]string) *prodServer {
 	t.Helper()
 	s := newProduction(t, env)
@@ -58,7 +60,12 @@ func newProduction(t *testing.T, env map[string]string) *prodServer {
 		t.Skip("the production server needs PostgreSQL, left out by MERIDIAN_TEST_BACKENDS")
 	}
 	rdb := testredis.Client(t)
-	dbURL := testdb.NewPostgresDatabase(t)
+	// A test that brings its own database (a private cluster it will
+	// kill) passes DATABASE_URL; it is seeded like the fresh one.
+	dbURL := env["DATABASE_URL"]
+	if dbURL == "" {
+		dbURL = testdb.NewPostgresDatabase(t)
+	}
 	keys := map[auth.Role]string{}
 	seedProduction(t, dbURL, keys)
 	vars := map[string]string{

@@ -229,7 +229,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, AnonymousWrites: cfg.AnonymousWrites, Log: log}
+	// One Flood for the database, shared by everything that meets its
+	// outage (requests, key lookups, consumers): the outage is logged once,
+	// as state changes and a summary per interval.
+	dbOutages := observe.NewFlood(log, "database", 0)
+	authn := &auth.Authenticator{Keys: keys, JWT: jwts, Anonymous: cfg.AnonymousRole, AnonymousWrites: cfg.AnonymousWrites, Log: log, Outages: dbOutages}
 	bucketsRedis, err := limiterRedis(cfg)
 	if err != nil {
 		return err
@@ -273,6 +277,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Bus:              admin,
 		Policy:           policy(cfg),
 		Logger:           log,
+		Outages:          dbOutages,
 		LoaderWait:       cfg.LoaderWait,
 		RequestTimeout:   cfg.RequestTimeout,
 		ExportIdle:       cfg.ExportIdleTimeout,
@@ -292,7 +297,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := consumers.Migrate(ctx, db); err != nil {
 		return err
 	}
-	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), Cache: c, Log: log,
+	workers := consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), Cache: c, Log: log, Outages: dbOutages,
 		Observe: func(queue string, m broker.Message, err error) {
 			maxAttempts := broker.DefaultMaxAttempts
 			if queue == "cache" {

@@ -22,8 +22,10 @@ const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	// Forbidden: the caller is known but their role does not allow it.
 	Forbidden Code = "FORBIDDEN"
-	// Unavailable: the feature is not running on this instance (a
-	// component left out of its wiring), not a fault of the request.
+	// Unavailable: not a fault of the request, and retrying it later can
+	// succeed: a store is down or unreachable (see Translate and package
+	// outage), or the feature is not running on this instance (a
+	// component left out of its wiring).
 	Unavailable Code = "SERVICE_UNAVAILABLE"
 )
 

@@ -8,7 +8,19 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"meridian/ent"
+	"meridian/outage"
 )
+
+// UnavailableMessage is what a client reads when a store is down: the
+// cause stays in the logs.
+const UnavailableMessage = "a data store is unavailable; retry in a few seconds"
+
+// RetryAfterSeconds is the Retry-After of an answer that failed for an
+// outage alone. A PostgreSQL restart or crash recovery takes seconds, and
+// the pool dials again on the next request, so a client back in 5 s finds
+// the store most likely serving, without a herd of clients retrying at
+// once hammering a database that is still starting up.
+const RetryAfterSeconds = 5
 
 var (
 	sqliteUniqueRE = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
@@ -17,13 +29,18 @@ var (
 
 // Translate maps ent and database errors to *Error: validation failures to
 // BAD_USER_INPUT, missing rows to NOT_FOUND, unique and foreign-key
-// violations to CONFLICT. Other errors are returned unchanged.
+// violations to CONFLICT, a store that cannot serve now (outage.Is: down,
+// restarting, unreachable, locked) to SERVICE_UNAVAILABLE. Other errors are
+// returned unchanged.
 func Translate(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := As(err); ok {
 		return err
+	}
+	if outage.Is(err) {
+		return &Error{Code: Unavailable, Message: UnavailableMessage, Err: err}
 	}
 	var ie interface {
 		error

@@ -1,8 +1,10 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,5 +62,34 @@ func TestConstraintFromSQLiteMessage(t *testing.T) {
 	e = constraint(errors.New("constraint failed: FOREIGN KEY constraint failed (787)"))
 	if e.Code != Conflict || e.Field != "" {
 		t.Errorf("constraint = %+v, want CONFLICT without field", e)
+	}
+}
+
+// An outage the drivers report is SERVICE_UNAVAILABLE, with the cause kept
+// for the logs and a message that names no internals; a refusal of the
+// data is not.
+func TestTranslateOutage(t *testing.T) {
+	_, dialErr := net.Dial("tcp", "127.0.0.1:1")
+	for _, tc := range []struct {
+		name string
+		err  error
+		code Code
+	}{
+		{"starting up", fmt.Errorf("query users: %w", &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}), Unavailable},
+		{"crash of another server process", &pgconn.PgError{Code: "57P02"}, Unavailable},
+		{"connection refused", fmt.Errorf("query users: %w", dialErr), Unavailable},
+		{"unique violation stays a conflict", &pgconn.PgError{Code: "23505"}, Conflict},
+		{"caller cancelled is not an outage", context.Canceled, Internal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CodeOf(tc.err); got != tc.code {
+				t.Errorf("CodeOf = %s, want %s", got, tc.code)
+			}
+			if e, ok := As(Translate(tc.err)); ok && e.Code == Unavailable {
+				if e.Message != UnavailableMessage || !errors.Is(e, tc.err) {
+					t.Errorf("Translate = %q (wraps the cause: %v)", e.Message, errors.Is(e, tc.err))
+				}
+			}
+		})
 	}
 }

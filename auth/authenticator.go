@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"meridian/apperr"
+	"meridian/observe"
+	"meridian/outage"
 	"meridian/ratelimit"
 )
 
@@ -30,6 +33,10 @@ type Authenticator struct {
 	// Failures, when set, limits failed authentications per client
 	// address (see failures.go).
 	Failures *ratelimit.Limiter
+	// Outages counts API-key lookups the database could not serve (nil:
+	// not counted); they are answered 503, logged as the outage's state
+	// changes rather than one line each.
+	Outages *observe.Flood
 }
 
 func (a *Authenticator) log() *slog.Logger {
@@ -56,8 +63,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, credential string) (Pr
 		return Principal{}, err
 	}
 	p, err := a.verify(ctx, c)
-	if err != nil {
+	if err != nil && !outage.Is(err) {
+		// A database that cannot look the key up says nothing about the
+		// credential: charging it would lock every client out for an
+		// outage.
 		a.failed(ctx)
+	}
+	if err == nil && p.Method == "api-key" {
+		a.Outages.OK(ctx) // the key was read from the database
 	}
 	return p, err
 }
@@ -102,6 +115,10 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				a.refuse(w, r, "no credentials and anonymous access is off")
 				return
 			}
+		case outage.Is(err):
+			a.Outages.Fail(r.Context(), "authentications", err)
+			unavailable(w)
+			return
 		case err != nil:
 			a.refuse(w, r, err.Error())
 			return
@@ -134,6 +151,18 @@ func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason st
 	w.WriteHeader(http.StatusUnauthorized)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
 		"message": "authentication required: send an API key or a JWT in the Authorization header", "extensions": map[string]any{"code": apperr.Unauthenticated},
+	}}})
+}
+
+// unavailable answers a credential the database could not check: 503
+// with Retry-After (the request may succeed as it is once the database is
+// back), in the GraphQL error shape of refuse.
+func unavailable(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", strconv.Itoa(apperr.RetryAfterSeconds))
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message": "the credential could not be checked: " + apperr.UnavailableMessage, "extensions": map[string]any{"code": apperr.Unavailable},
 	}}})
 }
 

@@ -12,6 +12,7 @@ import (
 	"meridian/analytics"
 	"meridian/broker"
 	"meridian/database"
+	"meridian/observe"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -55,7 +56,11 @@ type Deps struct {
 	// the consumers carry between instances; nil when there is none.
 	Cache Cache
 	Log   *slog.Logger
-	Now   func() time.Time
+	// Outages counts the messages an outage deferred (nil: each is
+	// logged): a database outage is logged as its state changes and a
+	// summary per interval, not a line per message and retry.
+	Outages *observe.Flood
+	Now     func() time.Time
 	// Backoff replaces the retry schedule (default 2s, 4s, 8s); tests
 	// shorten it.
 	Backoff []time.Duration
@@ -217,7 +222,18 @@ func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHa
 		err := h(ctx, msgs)
 		errs := broker.Outcomes(len(msgs), err)
 		for i, m := range msgs {
-			if errs[i] != nil {
+			switch {
+			case errs[i] == nil:
+				// Every queue but the cache's reads or writes the
+				// database: its success ends an outage.
+				if queue != "cache" {
+					c.d.Outages.OK(ctx)
+				}
+			case c.d.Outages != nil && broker.IsUnavailable(errs[i]) && !broker.IsPermanent(errs[i]):
+				// Deferred until the database is back, without spending
+				// an attempt: counted, not logged one by one.
+				c.d.Outages.Fail(ctx, "messages deferred", errs[i])
+			default:
 				c.d.Log.WarnContext(ctx, "message failed", "queue", queue, "id", m.ID, "type", m.Type, "attempt", m.Attempt, "err", errs[i])
 			}
 			if c.d.Observe != nil {

@@ -24,9 +24,11 @@
 //     parameters), or it is answered 400 before anything executes.
 //   - The status code of gqlgen's answer is set by the spec's rules for the
 //     chosen media type: under application/graphql-response+json a request
-//     error (no data) is 400 and anything with data is 200; under
-//     application/json every well-formed request is 200. A mutation sent
-//     with GET is 405 with Allow: POST.
+//     error (no data) is 400 and anything with data is 200, except that a
+//     request a store outage failed whole (data null, every error
+//     SERVICE_UNAVAILABLE) is 503 with Retry-After; under application/json
+//     every well-formed request is 200. A mutation sent with GET is 405
+//     with Allow: POST.
 //
 // Answers that did not come from gqlgen's GraphQL execution — the 401, 413
 // and 429 of the middlewares between this handler and gqlgen, or any status

@@ -24,7 +24,8 @@ import (
 
 // The test schema has a field for each kind of answer the status rules
 // tell apart: a result, a partial result (a nullable field fails), a
-// field error that nulls the whole result (a non-null field fails), a
+// field error that nulls the whole result (a non-null field fails), the
+// same two failing for a store outage (SERVICE_UNAVAILABLE), a
 // large result, a mutation that counts its executions, and a subscription.
 const testSchema = `
 type Query {
@@ -32,6 +33,8 @@ type Query {
 	find(id: Int!): String!
 	partial: String
 	failing: String!
+	unavailable: String!
+	maybeUnavailable: String
 	big(n: Int!): String!
 }
 type Mutation { bump: Int! }
@@ -105,6 +108,12 @@ func query(op *graphql.OperationContext) *graphql.Response {
 		case "partial":
 			data[f.Alias] = nil
 			errs = append(errs, &gqlerror.Error{Message: "partial failed", Path: path})
+		case "maybeUnavailable":
+			data[f.Alias] = nil
+			errs = append(errs, unavailable(path))
+		case "unavailable":
+			errs = append(errs, unavailable(path))
+			return &graphql.Response{Errors: errs, Data: []byte("null")}
 		case "failing":
 			// A non-null field failed: the null propagates to the root.
 			errs = append(errs, &gqlerror.Error{Message: "failing failed", Path: path})
@@ -116,6 +125,11 @@ func query(op *graphql.OperationContext) *graphql.Response {
 		panic(err)
 	}
 	return &graphql.Response{Errors: errs, Data: b}
+}
+
+// unavailable is the error the API's presenter makes of a store outage.
+func unavailable(path ast.Path) *gqlerror.Error {
+	return &gqlerror.Error{Message: "a data store is unavailable", Path: path, Extensions: map[string]any{"code": "SERVICE_UNAVAILABLE"}}
 }
 
 // refusing stands in for the API's own middlewares between Handler and

@@ -3,7 +3,10 @@ package gqlhttp
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"meridian/apperr"
 )
 
 // mode is what the rewriter does with the inner handler's writes.
@@ -149,6 +152,9 @@ func (rw *rewriter) finish() {
 		if status != http.StatusBadRequest {
 			status = rw.noDataStatus()
 		}
+		if status == http.StatusServiceUnavailable {
+			rw.w.Header().Set("Retry-After", strconv.Itoa(apperr.RetryAfterSeconds))
+		}
 		if status == http.StatusBadRequest && rw.media == mediaGraphQLResponse {
 			rw.buf = withoutData(rw.buf)
 			rw.w.Header().Del("Content-Length")
@@ -165,22 +171,40 @@ func (rw *rewriter) finish() {
 
 // noDataStatus is the status of a GraphQL response without data. Under
 // application/json every well-formed request is 200 (the spec's legacy
-// rule; gqlgen says 422 for parse and validation errors). Under
-// application/graphql-response+json a request error is 400; but a field
-// error on a non-null root field also leaves data null, and that is an
-// executed request, 200. gqlgen writes "data":null in both cases, so the
-// errors decide: a field error has a path, a request error has none.
+// rule; gqlgen says 422 for parse and validation errors): a client cannot
+// tell a JSON body with another status from an intermediary's, so even a
+// request an outage failed is 200, its errors coded SERVICE_UNAVAILABLE.
+// Under application/graphql-response+json a request error is 400; but a
+// field error on a non-null root field also leaves data null, and that is
+// an executed request, 200. gqlgen writes "data":null in both cases, so the
+// errors decide: a field error has a path, a request error has none. When
+// every error is SERVICE_UNAVAILABLE — a store outage failed the whole
+// request, nothing of it could be served — the answer is 503 (with
+// Retry-After, set by finish): the spec lets a server answer a response it
+// could not generate with the status of its condition, and 503 is what
+// clients, proxies and load balancers know to retry. A partial result has
+// data and stays 200 with its per-field errors.
 func (rw *rewriter) noDataStatus() int {
 	if rw.media == mediaJSON {
 		return http.StatusOK
 	}
 	var resp struct {
 		Errors []struct {
-			Path json.RawMessage `json:"path"`
+			Path       json.RawMessage `json:"path"`
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(rw.buf, &resp) != nil {
 		return http.StatusBadRequest
+	}
+	unavailable := len(resp.Errors) > 0
+	for _, e := range resp.Errors {
+		unavailable = unavailable && e.Extensions.Code == string(apperr.Unavailable)
+	}
+	if unavailable {
+		return http.StatusServiceUnavailable
 	}
 	for _, e := range resp.Errors {
 		if kind(e.Path) != 'n' {

@@ -313,6 +313,17 @@ func TestSpec(t *testing.T) {
 			status: 200, ctype: ctGraphQL, data: "null", errors: "some"},
 		{rule: "field error nulling the result (data null): 200 (application/json)", req: post(`{"query":"{ failing }"}`, "Accept", acceptJSON),
 			status: 200, ctype: ctJSON, data: "null", errors: "some"},
+		// A store outage (every error SERVICE_UNAVAILABLE, data null): 503
+		// and Retry-After where the spec allows a non-2xx answer, 200 under
+		// application/json; a partial result stays 200.
+		{rule: "an outage failed the whole request: 503 with Retry-After (graphql-response+json)", req: post(`{"query":"{ unavailable }"}`, "Accept", acceptGraphQL),
+			status: 503, ctype: ctGraphQL, header: map[string]string{"Retry-After": "5"}, code: "SERVICE_UNAVAILABLE", data: "null"},
+		{rule: "an outage failed the whole request: 200 (application/json)", req: post(`{"query":"{ unavailable }"}`, "Accept", acceptJSON),
+			status: 200, ctype: ctJSON, header: map[string]string{"Retry-After": "-"}, code: "SERVICE_UNAVAILABLE", data: "null"},
+		{rule: "an outage failed a nullable field of a result: 200 (graphql-response+json)", req: post(`{"query":"{ hello maybeUnavailable }"}`, "Accept", acceptGraphQL),
+			status: 200, ctype: ctGraphQL, header: map[string]string{"Retry-After": "-"}, code: "SERVICE_UNAVAILABLE", data: "object"},
+		{rule: "an outage and another field error nulling the result: 200 (graphql-response+json)", req: post(`{"query":"{ partial unavailable }"}`, "Accept", acceptGraphQL),
+			status: 200, ctype: ctGraphQL, header: map[string]string{"Retry-After": "-"}, data: "null"},
 		{rule: "GET validation failure: 400 (graphql-response+json)", req: get(urlQuery("query", "{ nope }"), "Accept", acceptGraphQL),
 			status: 400, ctype: ctGraphQL, code: "GRAPHQL_VALIDATION_FAILED", data: "absent"},
 		{rule: "GET validation failure: 200 (application/json)", req: get(urlQuery("query", "{ nope }"), "Accept", acceptJSON),

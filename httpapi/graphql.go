@@ -86,6 +86,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	srv.Use(apq.Commit())
 	srv.Use(gqlcache.Extension{})
 	srv.Use(statementCount{})
+	srv.Use(outageReport{flood: d.Outages})
 	srv.Use(streamOnly{})
 	srv.Use(drainSubscriptions{d: d.Drain})
 	srv.Use(cursorCheck{log: d.Logger})

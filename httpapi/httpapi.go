@@ -83,9 +83,13 @@ type Deps struct {
 	// Keys stores the API keys the key mutations create.
 	Keys *auth.Keys
 	// Engine, when set, serves the analytics engine's fields.
-	Engine         *engine.Engine
-	Policy         analytics.Policy
-	Logger         *slog.Logger
+	Engine *engine.Engine
+	Policy analytics.Policy
+	Logger *slog.Logger
+	// Outages logs the requests a store outage failed as the outage's
+	// state changes and summaries (see observe.Flood), not one line each;
+	// nil: a Flood about "database" on Logger.
+	Outages        *observe.Flood
 	LoaderWait     time.Duration
 	RequestTimeout time.Duration
 	// ReadTimeout bounds reading a request's body (default RequestTimeout).
@@ -108,6 +112,9 @@ type Deps struct {
 func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Outages == nil {
+		d.Outages = observe.NewFlood(d.Logger, "database", 0)
 	}
 	st := stats.New(d.DB)
 	if d.Policy.Types == nil {

@@ -9,6 +9,7 @@ import (
 
 	"meridian/broker"
 	"meridian/database"
+	"meridian/observe"
 )
 
 // DefaultPublishTimeout bounds one relay pass's publishing when
@@ -28,6 +29,9 @@ type Relay struct {
 	publishTimeout time.Duration
 	now            func() time.Time
 	wake           chan struct{}
+	// failing logs failed passes once per outage of the database or the
+	// broker, then a summary per interval, not every tick.
+	failing *observe.Flood
 }
 
 // Option configures a Relay.
@@ -50,7 +54,8 @@ func NewRelay(db *database.DB, bus broker.Publisher, log *slog.Logger, opts ...O
 		log = slog.Default()
 	}
 	r := &Relay{db: db, bus: bus, log: log, batch: 500, interval: time.Second, keep: 24 * time.Hour,
-		publishTimeout: DefaultPublishTimeout, now: time.Now, wake: make(chan struct{}, 1)}
+		publishTimeout: DefaultPublishTimeout, now: time.Now, wake: make(chan struct{}, 1),
+		failing: observe.NewFlood(log, "outbox relay: database or broker", 0)}
 	for _, o := range opts {
 		o(r)
 	}
@@ -71,37 +76,24 @@ func (r *Relay) Notify() {
 }
 
 // Run publishes until ctx ends. A failed pass (the broker away) leaves its
-// rows pending and is retried at the next tick or commit. Only the change
-// of state is logged — one WARN when passes start failing, one INFO when
-// they succeed again — so an outage does not log a line per tick.
+// rows pending and is retried at the next tick or commit. The outage is
+// logged as it changes state — a WARN when passes start failing, a summary
+// per interval while they do, an INFO when they succeed again — so it does
+// not log a line per tick.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	lastPrune := time.Now()
-	var (
-		failed       int // consecutive failed passes
-		failingSince time.Time
-	)
 	for {
 		for {
 			n, err := r.Flush(ctx)
 			if err != nil {
-				if ctx.Err() != nil {
-					break
+				if ctx.Err() == nil {
+					r.failing.Fail(ctx, "passes (the rows stay pending)", err)
 				}
-				if failed == 0 {
-					failingSince = time.Now()
-					r.log.WarnContext(ctx, "outbox relay cannot publish; rows stay pending and are retried", "error", err)
-				} else {
-					r.log.DebugContext(ctx, "outbox relay pass failed", "error", err, "failed_passes", failed+1)
-				}
-				failed++
 				break
 			}
-			if failed > 0 {
-				r.log.InfoContext(ctx, "outbox relay publishing again", "failed_passes", failed, "outage", time.Since(failingSince).Round(time.Millisecond).String())
-				failed = 0
-			}
+			r.failing.OK(ctx)
 			if n < r.batch {
 				break
 			}

@@ -291,7 +291,15 @@ func (b *Bus) settle(ctx context.Context, q *queue, sub broker.Subscription, m b
 			return
 		}
 		delay := sub.Delay(step)
-		log.Info("handler failed, retrying", "delay", delay, "deferrals", next.Deferrals)
+		// A deferral (the handler's store is unavailable) recurs for every
+		// message until the outage ends: the subscriber reports the outage
+		// (Meridian's consumers, through an observe.Flood), so each is
+		// debug. A retry that spends an attempt is rare and worth a line.
+		level := slog.LevelInfo
+		if next.Deferrals > m.Deferrals {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "handler failed, retrying", "delay", delay, "deferrals", next.Deferrals)
 		b.later(delay, q, next)
 	}
 }

@@ -700,7 +700,15 @@ func (b *Bus) settle(ctx context.Context, d amqp.Delivery, m broker.Message, her
 		log.Warn("dead-lettering message", "err", herr)
 		target = names.dlq
 	default:
-		log.Info("handler failed; scheduling retry", "err", herr, "delay", sub.Delay(step), "deferrals", next.Deferrals)
+		// A deferral (the handler's store is unavailable) recurs for every
+		// message until the outage ends: the subscriber reports the outage
+		// (Meridian's consumers, through an observe.Flood), so each is
+		// debug. A retry that spends an attempt is rare and worth a line.
+		level := slog.LevelInfo
+		if next.Deferrals > m.Deferrals {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "handler failed; scheduling retry", "err", herr, "delay", sub.Delay(step), "deferrals", next.Deferrals)
 		target = names.retry(step)
 	}
 	p := encode(next)
