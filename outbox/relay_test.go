@@ -281,7 +281,7 @@ func (b *switchBus) Publish(context.Context, string, ...broker.Message) error {
 
 // TestRelayLogsAnOutageOnce: passes failing one after another log one WARN
 // when the outage starts and one INFO when publishing works again, not a
-// line per pass.
+// line per pass (observe.Flood).
 func TestRelayLogsAnOutageOnce(t *testing.T) {
 	db := testdb.Open(t, "sqlite")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -308,12 +308,15 @@ func TestRelayLogsAnOutageOnce(t *testing.T) {
 	waitFor("five failed passes", func() bool { return bus.calls.Load() >= 5 })
 	bus.down.Store(false)
 	waitFor("the row to be sent", func() bool { n, _ := relay.Pending(ctx); return n == 0 })
+	// The recovery is told once passes have succeeded for a second (the
+	// Flood's settle time): the next ticks.
+	waitFor("the recovery logged", func() bool { return logs.Count("level=INFO", "reachable again") > 0 })
 	cancel()
 	<-stopped
 	if n := logs.Count("level=WARN"); n != 1 {
 		t.Errorf("%d WARN lines for one outage of %d failed passes, want 1:\n%s", n, bus.calls.Load()-1, logs)
 	}
-	if n := logs.Count("level=INFO", "publishing again"); n != 1 {
+	if n := logs.Count("level=INFO", "reachable again"); n != 1 {
 		t.Errorf("%d INFO lines on recovery, want 1:\n%s", n, logs)
 	}
 }
