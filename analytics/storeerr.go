@@ -53,31 +53,15 @@ func Mark(kind, err error) error {
 	return &StoreError{Kind: kind, Err: err}
 }
 
-// SQLStateKind classifies a PostgreSQL SQLSTATE: ErrRefused for the
-// classes that mean the data itself is at fault, ErrUnavailable for those
-// that mean the server cannot serve now, nil for the rest (a bug of the
-// statement, a missing table, a permission: neither the row's fault nor a
-// passing state). Shared by sqlstore (pgconn.PgError codes) and mongostore
+// RefusedSQLState reports a PostgreSQL SQLSTATE that means the data
+// itself is at fault (ErrRefused). Its other half — a server that cannot
+// serve now (ErrUnavailable) — is outage.TransientSQLState, the one
+// classification the API's SERVICE_UNAVAILABLE uses too; a code that is
+// neither (a bug of the statement, a missing table, a permission) is left
+// unclassified. Shared by sqlstore (pgconn.PgError codes) and mongostore
 // (FerretDB passes PostgreSQL's SQLSTATE through in its messages).
-func SQLStateKind(code string) error {
-	switch {
-	case strings.HasPrefix(code, "22"), // data exception: bad encoding, out of range, NUL in text
-		strings.HasPrefix(code, "23"), // integrity constraint violation: check, not null, unique, FK
-		strings.HasPrefix(code, "54"): // program limit exceeded: index row too big (54000), too many arguments
-		return ErrRefused
-	case strings.HasPrefix(code, "08"), // connection exception
-		strings.HasPrefix(code, "53"), // insufficient resources: too many connections, disk full
-		strings.HasPrefix(code, "58"), // system error: I/O
-		code == "57P01",               // admin shutdown
-		code == "57P02",               // crash shutdown
-		code == "57P03",               // cannot connect now: the database system is starting up
-		code == "57P05",               // idle session timeout
-		code == "57014",               // query canceled: statement timeout
-		code == "40001",               // serialization failure
-		code == "40P01",               // deadlock detected: the victim's work is retried
-		code == "55P03",               // lock not available
-		code == "25006":               // read-only transaction: a standby during failover
-		return ErrUnavailable
-	}
-	return nil
+func RefusedSQLState(code string) bool {
+	return strings.HasPrefix(code, "22") || // data exception: bad encoding, out of range, NUL in text
+		strings.HasPrefix(code, "23") || // integrity constraint violation: check, not null, unique, FK
+		strings.HasPrefix(code, "54") // program limit exceeded: index row too big (54000), too many arguments
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -245,13 +244,15 @@ func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHa
 }
 
 // outage classifies a database failure: the database refusing the data
-// itself (a PostgreSQL data exception or integrity violation, say a NUL in
-// a text) is the message's fault and permanent — retrying it for ever would
-// stall its queue — while anything else is an outage to wait out
-// (broker.Unavailable).
+// itself (analytics.ErrRefused from the event store; a PostgreSQL data
+// exception, integrity violation or program limit, say a NUL in a text or
+// an index row too big) is the message's fault and permanent — retrying it
+// for ever would stall its queue — while anything else is an outage to
+// wait out (broker.Unavailable), an unclassified error too: a missing
+// table during a migration passes.
 func outage(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+	if errors.Is(err, analytics.ErrRefused) || (errors.As(err, &pe) && analytics.RefusedSQLState(pe.Code)) {
 		return broker.Permanent(err)
 	}
 	return broker.Unavailable(err)

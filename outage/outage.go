@@ -90,17 +90,47 @@ func Transient(err error) bool {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "57014", // query_canceled: statement timeout or a cancelled context
-			"40001", // serialization_failure
-			"40P01", // deadlock_detected: the victim's work is retried
-			"55P03", // lock_not_available
-			"25006": // read_only_sql_transaction: a standby during failover
-			return true
-		}
+		return TransientSQLState(pe.Code)
 	}
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_INTERRUPT
+	if errors.As(err, &se) {
+		return TransientSQLite(se.Code())
+	}
+	var cme mongo.CommandError
+	return errors.As(err, &cme) && TransientMongoCode(int(cme.Code))
+}
+
+// TransientSQLState is Transient for a PostgreSQL SQLSTATE: SQLState, or
+// a failure that passes by itself.
+func TransientSQLState(code string) bool {
+	switch code {
+	case "57014", // query_canceled: statement timeout or a cancelled context
+		"40001", // serialization_failure
+		"40P01", // deadlock_detected: the victim's work is retried
+		"55P03", // lock_not_available
+		"25006": // read_only_sql_transaction: a standby during failover
+		return true
+	}
+	return SQLState(code)
+}
+
+// TransientSQLite is Transient for an SQLite result code: a database that
+// cannot serve now, or a statement interrupted by its context.
+func TransientSQLite(code int) bool {
+	return sqliteCode(code) || code&0xff == sqlite3.SQLITE_INTERRUPT
+}
+
+// TransientMongoCode is Transient for a MongoDB server code (of a command
+// or of one write of a bulk): a node that cannot serve now, or a time
+// limit or write concern not met.
+func TransientMongoCode(code int) bool {
+	switch code {
+	case 50, // MaxTimeMSExpired
+		64,  // WriteConcernFailed
+		262: // ExceededTimeLimit
+		return true
+	}
+	return mongoCode(code)
 }
 
 // SQLState reports whether a PostgreSQL SQLSTATE means the server cannot

@@ -1,14 +1,13 @@
 package mongostore
 
 import (
-	"context"
 	"errors"
 	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"meridian/analytics"
+	"meridian/outage"
 )
 
 // classify marks a driver error with its kind — analytics.ErrRefused when
@@ -27,7 +26,7 @@ var ferretSQLState = regexp.MustCompile(`\(SQLSTATE ([0-9A-Z]{5})\)`)
 //   - outages: network errors and timeouts (the driver's labels, net
 //     errors, deadlines), no server selectable, a disconnected client,
 //     and the server codes of a node that is stepping down, shutting down
-//     or interrupted (transientCode), or a write concern not met;
+//     or interrupted (outage.TransientMongoCode), or a write concern not met;
 //   - refusals: write errors of a bulk insert other than those (a document
 //     too large, a bad field name, a validation rule) and the refusal
 //     codes of a command (refusedCode);
@@ -37,9 +36,10 @@ func errKind(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, mongo.ErrClientDisconnected) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
-		errors.As(err, &topology.ServerSelectionError{}) {
+	// outage.Transient is the API's SERVICE_UNAVAILABLE classification:
+	// network errors, no server selectable, a disconnected client,
+	// deadlines, the codes of a node that cannot serve.
+	if outage.Transient(err) || mongo.IsTimeout(err) {
 		return analytics.ErrUnavailable
 	}
 	var bwe mongo.BulkWriteException
@@ -48,7 +48,7 @@ func errKind(err error) error {
 		for _, we := range bwe.WriteErrors {
 			switch {
 			case we.Code == 11000 || we.Code == 11001: // duplicate key: not a failure here
-			case transientCode(we.Code):
+			case outage.TransientMongoCode(we.Code):
 				return analytics.ErrUnavailable
 			default:
 				refused = true
@@ -64,41 +64,22 @@ func errKind(err error) error {
 	}
 	var ce mongo.CommandError
 	if errors.As(err, &ce) {
-		if ce.HasErrorLabel("RetryableWriteError") || ce.HasErrorLabel("NetworkError") || transientCode(int(ce.Code)) {
+		if ce.HasErrorLabel("RetryableWriteError") || ce.HasErrorLabel("NetworkError") || outage.TransientMongoCode(int(ce.Code)) {
 			return analytics.ErrUnavailable
 		}
 		if m := ferretSQLState.FindStringSubmatch(ce.Message); m != nil {
-			return analytics.SQLStateKind(m[1])
+			switch {
+			case outage.TransientSQLState(m[1]):
+				return analytics.ErrUnavailable
+			case analytics.RefusedSQLState(m[1]):
+				return analytics.ErrRefused
+			}
 		}
 		if refusedCode(int(ce.Code)) {
 			return analytics.ErrRefused
 		}
 	}
 	return nil
-}
-
-// transientCode reports the MongoDB server codes of a node that cannot
-// serve now: interrupted, shutting down, not (or no longer) primary,
-// over a time limit, a write concern not met.
-func transientCode(code int) bool {
-	switch code {
-	case 6, // HostUnreachable
-		7,     // HostNotFound
-		50,    // MaxTimeMSExpired
-		64,    // WriteConcernFailed
-		89,    // NetworkTimeout
-		91,    // ShutdownInProgress
-		189,   // PrimarySteppedDown
-		262,   // ExceededTimeLimit
-		9001,  // SocketException
-		10107, // NotWritablePrimary
-		11600, // InterruptedAtShutdown
-		11602, // InterruptedDueToReplStateChange
-		13435, // NotPrimaryNoSecondaryOk
-		13436: // NotPrimaryOrSecondary
-		return true
-	}
-	return false
 }
 
 // refusedCode reports the MongoDB server codes that refuse a command's

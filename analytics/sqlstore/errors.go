@@ -1,18 +1,15 @@
 package sqlstore
 
 import (
-	"context"
-	stdsql "database/sql"
-	"database/sql/driver"
 	"errors"
 	"io"
-	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"meridian/analytics"
+	"meridian/outage"
 )
 
 // classify marks a driver error with its kind — analytics.ErrRefused when
@@ -23,34 +20,29 @@ func classify(err error) error { return analytics.Mark(errKind(err), err) }
 
 // errKind is the classification of classify, for both SQL backends:
 //
-//   - PostgreSQL: by SQLSTATE (analytics.SQLStateKind): classes 22, 23 and
-//     54 refuse the data; 08, 53, 57P0x, timeouts and the like are outages.
-//     A PgError inside a connect error (57P03 while the server starts) is
-//     found through the wrapping.
-//   - SQLite: by result code: CONSTRAINT, TOOBIG, MISMATCH refuse the data;
-//     BUSY, LOCKED, IOERR, FULL, CANTOPEN and the like are outages.
-//   - Anything on the way to the server: a dial, read or write failure, a
-//     connection the pool found broken, a deadline or cancellation.
+//   - outages, as the API's SERVICE_UNAVAILABLE sees them
+//     (outage.Transient): a dial, read or write failure, a connection the
+//     pool found broken, a deadline or cancellation, PostgreSQL's 08, 53,
+//     57P0x and contention codes (a PgError inside a connect error, 57P03
+//     while the server starts, is found through the wrapping), SQLite's
+//     BUSY, LOCKED, IOERR, FULL, CANTOPEN and the like; and a bare EOF
+//     from the driver, a connection cut mid-answer;
+//   - refusals: PostgreSQL classes 22, 23 and 54 (analytics.RefusedSQLState),
+//     SQLite's CONSTRAINT, TOOBIG and MISMATCH.
 func errKind(err error) error {
 	if err == nil {
 		return nil
 	}
+	if outage.Transient(err) || errors.Is(err, io.EOF) {
+		return analytics.ErrUnavailable
+	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return analytics.SQLStateKind(pe.Code)
+	if errors.As(err, &pe) && analytics.RefusedSQLState(pe.Code) {
+		return analytics.ErrRefused
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return sqliteKind(se.Code())
-	}
-	var ne net.Error
-	var ce *pgconn.ConnectError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, stdsql.ErrConnDone),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.As(err, &ne), errors.As(err, &ce), pgconn.Timeout(err):
-		return analytics.ErrUnavailable
 	}
 	return nil
 }
@@ -61,8 +53,8 @@ func sqliteKind(code int) error {
 	switch code & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
 		return analytics.ErrRefused
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT,
-		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
+	}
+	if outage.TransientSQLite(code) {
 		return analytics.ErrUnavailable
 	}
 	return nil
