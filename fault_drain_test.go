@@ -330,3 +330,60 @@ func signupsStored(t *testing.T, ctx context.Context, db *database.DB) (committe
 	}
 	return committed, stored, lost, duplicated
 }
+
+// TestFaultSIGTERMDelay: with MERIDIAN_SHUTDOWN_DELAY a signalled server
+// answers /readyz 503 at once but goes on serving new connections for the
+// delay — a load balancer polling /readyz takes it out before anything is
+// refused — and only then drains and exits.
+func TestFaultSIGTERMDelay(t *testing.T) {
+	const delay = 2 * time.Second
+	s := newProduction(t, map[string]string{"MERIDIAN_SHUTDOWN_DELAY": delay.String(), "MERIDIAN_SHUTDOWN_TIMEOUT": "5s"})
+	cmd, exited := s.serveChild(t)
+	analyst := s.Keys[auth.Analyst]
+	sigAt := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Within the delay: not ready, and a query on a fresh connection is
+	// served in full.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	var unready time.Duration
+	served, refusedEarly := 0, 0
+	for time.Since(sigAt) < delay*3/4 {
+		res, err := fresh.Get(s.URL + "/readyz")
+		if err != nil {
+			refusedEarly++
+		} else {
+			res.Body.Close()
+			if res.StatusCode == http.StatusServiceUnavailable && unready == 0 {
+				unready = time.Since(sigAt)
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"query": `{ users(first: 1) { totalCount } }`})
+		if r, err := s.send(analyst, "", b); err == nil && r.Status == http.StatusOK && len(r.Errors) == 0 {
+			served++
+		} else {
+			refusedEarly++
+		}
+		wait(100 * time.Millisecond)
+	}
+	var exitErr error
+	select {
+	case exitErr = <-exited:
+	case <-time.After(delay + 15*time.Second):
+		t.Fatalf("the server did not exit\n%s", s.Logs)
+	}
+	took := time.Since(sigAt)
+	t.Logf("SIGTERM with a %s delay: /readyz 503 after %s; %d queries served and %d refused within the delay; exit after %s",
+		delay, unready.Round(time.Millisecond), served, refusedEarly, took.Round(time.Millisecond))
+	if unready == 0 || unready > time.Second {
+		t.Errorf("/readyz did not answer 503 within a second of SIGTERM (%s)", unready)
+	}
+	if served == 0 || refusedEarly > 0 {
+		t.Errorf("within the delay %d queries were served and %d refused; want all served", served, refusedEarly)
+	}
+	if exitErr != nil || took < delay {
+		t.Errorf("exit %v after %s; want status 0 after the %s delay", exitErr, took, delay)
+	}
+	faultsvc.Tally{Sent: served + refusedEarly, Accepted: served, Stored: served, Lost: refusedEarly}.Report(t, "SIGTERM with MERIDIAN_SHUTDOWN_DELAY: queries in the delay")
+}

@@ -337,7 +337,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	return shutdown{
-		log: log, grace: cfg.ShutdownTimeout,
+		log: log, grace: cfg.ShutdownTimeout, delay: cfg.ShutdownDelay,
 		srv: srv, drain: drain, cancelRequests: cancelRequests, cancelHard: cancelHard,
 		consumers: consumersWorker, relay: relayWorker, flush: relay.Flush, hub: hubWorker, jobs: jobs, stores: stores,
 	}.run(hard)

@@ -77,6 +77,10 @@ func (c *closers) close() error {
 
 // shutdown is the order in which a signalled server stops:
 //
+//  0. delay (MERIDIAN_SHUTDOWN_DELAY, when set): /readyz answers 503 while
+//     everything is still served, so that a load balancer that polls it
+//     takes the instance out before it stops accepting; a request sent in
+//     that window is served, not refused.
 //  1. http: /readyz answers 503, the listener closes (http.Server.Shutdown)
 //     and the requests in flight run to their end; subscriptions end with
 //     a complete (SSE and WebSocket) and WebSockets close with 1012 once
@@ -96,6 +100,7 @@ func (c *closers) close() error {
 type shutdown struct {
 	log   *slog.Logger
 	grace time.Duration
+	delay time.Duration
 
 	srv            *http.Server
 	drain          *httpapi.Drain
@@ -113,6 +118,14 @@ type shutdown struct {
 // run stops everything; it returns once the last stage is done, which is as
 // soon as everything has drained.
 func (s shutdown) run(hard context.Context) error {
+	if s.delay > 0 {
+		s.drain.Unready()
+		s.log.Info("shutting down: unready, still serving", "delay", s.delay)
+		select {
+		case <-time.After(s.delay):
+		case <-hard.Done():
+		}
+	}
 	start := time.Now()
 	s.log.Info("shutting down", "grace", s.grace)
 	graceCtx, cancelGrace := context.WithDeadline(context.WithoutCancel(hard), start.Add(s.grace))

@@ -53,6 +53,7 @@ func Vars() []Var {
 		{"MERIDIAN_IDLE_TIMEOUT", "60s", "how long an idle keep-alive connection stays open"},
 		{"MERIDIAN_EXPORT_IDLE_TIMEOUT", "30s", "how long GET /export/events waits for a client that stopped reading before it cuts the connection"},
 		{"MERIDIAN_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGINT/SIGTERM"},
+		{"MERIDIAN_SHUTDOWN_DELAY", "0s", "on SIGINT/SIGTERM, how long the server goes on serving with /readyz answering 503 before it stops accepting, so a load balancer takes it out first (a few seconds more than the readiness probe's period); the grace period follows it"},
 		{"MERIDIAN_ANONYMOUS_ROLE", "", "role of callers without credentials: viewer, analyst, admin or none (default analyst in development, none in production)"},
 		{"MERIDIAN_ANONYMOUS_WRITES", "false", "let callers without credentials run the mutations their role allows (refused in production); false: they only read"},
 		{"MERIDIAN_JWT_SECRET", "", "HS256 secret (32+ bytes) for JWTs; empty: no HS256"},
@@ -109,6 +110,7 @@ type Config struct {
 	LoaderWait      time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+	ShutdownDelay   time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
 	Production      bool
@@ -169,6 +171,14 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
+	// durOrZero is dur for a duration that may be 0 (off).
+	durOrZero := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d < 0 {
+			bad(name, fmt.Errorf("want a duration such as 5s, or 0s for none, got %q", get(name)))
+		}
+		return d
+	}
 	c := Config{
 		Addr:            get("MERIDIAN_ADDR"),
 		MetricsAddr:     get("MERIDIAN_METRICS_ADDR"),
@@ -182,6 +192,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LoaderWait:      dur("MERIDIAN_LOADER_WAIT"),
 		RequestTimeout:  dur("MERIDIAN_REQUEST_TIMEOUT"),
 		ShutdownTimeout: dur("MERIDIAN_SHUTDOWN_TIMEOUT"),
+		ShutdownDelay:   durOrZero("MERIDIAN_SHUTDOWN_DELAY"),
 		ModelRefit:      dur("MERIDIAN_MODEL_REFIT"),
 		ChurnHorizon:    dur("MERIDIAN_CHURN_HORIZON"),
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,6 +35,9 @@ const CloseServiceRestart = 1012
 type Drain struct {
 	ctx   context.Context // ends when the drain begins
 	begin context.CancelFunc
+	// unready is set by Unready: /readyz says 503 while everything is
+	// still served, until Begin.
+	unready atomic.Bool
 
 	mu    sync.Mutex
 	socks map[*wsSocket]struct{}
@@ -51,6 +55,15 @@ func (d *Drain) Begin() { d.begin() }
 
 // Draining reports whether Begin was called.
 func (d *Drain) Draining() bool { return d.ctx.Err() != nil }
+
+// Unready makes /readyz answer 503 before the drain begins, while the
+// server still serves everything: the time a load balancer needs to
+// notice and stop sending (MERIDIAN_SHUTDOWN_DELAY).
+func (d *Drain) Unready() { d.unready.Store(true) }
+
+// Ready reports whether /readyz may say the server is ready: neither
+// Unready nor Begin was called.
+func (d *Drain) Ready() bool { return !d.unready.Load() && !d.Draining() }
 
 // Sockets is the number of WebSockets open.
 func (d *Drain) Sockets() int {

@@ -168,7 +168,7 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if d.Drain.Draining() {
+		if !d.Drain.Ready() {
 			// At once, without asking the backends: the load balancer
 			// must stop sending here.
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
