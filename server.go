@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -214,7 +215,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	admin := bus // keeps broker.Admin for the admin fields
 	bus = observedBus{Bus: bus, m: metrics}
 	relay := outbox.NewRelay(db, bus, log, outbox.WithPublishTimeout(cfg.OutboxPublishTimeout))
-	relayWorker := startWorker(bg, relay.Run)
+	// The relay publishes only once the consumers are attached: on a fresh
+	// broker their queues and bindings are declared as they attach, and a
+	// domain event published before that routes nowhere — confirmed, marked
+	// sent, and lost (TestFaultSIGTERMDrain caught a sign-up committed in
+	// the first second of a new vhost that no consumer ever saw). Until
+	// then the rows wait in the outbox.
+	attached := make(chan struct{})
+	var attachOnce sync.Once
+	relayWorker := startWorker(bg, func(ctx context.Context) {
+		select {
+		case <-attached:
+			relay.Run(ctx)
+		case <-ctx.Done():
+		}
+	})
+	flushAttached := func(ctx context.Context) (int, error) {
+		select {
+		case <-attached:
+			return relay.Flush(ctx)
+		default:
+			return 0, nil // the rows wait for the next instance's relay
+		}
+	}
 	hub = live.New(bus, log)
 	hubWorker := startWorker(bg, func(ctx context.Context) {
 		if err := hub.Run(ctx); err != nil {
@@ -307,7 +330,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			metrics.ObserveMessage(queue, m.Attempt, err, err != nil && dead)
 		}})
 	consumersWorker := startWorker(bg, func(stop context.Context) {
-		if err := workers.RunUntil(stop, hard, func() { log.Info("bus consumers attached", "queues", consumers.Queues()) }); err != nil {
+		if err := workers.RunUntil(stop, hard, func() {
+			log.Info("bus consumers attached", "queues", consumers.Queues())
+			attachOnce.Do(func() { close(attached) })
+		}); err != nil {
 			log.Error("bus consumers stopped", "error", err)
 		}
 	})
@@ -339,7 +365,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return shutdown{
 		log: log, grace: cfg.ShutdownTimeout, delay: cfg.ShutdownDelay,
 		srv: srv, drain: drain, cancelRequests: cancelRequests, cancelHard: cancelHard,
-		consumers: consumersWorker, relay: relayWorker, flush: relay.Flush, hub: hubWorker, jobs: jobs, stores: stores,
+		consumers: consumersWorker, relay: relayWorker, flush: flushAttached, hub: hubWorker, jobs: jobs, stores: stores,
 	}.run(hard)
 }
 
