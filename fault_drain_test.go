@@ -307,17 +307,7 @@ func TestFaultSIGTERMDrain(t *testing.T) {
 // their signup events in the event store.
 func signupsStored(t *testing.T, ctx context.Context, db *database.DB) (committed, stored, lost, duplicated int) {
 	t.Helper()
-	rows, err := db.SQL().QueryContext(ctx, `SELECT u.id, (SELECT count(*) FROM events e WHERE e.type = 'signup' AND e.user_id = u.id)
-		FROM users u WHERE u.username LIKE 'drain-%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, n int
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
+	for _, n := range signupEvents(t, ctx, db, "drain-") {
 		committed++
 		stored += min(n, 1)
 		if n == 0 {
@@ -325,10 +315,32 @@ func signupsStored(t *testing.T, ctx context.Context, db *database.DB) (committe
 		}
 		duplicated += max(n-1, 0)
 	}
+	return committed, stored, lost, duplicated
+}
+
+// signupEvents is, for each user whose username starts with prefix, how
+// many signup events the bus consumers stored for it (0 for none yet).
+func signupEvents(t *testing.T, ctx context.Context, db *database.DB, prefix string) map[string]int {
+	t.Helper()
+	rows, err := db.SQL().QueryContext(ctx, `SELECT u.username, (SELECT count(*) FROM events e WHERE e.type = 'signup' AND e.user_id = u.id)
+		FROM users u WHERE u.username LIKE $1 || '%'`, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = n
+	}
 	if err := rows.Err(); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	return committed, stored, lost, duplicated
+	return out
 }
 
 // TestFaultSIGTERMDelay: with MERIDIAN_SHUTDOWN_DELAY a signalled server

@@ -99,12 +99,32 @@ func (f *Flood) OK(ctx context.Context) {
 		return
 	}
 	f.mu.Lock()
-	now := f.now()
-	if !f.down || now.Sub(f.lastFail) < floodSettle {
+	if !f.down || f.now().Sub(f.lastFail) < floodSettle {
 		f.mu.Unlock()
 		return
 	}
-	took := now.Sub(f.since)
+	f.endLocked(ctx)
+}
+
+// Over ends the outage at once, without OK's settling second: for a
+// caller that knows the resource is back (a connection re-established),
+// not merely that one call got through among failures.
+func (f *Flood) Over(ctx context.Context) {
+	if f == nil || !f.isDown.Load() {
+		return
+	}
+	f.mu.Lock()
+	if !f.down {
+		f.mu.Unlock()
+		return
+	}
+	f.endLocked(ctx)
+}
+
+// endLocked logs the recovery and resets the outage; it is called with
+// f.mu held and releases it before logging.
+func (f *Flood) endLocked(ctx context.Context) {
+	took := f.now().Sub(f.since)
 	total, last := f.total, f.lastErr
 	f.down, f.interval, f.total, f.lastErr = false, nil, nil, nil
 	f.isDown.Store(false)

@@ -111,7 +111,30 @@ func TestFloodNil(t *testing.T) {
 	var f *Flood
 	f.Fail(context.Background(), "requests", errors.New("x"))
 	f.OK(context.Background())
+	f.Over(context.Background())
 	if f.Down() {
 		t.Error("a nil Flood is down")
+	}
+}
+
+// TestFloodOver: a caller that knows the resource is back (a reconnect)
+// ends the outage at once, where OK would wait out the settling second.
+func TestFloodOver(t *testing.T) {
+	f, buf, now := floodAt(t)
+	ctx := context.Background()
+	f.Over(ctx) // nothing was down: nothing to say
+	for range 3 {
+		*now = now.Add(200 * time.Millisecond)
+		f.Fail(ctx, "connect attempts", errors.New("connection refused"))
+	}
+	f.OK(ctx) // within a second of the last failure: not over
+	if !f.Down() {
+		t.Fatal("OK right after a failure ended the outage")
+	}
+	f.Over(ctx)
+	f.Over(ctx) // once only
+	got := lines(buf)
+	if len(got) != 2 || !strings.Contains(got[1], `"msg":"database reachable again","after":"400ms","failed":{"connect attempts":3}`) || f.Down() {
+		t.Errorf("Over logged:\n%s", buf)
 	}
 }

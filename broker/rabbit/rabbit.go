@@ -4,7 +4,8 @@
 // Shape of the adapter:
 //   - One connection per Bus, re-dialled with exponential backoff whenever
 //     it closes; the exchanges are re-declared and every running Consume
-//     re-attaches (re-declaring its queues) on the new connection.
+//     re-attaches (re-declaring its queues) on the new connection. The
+//     outage is logged as state changes (outage.go), not per attempt.
 //   - One publisher channel in confirm mode. Publish waits for the broker's
 //     ack of each of its messages; messages whose confirm was lost with the
 //     connection are republished on the next one (same MessageId, so
@@ -89,6 +90,7 @@ type session struct {
 	pubMu sync.Mutex // serialises publishes so confirms map to our messages
 	pub   *amqp.Channel
 	dead  chan struct{}
+	err   error // why it died (nil for our own Close); set before dead closes
 }
 
 func (s *session) isDead() bool {
@@ -108,6 +110,7 @@ type Bus struct {
 	cancel context.CancelFunc
 
 	queueType string // of durable work and dead-letter queues
+	outage    *outage
 
 	mu       sync.Mutex
 	closed   bool
@@ -149,6 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		changed:  make(chan struct{}),
 		declared: make(map[string]struct{}),
 	}
+	b.outage = newOutage(b.log)
 	s, err := b.dial(ctx)
 	if err != nil {
 		cancel()
@@ -196,13 +200,16 @@ func (b *Bus) dial(ctx context.Context) (*session, error) {
 	s, err := backoff.Retry(ctx, func() (*session, error) {
 		s, err := b.connect()
 		if err != nil {
-			b.log.Warn("connect failed", "err", err)
+			// Every attempt of an outage fails alike: told once, then
+			// summarised (outage).
+			b.outage.dialFailed(ctx, err)
 		}
 		return s, err
 	}, backoff.WithBackOff(b.newBackoff()), backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		return nil, fmt.Errorf("rabbit: connect: %w", err)
 	}
+	b.outage.connected(ctx)
 	return s, nil
 }
 
@@ -241,7 +248,7 @@ func (b *Bus) connect() (*session, error) {
 		select {
 		case e := <-connClosed:
 			if e != nil {
-				b.log.Warn("connection closed", "err", e)
+				s.err = e // the supervisor reports it (outage)
 			}
 		case e := <-pubClosed:
 			// A lone publisher-channel failure is rare (we validate
@@ -268,7 +275,7 @@ func (b *Bus) supervise(s *session) {
 			return
 		case <-s.dead:
 		}
-		b.log.Warn("connection lost; reconnecting")
+		b.outage.lost(b.ctx, s.err)
 		ns, err := b.dial(b.ctx)
 		if err != nil {
 			return // bus closed
@@ -278,7 +285,6 @@ func (b *Bus) supervise(s *session) {
 		close(b.changed)
 		b.changed = make(chan struct{})
 		b.mu.Unlock()
-		b.log.Info("reconnected")
 		s = ns
 	}
 }
@@ -455,7 +461,8 @@ func (b *Bus) publish(ctx context.Context, exchange string, keys []string, pubs 
 		}
 		slices.Sort(retry) // keep the caller's order as far as possible
 		pending = retry
-		b.log.Info("connection lost during publish; republishing", "messages", len(pending))
+		// Debug: the connection loss is told once by the supervisor.
+		b.log.Debug("connection lost during publish; republishing", "messages", len(pending))
 		// Wait until the watcher has marked the session dead so current()
 		// does not hand us the same broken session again.
 		t := time.NewTimer(5 * time.Second)
@@ -502,13 +509,28 @@ func (b *Bus) ConsumeBatch(ctx context.Context, sub broker.Subscription, h broke
 	stop := context.AfterFunc(b.ctx, cancel)
 	defer stop()
 
+	// lost: the connection loss detached this consumer and it is not
+	// attached again yet (the outage counts it, to tell the re-attachment
+	// of every consumer in one line).
+	lost := false
+	defer func() {
+		if lost {
+			b.outage.consumerGone(b.ctx)
+		}
+	}()
+	attachedAgain := func() {
+		if lost {
+			lost = false
+			b.outage.consumerBack(b.ctx)
+		}
+	}
 	bo := b.newBackoff()
 	for {
 		s, err := b.current(ctx)
 		if err != nil {
 			break
 		}
-		attached, err := b.consumeOnce(ctx, s, sub, h)
+		attached, err := b.consumeOnce(ctx, s, sub, h, attachedAgain)
 		if ctx.Err() != nil {
 			break
 		}
@@ -516,7 +538,17 @@ func (b *Bus) ConsumeBatch(ctx context.Context, sub broker.Subscription, h broke
 			bo.Reset()
 		}
 		wait := bo.NextBackOff()
-		b.log.Warn("consumer detached; re-attaching", "queue", sub.Queue, "err", err, "in", wait)
+		// IsClosed turns true as the library starts shutting the
+		// connection down, before the watcher marks the session dead.
+		if s.isDead() || s.conn.IsClosed() {
+			if !lost {
+				lost = true
+				b.outage.consumerLost()
+			}
+			b.log.Debug("consumer detached by the connection loss; re-attaching", "queue", sub.Queue, "err", err, "in", wait)
+		} else {
+			b.log.Warn("consumer detached; re-attaching", "queue", sub.Queue, "err", err, "in", wait)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -603,9 +635,9 @@ func (b *Bus) declare(ch *amqp.Channel, sub broker.Subscription) (queueNames, er
 	return n, nil
 }
 
-// consumeOnce serves one attachment on session s. attached reports whether
-// it got as far as consuming.
-func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscription, h broker.BatchHandler) (attached bool, err error) {
+// consumeOnce serves one attachment on session s, calling onAttach once it
+// consumes. attached reports whether it got as far.
+func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscription, h broker.BatchHandler, onAttach func()) (attached bool, err error) {
 	ch, err := s.conn.Channel()
 	if err != nil {
 		return false, fmt.Errorf("open consumer channel: %w", err)
@@ -624,6 +656,7 @@ func (b *Bus) consumeOnce(ctx context.Context, s *session, sub broker.Subscripti
 	if err != nil {
 		return false, fmt.Errorf("consume %s: %w", names.work, err)
 	}
+	onAttach()
 	if sub.Ready != nil {
 		sub.Ready()
 	}
