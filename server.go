@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// stores closes the database, event store, cache and bus in that order.
 	stores := &closers{}
 	defer stores.close()
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, database.WithLogger(log))
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, database.WithLogger(log), database.WithPool(cfg.DBPool))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"meridian/analytics"
 	"meridian/analytics/engine"
 	"meridian/auth"
+	"meridian/database"
 	"meridian/gqlhttp"
 	"meridian/limits"
 	"net/netip"
@@ -42,6 +43,8 @@ func Vars() []Var {
 		{"MERIDIAN_CACHE_PREFIX", "meridian:", "key prefix of the cache in Redis"},
 		{"AMQP_URL", "", "amqp://… for RabbitMQ; empty runs the in-process bus"},
 		{"MERIDIAN_OUTBOX_PUBLISH_TIMEOUT", "5s", "how long one outbox relay pass waits for the broker before it hands its rows back pending (retried at the next tick); the relay holds no database transaction meanwhile"},
+		{"MERIDIAN_DB_MAX_CONNS", "20", "PostgreSQL connections the server opens at most; all may stay idle, so a steady load does not reopen sessions"},
+		{"MERIDIAN_DB_IDLE_TIMEOUT", "5m", "an idle PostgreSQL connection closes after this"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
 		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
@@ -92,16 +95,18 @@ func Vars() []Var {
 
 // Config is the parsed configuration.
 type Config struct {
-	Addr            string
-	MetricsAddr     string
-	TrustedProxies  []netip.Prefix
-	DatabaseURL     string
-	DataDir         string
-	DemoSeed        bool
-	DemoUsers       int
-	RedisURL        string
-	CachePrefix     string
-	AMQPURL         string
+	Addr           string
+	MetricsAddr    string
+	TrustedProxies []netip.Prefix
+	DatabaseURL    string
+	DataDir        string
+	DemoSeed       bool
+	DemoUsers      int
+	RedisURL       string
+	CachePrefix    string
+	AMQPURL        string
+	// DBPool sizes the PostgreSQL connection pool.
+	DBPool          database.Pool
 	MongoURI        string
 	MongoDatabase   string
 	EventTypes      []string
@@ -305,6 +310,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
+	c.DBPool = database.Pool{MaxConns: intArg("MERIDIAN_DB_MAX_CONNS", 1), IdleTimeout: dur("MERIDIAN_DB_IDLE_TIMEOUT")}
 	for _, o := range strings.Split(get("MERIDIAN_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CORS.AllowedOrigins = append(c.CORS.AllowedOrigins, o)
