@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -62,7 +60,6 @@ func TestFaultRabbitMQKill(t *testing.T) {
 		}
 		accepted = append(accepted, id)
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
 	admin, analyst := s.Keys[auth.Admin], s.Keys[auth.Analyst]
 	// Three writers create a user and an order for it, about 10 of each a
 	// second in all; a fourth tracks batches of events.
@@ -72,7 +69,7 @@ func TestFaultRabbitMQKill(t *testing.T) {
 			var u struct {
 				CreateUser struct{ ID string }
 			}
-			err := postNoFatal(client, s.URL, admin, `mutation($n: String!, $e: String!) { createUser(input: {username: $n, email: $e}) { id } }`,
+			err := s.sendData(admin, `mutation($n: String!, $e: String!) { createUser(input: {username: $n, email: $e}) { id } }`,
 				map[string]any{"n": name, "e": name + "@example.com"}, &u)
 			record("user:"+u.CreateUser.ID, err)
 			if err != nil {
@@ -81,7 +78,7 @@ func TestFaultRabbitMQKill(t *testing.T) {
 			var o struct {
 				CreateOrder struct{ ID string }
 			}
-			err = postNoFatal(client, s.URL, admin, `mutation($u: ID!, $p: ID!) { createOrder(input: {userID: $u, productID: $p, quantity: 1, amount: 9.5}) { id } }`,
+			err = s.sendData(admin, `mutation($u: ID!, $p: ID!) { createOrder(input: {userID: $u, productID: $p, quantity: 1, amount: 9.5}) { id } }`,
 				map[string]any{"u": u.CreateUser.ID, "p": product}, &o)
 			record("order:"+o.CreateOrder.ID, err)
 		})
@@ -96,7 +93,7 @@ func TestFaultRabbitMQKill(t *testing.T) {
 		var d struct {
 			TrackEvents struct{ Accepted int }
 		}
-		err := postNoFatal(client, s.URL, analyst, `mutation($in: [TrackEventInput!]!) { trackEvents(inputs: $in) { accepted } }`, map[string]any{"in": in}, &d)
+		err := s.sendData(analyst, `mutation($in: [TrackEventInput!]!) { trackEvents(inputs: $in) { accepted } }`, map[string]any{"in": in}, &d)
 		if err == nil && d.TrackEvents.Accepted != len(ids) {
 			err = fmt.Errorf("trackEvents accepted %d of %d", d.TrackEvents.Accepted, len(ids))
 		}
@@ -282,40 +279,21 @@ func storedWrites(t *testing.T, db *sql.DB) map[string]int {
 	return out
 }
 
-// postNoFatal sends one GraphQL request and decodes its data into out; an HTTP
-// failure, a non-200 answer or any GraphQL error is an error. It is safe in
-// goroutines (no t.Fatal).
-func postNoFatal(c *http.Client, url, credential, q string, vars map[string]any, out any) error {
+// sendData is send of {query, variables}, decoding the data into out; a
+// transport failure, a non-200 answer or any GraphQL error is an error.
+// It is safe in goroutines (no t.Fatal).
+func (s *prodServer) sendData(credential, q string, vars map[string]any, out any) error {
 	b, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPost, url+"/query", bytes.NewReader(b))
-	if err != nil {
+	r, err := s.send(credential, "", b)
+	switch {
+	case err != nil:
 		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", credential)
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	var r struct {
-		Data   json.RawMessage
-		Errors []struct {
-			Message    string
-			Extensions map[string]any
-		}
-	}
-	if err := json.Unmarshal(raw, &r); err != nil || res.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d: %.200s", res.StatusCode, raw)
-	}
-	if len(r.Errors) > 0 {
+	case r.Status != http.StatusOK:
+		return fmt.Errorf("HTTP %d: %+v", r.Status, r.Errors)
+	case len(r.Errors) > 0:
 		return fmt.Errorf("%s (%v)", r.Errors[0].Message, r.Errors[0].Extensions["code"])
 	}
 	return json.Unmarshal(r.Data, out)
