@@ -295,6 +295,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		TrustedProxies:   cfg.TrustedProxies,
 		Tracing:          observe.NewTracing(tp, observe.TraceOptions{Fields: cfg.TraceFields}),
 		SlowQuery:        cfg.SlowQuery,
+		NoCompiledReads:  !cfg.CompiledReads,
 		HTTP:             cfg.CORS,
 		Live:             hub,
 		Bus:              admin,

@@ -50,6 +50,7 @@ func Vars() []Var {
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
 		{"MERIDIAN_UNKNOWN_EVENT_TYPES", "reject", "reject or accept events of other types"},
 		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},
+		{"MERIDIAN_COMPILED_READS", "true", "on PostgreSQL, answer a relational read (the entity connections and lookups, their columns and edges) with one statement that writes the JSON; false sends every read through the resolvers"},
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_READ_TIMEOUT", "10s", "time a client has to send a request's headers and body; a slower one is disconnected (subscription streams live on once their request is read)"},
@@ -124,6 +125,7 @@ type Config struct {
 	JWT             auth.JWTConfig
 	CORS            gqlhttp.Config
 	SlowQuery       time.Duration
+	CompiledReads   bool
 	OTLPEndpoint    string
 	OTLPTraces      string
 	TraceFields     bool
@@ -322,6 +324,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CORS.MaxAge = 10 * time.Minute
 	if v := get("MERIDIAN_SLOW_QUERY"); v != "0" {
 		c.SlowQuery = dur("MERIDIAN_SLOW_QUERY")
+	}
+	if c.CompiledReads, err = strconv.ParseBool(get("MERIDIAN_COMPILED_READS")); err != nil {
+		bad("MERIDIAN_COMPILED_READS", err)
 	}
 	c.OTLPEndpoint, c.OTLPTraces = get("OTEL_EXPORTER_OTLP_ENDPOINT"), get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	if c.TraceFields, err = strconv.ParseBool(get("MERIDIAN_TRACE_FIELDS")); err != nil {

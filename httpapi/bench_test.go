@@ -17,13 +17,14 @@ import (
 	"meridian/seed"
 )
 
-// benchServer serves db with the production loader wait.
-func benchServer(b *testing.B, db *database.DB) *httptest.Server {
+// benchServer serves db with the production loader wait; resolvers true
+// sends every read through the resolvers (no compiled reads).
+func benchServer(b *testing.B, db *database.DB, resolvers bool) *httptest.Server {
 	events, err := sqlstore.New(context.Background(), db)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, NoCompiledReads: resolvers}))
 	b.Cleanup(srv.Close)
 	return srv
 }
@@ -50,18 +51,26 @@ func post(b *testing.B, url, query string) int64 {
 }
 
 // BenchmarkFourLevelQuery: countries → cities → users → address over
-// 10 × 20 × 10 rows on PostgreSQL, end to end through HTTP.
+// 10 × 20 × 10 rows on PostgreSQL, end to end through HTTP: compiled into
+// one statement (the default), and through the resolvers.
 func BenchmarkFourLevelQuery(b *testing.B) {
 	db := testdb.Open(b, "postgres")
 	if _, err := fixture.NewGrid(context.Background(), db.Client, 10, 20, 10); err != nil {
 		b.Fatal(err)
 	}
-	srv := benchServer(b, db)
-	var stmts int64
-	for b.Loop() {
-		stmts += post(b, srv.URL, fourLevels)
+	for _, path := range []struct {
+		name      string
+		resolvers bool
+	}{{"compiled", false}, {"resolvers", true}} {
+		b.Run(path.name, func(b *testing.B) {
+			srv := benchServer(b, db, path.resolvers)
+			var stmts int64
+			for b.Loop() {
+				stmts += post(b, srv.URL, fourLevels)
+			}
+			b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
+		})
 	}
-	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
 }
 
 // BenchmarkCountryStats100k: every country's stats over the 100,000-user
@@ -73,7 +82,7 @@ func BenchmarkCountryStats100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("seeded 100,000 users in %s", time.Since(start).Round(time.Millisecond))
-	srv := benchServer(b, db)
+	srv := benchServer(b, db, false)
 	const q = `{ countries(first: 1000) { edges { node { code stats { userCount cityCount avgTotalSpent totalRevenue } } } } }`
 	var stmts int64
 	b.ResetTimer()

@@ -24,6 +24,7 @@ import (
 	"meridian/database"
 	"meridian/graph"
 	"meridian/resolvers"
+	"meridian/sqlread"
 	"meridian/stats"
 	"meridian/store"
 )
@@ -97,6 +98,11 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 	}
 	if d.Metrics != nil {
 		srv.Use(d.Metrics.GraphQL())
+	}
+	// Innermost of the root-field interceptors: tracing and metrics see a
+	// compiled field as any other.
+	if ext := sqlread.New(d.DB, d.Logger); ext != nil && !d.NoCompiledReads {
+		srv.Use(ext)
 	}
 	if d.SlowQuery > 0 {
 		srv.Use(observe.SlowQueries{Threshold: d.SlowQuery, Log: d.Logger, StatementsOf: Statements})

@@ -70,6 +70,10 @@ type Deps struct {
 	Metrics   *observe.Metrics
 	Tracing   *observe.Tracing
 	SlowQuery time.Duration
+	// NoCompiledReads sends every read through the resolvers; by default a
+	// relational read on PostgreSQL is one compiled statement (package
+	// sqlread, MERIDIAN_COMPILED_READS).
+	NoCompiledReads bool
 	// MetricsElsewhere leaves GET /metrics out of these routes: the
 	// server serves it on its own listener (MERIDIAN_METRICS_ADDR).
 	MetricsElsewhere bool

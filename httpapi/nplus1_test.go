@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"meridian/database"
+	"meridian/httpapi"
 	"meridian/internal/fixture"
 	"meridian/internal/gqltest"
 	"meridian/internal/testdb"
@@ -61,7 +62,7 @@ func TestNestedReadsOneStatementPerLevel(t *testing.T) {
 		if _, err := fixture.NewGrid(ctx, db.Client, 10, 20, 10); err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.New(t, db)
+		c := resolverPath(t, db)
 
 		var d fourLevelsData
 		before := db.Driver.Statements()
@@ -126,7 +127,7 @@ func TestTwoHopEdgesPaginateAndBatch(t *testing.T) {
 		if _, err := fixture.NewGrid(ctx, db.Client, 3, 4, 5); err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.New(t, db)
+		c := resolverPath(t, db)
 		type page struct {
 			TotalCount int
 			PageInfo   struct {
@@ -235,7 +236,7 @@ func TestEveryPathBatches(t *testing.T) {
 		if _, err := fixture.NewGrid(context.Background(), db.Client, 4, 3, 5); err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.New(t, db)
+		c := resolverPath(t, db)
 		for _, tc := range []struct {
 			name  string
 			query string
@@ -266,4 +267,11 @@ func TestEveryPathBatches(t *testing.T) {
 			})
 		}
 	})
+}
+
+// resolverPath serves db with every read going through the resolvers and
+// loaders (no compiled reads): these tests prove the batching of that path,
+// which answers every shape the compiler leaves to it.
+func resolverPath(t *testing.T, db *database.DB) *gqltest.Client {
+	return gqltest.Serve(t, httpapi.Deps{DB: db, NoCompiledReads: true})
 }
