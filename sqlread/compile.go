@@ -370,9 +370,23 @@ func (c *compiler) edges(target string, f graphql.CollectedField, src source, pg
 	c.b.WriteString(") ORDER BY ")
 	c.order(m, pg)
 	c.b.WriteString(") FROM (SELECT ").Ident(in).WriteString(".* FROM ")
-	c.from(src, in)
-	c.b.WriteString(" WHERE ")
-	c.conds(src, pg, in)
+	if src.edge != nil && src.edge.kind == viaAddress {
+		// OFFSET 0 fences the join of a place's users off the LIMIT:
+		// otherwise PostgreSQL walks users in the order's index (users_pkey,
+		// users_username_key, …) and probes each one's address until it has
+		// the page — 10 s for W1 — instead of reading the place's
+		// addresses and their users over address_city_id and
+		// user_address_id and sorting those.
+		c.b.WriteString("(SELECT ").Ident(in).WriteString(".* FROM ")
+		c.from(src, in)
+		c.b.WriteString(" WHERE ")
+		c.conds(src, pg, in)
+		c.b.WriteString(" OFFSET 0) AS ").Ident(in)
+	} else {
+		c.from(src, in)
+		c.b.WriteString(" WHERE ")
+		c.conds(src, pg, in)
+	}
 	c.b.WriteString(" ORDER BY ")
 	c.order(in, pg)
 	if pg.limit >= 0 {
@@ -408,8 +422,7 @@ func (c *compiler) pageInfo(f graphql.CollectedField, src source, pg page) bool 
 			c.from(src, a)
 			c.b.WriteString(" WHERE ")
 			c.conds(src, pg, a)
-			c.b.WriteString(" ORDER BY ")
-			c.order(a, pg)
+			// More rows than the page, in any order.
 			c.b.WriteString(" OFFSET " + strconv.Itoa(pg.limit) + ")")
 		default:
 			return false

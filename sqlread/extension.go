@@ -59,6 +59,7 @@ func (e *Extension) InterceptRootField(ctx context.Context, next graphql.RootRes
 	if !ok {
 		return next(ctx)
 	}
+	e.log.DebugContext(ctx, "compiled read", "field", rc.Field.Name, "sql", query)
 	out, err := e.run(ctx, query, args)
 	if err != nil {
 		// The resolvers answer it, and classify the error (an outage is
