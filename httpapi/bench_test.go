@@ -91,3 +91,26 @@ func BenchmarkCountryStats100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
 }
+
+// BenchmarkUserLookup: W2 of issue 14, a user by username → address →
+// city → country, compiled and through the resolvers.
+func BenchmarkUserLookup(b *testing.B) {
+	db := testdb.Open(b, "postgres")
+	if _, err := fixture.NewGrid(context.Background(), db.Client, 10, 20, 10); err != nil {
+		b.Fatal(err)
+	}
+	const q = `{ user(username: "u3_7_2") { username email address { street city { name country { name code } } } } }`
+	for _, path := range []struct {
+		name      string
+		resolvers bool
+	}{{"compiled", false}, {"resolvers", true}} {
+		b.Run(path.name, func(b *testing.B) {
+			srv := benchServer(b, db, path.resolvers)
+			var stmts int64
+			for b.Loop() {
+				stmts += post(b, srv.URL, q)
+			}
+			b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
+		})
+	}
+}
