@@ -369,7 +369,8 @@ func TestAttackWebSocketSubscriptionsPerSocketAreCapped(t *testing.T) {
 // any machine; the same query over HTTP shows it.
 func TestAttackWebSocketQueriesHaveTheRequestTimeout(t *testing.T) {
 	t.Parallel()
-	s := startProduction(t, map[string]string{"MERIDIAN_REQUEST_TIMEOUT": "500ms", "MERIDIAN_LOADER_WAIT": "3s"})
+	// The loader wait makes the read slow; compiled reads use no loader.
+	s := startProduction(t, map[string]string{"MERIDIAN_REQUEST_TIMEOUT": "500ms", "MERIDIAN_LOADER_WAIT": "3s", "MERIDIAN_COMPILED_READS": "false"})
 	key := s.Keys[auth.Analyst]
 	const slow = `{ cities(first: 1) { edges { node { users(first: 1) { totalCount } } } } }`
 	if r := s.gql(t, key, slow, nil); r.Code() != "TIMEOUT" {
