@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +53,7 @@ func capture(ctx context.Context, c *http.Client, url string, w workload, userna
 			return err
 		}
 		start := time.Now().Add(-2 * time.Millisecond)
-		want, err := postCounting(ctx, c, url, b)
+		_, want, err := post(ctx, c, url, b)
 		if err != nil {
 			return err
 		}
@@ -91,34 +89,6 @@ func capture(ctx context.Context, c *http.Client, url string, w workload, userna
 		return nil
 	}
 	return fmt.Errorf("no clean capture in 30 attempts: %w", last)
-}
-
-// postCounting sends one request and returns Meridian's statement count.
-func postCounting(ctx context.Context, c *http.Client, url string, b []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	var r struct {
-		Errors     json.RawMessage `json:"errors"`
-		Extensions struct {
-			SQLStatements int `json:"sqlStatements"`
-		} `json:"extensions"`
-	}
-	if err := json.Unmarshal(raw, &r); err != nil || resp.StatusCode != http.StatusOK || (len(r.Errors) > 0 && string(r.Errors) != "null") {
-		return 0, fmt.Errorf("capture request: status %d, %v: %.300s", resp.StatusCode, err, raw)
-	}
-	return r.Extensions.SQLStatements, nil
 }
 
 func fileSize(path string) (int64, error) {

@@ -214,41 +214,45 @@ func body(w workload, target string, usernames []string, i int) ([]byte, error) 
 	return json.Marshal(req)
 }
 
-// post sends one request and returns the decoded response's data, failing
-// on any status but 200 and on any GraphQL error.
-func post(ctx context.Context, c *http.Client, url string, b []byte) (json.RawMessage, error) {
+// post sends one request and returns the decoded response's data and the
+// sqlStatements extension (Meridian's; 0 elsewhere), failing on any status
+// but 200 and on any GraphQL error.
+func post(ctx context.Context, c *http.Client, url string, b []byte) (json.RawMessage, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
+		return nil, 0, fmt.Errorf("read response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
+		return nil, 0, fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
 	}
 	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors json.RawMessage `json:"errors"`
+		Data       json.RawMessage `json:"data"`
+		Errors     json.RawMessage `json:"errors"`
+		Extensions struct {
+			SQLStatements int `json:"sqlStatements"`
+		} `json:"extensions"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("decode response: %w: %.300s", err, raw)
+		return nil, 0, fmt.Errorf("decode response: %w: %.300s", err, raw)
 	}
 	if len(r.Errors) > 0 && string(r.Errors) != "null" {
-		return nil, fmt.Errorf("errors: %.300s", r.Errors)
+		return nil, 0, fmt.Errorf("errors: %.300s", r.Errors)
 	}
 	if len(r.Data) == 0 || string(r.Data) == "null" {
-		return nil, fmt.Errorf("no data: %.300s", raw)
+		return nil, 0, fmt.Errorf("no data: %.300s", raw)
 	}
-	return r.Data, nil
+	return r.Data, r.Extensions.SQLStatements, nil
 }
 
 type result struct {
@@ -277,7 +281,7 @@ func run(ctx context.Context, c *http.Client, w workload, target, url string, us
 		for time.Now().Before(until) {
 			b := bodies[int(next.Add(1)-1)%len(bodies)]
 			t0 := time.Now()
-			if _, err := post(ctx, c, url, b); err != nil {
+			if _, _, err := post(ctx, c, url, b); err != nil {
 				return err
 			}
 			if lat != nil {
@@ -442,7 +446,7 @@ func fetch(ctx context.Context, c *http.Client, url string, w workload, target s
 	if err != nil {
 		return nil, err
 	}
-	data, err := post(ctx, c, url, b)
+	data, _, err := post(ctx, c, url, b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", target, err)
 	}
