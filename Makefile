@@ -7,7 +7,7 @@ GO        ?= go
 RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/...
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: run test test-race test-unit generate check-generated lint bench faults fuzz audit-http seed help
+.PHONY: run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,9 @@ lint: ## go vet and a gofmt check
 
 bench: ## benchmarks on PostgreSQL (TEST_DATABASE_URL), results in bench/
 	./bench/run.sh
+
+bench-peers: ## Meridian beside PostGraphile v4 and the pgbench floor on a fresh 100,000-user database (CLIENTS DURATION PASSES WORKLOADS PEERS_REUSE; bench/peers/run.sh)
+	./bench/peers/run.sh
 
 faults: ## every fault test (TestFault*, long ones too) on private service instances; prints sent/accepted/stored/lost/duplicated
 	./bench/faults.sh

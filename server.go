@@ -288,6 +288,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		DB:               db,
 		Events:           events,
 		Cache:            c,
+		NoResultCache:    !cfg.ResultCache,
 		Outbox:           outbox.NewWriter(db),
 		Committed:        relay.Notify,
 		Metrics:          metrics,

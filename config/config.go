@@ -51,6 +51,7 @@ func Vars() []Var {
 		{"MERIDIAN_UNKNOWN_EVENT_TYPES", "reject", "reject or accept events of other types"},
 		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},
 		{"MERIDIAN_COMPILED_READS", "true", "on PostgreSQL, answer a relational read (the entity connections and lookups, their columns and edges) with one statement that writes the JSON; false sends every read through the resolvers"},
+		{"MERIDIAN_RESULT_CACHE", "true", "cache @cached fields (Country.stats, userStats, …); false: every @cached field resolves on every request (benchmarks of the resolvers and their SQL, e.g. make bench-peers)"},
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
 		{"MERIDIAN_REQUEST_TIMEOUT", "30s", "deadline of one GraphQL request"},
 		{"MERIDIAN_READ_TIMEOUT", "10s", "time a client has to send a request's headers and body; a slower one is disconnected (subscription streams live on once their request is read)"},
@@ -106,6 +107,9 @@ type Config struct {
 	RedisURL       string
 	CachePrefix    string
 	AMQPURL        string
+	// ResultCache is false when @cached fields always resolve
+	// (MERIDIAN_RESULT_CACHE=false).
+	ResultCache bool
 	// DBPool sizes the PostgreSQL connection pool.
 	DBPool          database.Pool
 	MongoURI        string
@@ -279,6 +283,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.AnonymousRole, err = auth.ParseRole(v); err != nil {
 			bad("MERIDIAN_ANONYMOUS_ROLE", err)
 		}
+	}
+	if c.ResultCache, err = strconv.ParseBool(get("MERIDIAN_RESULT_CACHE")); err != nil {
+		bad("MERIDIAN_RESULT_CACHE", err)
 	}
 	if c.AnonymousWrites, err = strconv.ParseBool(get("MERIDIAN_ANONYMOUS_WRITES")); err != nil {
 		bad("MERIDIAN_ANONYMOUS_WRITES", err)

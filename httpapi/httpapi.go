@@ -41,8 +41,12 @@ type Deps struct {
 	DB *database.DB
 	// Cache backs @cached fields and persisted queries; nil gives a
 	// local-only cache.
-	Cache  *cache.Cache
-	Events analytics.Store
+	Cache *cache.Cache
+	// NoResultCache makes every @cached field resolve on every request
+	// (MERIDIAN_RESULT_CACHE=false, for benchmarks); persisted queries
+	// are still stored.
+	NoResultCache bool
+	Events        analytics.Store
 	// Outbox, when set, receives every mutation's domain event in the
 	// mutation's transaction; Committed runs after each commit (the relay's
 	// wake-up).
@@ -148,6 +152,7 @@ func NewHandler(d Deps) http.Handler {
 		d.Drain = NewDrain()
 	}
 	fields := gqlcache.New(d.Cache, 0)
+	fields.Bypass = d.NoResultCache
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
