@@ -11,14 +11,20 @@
 #   3. captures the statements of one Meridian request per workload from the
 #      PostgreSQL log (log_statement = 'all' on this database only, reset
 #      afterwards) into bench/peers/out/<W>.sql, one pgbench transaction each;
+#      and, with RESOLVERS=1, those of the same request through the
+#      resolvers (MERIDIAN_COMPILED_READS=false) into <W>.resolvers.sql;
 #   4. starts Meridian (MERIDIAN_RESULT_CACHE=false; a second one with the
-#      cache as shipped when W3c is run) and PostGraphile, checks that both
-#      answer every workload with the same rows;
-#   5. for each workload, PASSES passes of Meridian, PostGraphile, pgbench,
-#      interleaved, each printed as it ends; then the medians as a table.
+#      cache as shipped when W3c is run; a third on the resolvers with
+#      RESOLVERS=1) and PostGraphile, checks that they answer every workload
+#      with the same rows;
+#   5. for each workload, PASSES passes of Meridian, PostGraphile, pgbench
+#      (and the resolvers' Meridian and SQL), interleaved, each printed as it
+#      ends; then the medians as a table.
 #
 # Knobs: CLIENTS (16), DURATION seconds (20), PASSES (3), WORKLOADS
-# ("W1 W2 W3 W3c W4"; W3c is W3 on the cached Meridian, no peer), PEERS_REUSE=1
+# ("W1 W2 W3 W3c W4"; W3c is W3 on the cached Meridian, no peer), RESOLVERS
+# (1: also Meridian with MERIDIAN_COMPILED_READS=false and its SQL's floor,
+# the figures before the compiled reads; 0: not), PEERS_REUSE=1
 # (keep and reuse the database meridian_peers, seeded once), PEERS_USERS
 # (100000), PEERS_PG (postgres://postgres@127.0.0.1:5432), PEERS_PG_LOG (the
 # server's log file), PGBENCH_MODE (prepared, as Meridian's pgx statement
@@ -33,6 +39,7 @@ DURATION="${DURATION:-20}"
 PASSES="${PASSES:-3}"
 WORKLOADS="${WORKLOADS:-W1 W2 W3 W3c W4}"
 PEERS_REUSE="${PEERS_REUSE:-0}"
+RESOLVERS="${RESOLVERS:-1}"
 PEERS_USERS="${PEERS_USERS:-100000}"
 PG="${PEERS_PG:-postgres://postgres@127.0.0.1:5432}"
 PGBENCH_MODE="${PGBENCH_MODE:-prepared}"
@@ -108,12 +115,12 @@ psql "$url" -Atc "SELECT '#   ' || tablename || ': ' || string_agg(indexname, ',
 psql "$url" -Atc "SELECT username FROM users ORDER BY md5(username) LIMIT 1000" >"$tmp/usernames"
 
 # Servers. Meridian's environment is this list only, nothing inherited.
-meridian_env() { # port cache
+meridian_env() { # port cache compiled
 	exec env -i PATH="$PATH" HOME="${HOME:-/tmp}" DATABASE_URL="$url" MERIDIAN_ADDR="127.0.0.1:$1" MERIDIAN_RATE_LIMIT=0 \
-		MERIDIAN_LOG_LEVEL=warn MERIDIAN_RESULT_CACHE="$2" MERIDIAN_DATA_DIR="$tmp/data" "$tmp/meridian"
+		MERIDIAN_LOG_LEVEL=warn MERIDIAN_RESULT_CACHE="$2" MERIDIAN_COMPILED_READS="${3:-true}" MERIDIAN_DATA_DIR="$tmp/data" "$tmp/meridian"
 }
-start_meridian() { # port cache logfile → pid in $started
-	meridian_env "$1" "$2" >"$3" 2>&1 &
+start_meridian() { # port cache logfile [compiled] → pid in $started
+	meridian_env "$1" "$2" "${4:-true}" >"$3" 2>&1 &
 	started=$!
 	pids+=("$started")
 	for _ in $(seq 1 300); do
@@ -145,6 +152,16 @@ if [ -n "$floors" ]; then
 			-db "$db" -log "$pglog" -out "$capdir/$w.sql" | sed "s/^/# $w: /"
 		psql "$url" -v ON_ERROR_STOP=1 -qf "$capdir/$w.sql" >/dev/null
 	done
+	if [ "$RESOLVERS" = 1 ]; then
+		stop "$cap"
+		start_meridian "$port" false "$tmp/meridian-capture-resolvers.log" false
+		cap=$started
+		for w in $floors; do
+			"$tmp/load" -capture -url "http://127.0.0.1:$port/query" -workload "$w" -usernames "$tmp/usernames" \
+				-db "$db" -log "$pglog" -out "$capdir/$w.resolvers.sql" | sed "s/^/# $w through the resolvers: /"
+			psql "$url" -v ON_ERROR_STOP=1 -qf "$capdir/$w.resolvers.sql" >/dev/null
+		done
+	fi
 	psql "$PG/postgres" -qc "ALTER DATABASE $db RESET log_statement"
 	logging=0
 	stop "$cap"
@@ -161,6 +178,12 @@ case " $WORKLOADS " in *" W3c "*)
 	cpid=$started
 	;;
 esac
+rport="" rpid=""
+if [ "$RESOLVERS" = 1 ]; then
+	rport="$("$tmp/load" -freeport)"
+	start_meridian "$rport" false "$tmp/meridian-resolvers.log" false
+	rpid=$started
+fi
 gport="$("$tmp/load" -freeport)"
 # One process, no GraphiQL, no watch, no query log, no extended errors, no
 # default mutations; its pool is its default (10).
@@ -180,6 +203,9 @@ gurl="http://127.0.0.1:$gport/graphql"
 checks=""
 for w in $WORKLOADS; do [ "$w" = W3c ] || checks="$checks,$w"; done
 [ -z "$checks" ] || "$tmp/load" -check -meridian "$murl" -postgraphile "$gurl" -usernames "$tmp/usernames" -workloads "${checks#,}"
+if [ -n "$rpid" ] && [ -n "$checks" ]; then
+	"$tmp/load" -check -meridian "http://127.0.0.1:$rport/query" -postgraphile "$gurl" -usernames "$tmp/usernames" -workloads "${checks#,}" | sed 's/^/resolvers: /'
+fi
 if [ -n "$cpid" ]; then
 	"$tmp/load" -check -meridian "http://127.0.0.1:$cport/query" -postgraphile "$gurl" -usernames "$tmp/usernames" -workloads W3 | sed 's/W3/W3c (cached Meridian)/'
 fi
@@ -194,6 +220,14 @@ row() { # pass line
 	printf '%-4s %-5s %-12s %10s %9s %9s %8s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7"
 	echo "$2 $3 $4 $5 $6 $7 $8" >>"$results"
 }
+floor() { # pass workload name file: one pgbench pass over the captured statements
+	local pb tps lat n
+	pb="$(pgbench "$url" -n -M "$PGBENCH_MODE" -c "$CLIENTS" -j 2 -T "$DURATION" -f "$4" 2>&1)" || { echo "$pb"; exit 1; }
+	tps="$(echo "$pb" | awk '/^tps = / { printf "%.1f", $3 }')"
+	lat="$(echo "$pb" | awk '/^latency average/ { printf "%.2f", $4 }')"
+	n="$(echo "$pb" | awk '/number of transactions actually processed/ { print $NF }')"
+	row "$1" "$2 $3 $tps $lat(avg) - - ${n:-0}"
+}
 for w in $WORKLOADS; do
 	for p in $(seq 1 "$PASSES"); do
 		if [ "$w" = W3c ]; then
@@ -205,11 +239,13 @@ for w in $WORKLOADS; do
 		row "$p" "${r#RESULT }"
 		r="$("$tmp/load" -target postgraphile -url "$gurl" -workload "$w" -pid "$gpid" -c "$CLIENTS" -d "${DURATION}s" -usernames "$tmp/usernames")"
 		row "$p" "${r#RESULT }"
-		pb="$(pgbench "$url" -n -M "$PGBENCH_MODE" -c "$CLIENTS" -j 2 -T "$DURATION" -f "$capdir/$w.sql" 2>&1)" || { echo "$pb"; exit 1; }
-		tps="$(echo "$pb" | awk '/^tps = / { printf "%.1f", $3 }')"
-		lat="$(echo "$pb" | awk '/^latency average/ { printf "%.2f", $4 }')"
-		n="$(echo "$pb" | awk '/number of transactions actually processed/ { print $NF }')"
-		row "$p" "$w pgbench $tps $lat(avg) - - ${n:-0}"
+		floor "$p" "$w" pgbench "$capdir/$w.sql"
+		if [ -n "$rpid" ]; then
+			r="$("$tmp/load" -target meridian -url "http://127.0.0.1:$rport/query" -workload "$w" -pid "$rpid" -c "$CLIENTS" -d "${DURATION}s" -usernames "$tmp/usernames")"
+			r="${r#RESULT }"
+			row "$p" "${r/ meridian / resolvers }"
+			floor "$p" "$w" pgbench-res "$capdir/$w.resolvers.sql"
+		fi
 	done
 done
 
@@ -235,6 +271,19 @@ for w in $WORKLOADS; do
 	st="$(grep -c ';$' "$capdir/$w.sql" || true)"
 	echo "| $w | $(fmt "$m") | $(fmt "$g") | $(ratio "$m" "$g") | $(fmt "$f") | $(pct "$m" "$f") | $(fmt "$(col "$w" meridian 5)") | $(fmt "$(col "$w" postgraphile 5)") | $(fmt "$(cpu_per_req "$w" meridian)") | $(fmt "$(cpu_per_req "$w" postgraphile)") | $st |"
 done
+if [ -n "$rpid" ]; then
+	echo
+	echo "Before the compiled reads: the same Meridian with MERIDIAN_COMPILED_READS=false, in the same passes."
+	echo
+	echo "| workload | resolvers rps | resolvers ÷ PostGraphile | floor of the resolvers' SQL (tps) | resolvers ÷ their floor | resolvers p99 ms | resolvers CPU ms/req | statements/request | compiled ÷ resolvers |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for w in $WORKLOADS; do
+		[ "$w" = W3c ] && continue
+		m="$(col "$w" meridian 3)" r="$(col "$w" resolvers 3)" g="$(col "$w" postgraphile 3)" f="$(col "$w" pgbench-res 3)"
+		st="$(grep -c ';$' "$capdir/$w.resolvers.sql" || true)"
+		echo "| $w | $(fmt "$r") | $(ratio "$r" "$g") | $(fmt "$f") | $(pct "$r" "$f") | $(fmt "$(col "$w" resolvers 5)") | $(fmt "$(cpu_per_req "$w" resolvers)") | $st | $(ratio "$m" "$r") |"
+	done
+fi
 echo
 echo "W1 10 countries → 20 cities → 10 users → address; W2 user by username → address → city → country; W3 every country's user count and average spend (uncached); W4 top 20 users by total spent → address → city → country."
 echo "log: $out; captured statements: $capdir/"
