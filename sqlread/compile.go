@@ -375,7 +375,7 @@ func (c *compiler) edges(target string, f graphql.CollectedField, src source, pg
 		// otherwise PostgreSQL walks users in the order's index (users_pkey,
 		// users_username_key, …) and probes each one's address until it has
 		// the page — 10 s for W1 — instead of reading the place's
-		// addresses and their users over address_city_id and
+		// addresses and their users over address_city_id_id and
 		// user_address_id and sorting those.
 		c.b.WriteString("(SELECT ").Ident(in).WriteString(".* FROM ")
 		c.from(src, in)

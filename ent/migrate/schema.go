@@ -31,9 +31,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "address_city_id",
+				Name:    "address_city_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AddressesColumns[3]},
+				Columns: []*schema.Column{AddressesColumns[3], AddressesColumns[0]},
 			},
 			{
 				Name:    "address_postal_code",
