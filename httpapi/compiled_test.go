@@ -87,7 +87,7 @@ func TestCompiledReadsAnswerAsTheResolvers(t *testing.T) {
 				a: countries(first: 3, orderBy: {field: NAME, direction: DESC}) { __typename
 					edges { __typename node { __typename ...C } } }
 			}
-			fragment C on Country { id code n: name
+			fragment C on Country { id code n: name ... on Node { nodeID: id }
 				cities(first: 2) @include(if: $with) { __typename totalCount pageInfo { __typename hasNextPage }
 					edges { node { name ... on City { population } } } }
 				skipped: cities(first: 1) @include(if: $without) { totalCount } }`},

@@ -114,7 +114,7 @@ func plain(f graphql.CollectedField) bool {
 // executor does (fragments merged, @skip/@include applied). More than 50
 // keys would pass json_build_object's 100 arguments.
 func (c *compiler) fields(f graphql.CollectedField, typ string) ([]graphql.CollectedField, bool) {
-	fs := graphql.CollectFields(c.oc, f.Selections, []string{typ})
+	fs := graphql.CollectFields(c.oc, f.Selections, c.schema.satisfies(typ))
 	if len(fs) == 0 || len(fs) > 50 {
 		return nil, false
 	}

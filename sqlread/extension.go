@@ -44,8 +44,12 @@ func New(db *database.DB, log *slog.Logger) *Extension {
 // ExtensionName implements graphql.HandlerExtension.
 func (*Extension) ExtensionName() string { return "CompiledReads" }
 
-// Validate implements graphql.HandlerExtension.
-func (*Extension) Validate(graphql.ExecutableSchema) error { return nil }
+// Validate implements graphql.HandlerExtension: it learns the schema's
+// interfaces.
+func (e *Extension) Validate(es graphql.ExecutableSchema) error {
+	e.schema.learn(es.Schema())
+	return nil
+}
 
 // InterceptRootField answers a compilable root field of a query with the
 // JSON PostgreSQL wrote, and hands any other to next.

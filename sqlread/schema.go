@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"meridian/ent"
 	"meridian/ent/address"
@@ -95,6 +96,28 @@ func whereOf[W any, P ~func(*sql.Selector)](empty error, pred func(*W) (P, error
 type schema struct {
 	entities map[string]entity
 	roots    map[string]root
+	// implements lists the interfaces of each object type (Node), so that
+	// fragments on them are collected as the executor collects them.
+	implements map[string][]string
+}
+
+// satisfies is what a fragment's type condition may name on typ.
+func (s *schema) satisfies(typ string) []string {
+	return append([]string{typ}, s.implements[typ]...)
+}
+
+// learn records the interfaces of every object type of the executable
+// schema.
+func (s *schema) learn(sch *ast.Schema) {
+	s.implements = map[string][]string{}
+	for name, def := range sch.Types {
+		if def.Kind != ast.Object {
+			continue
+		}
+		for _, in := range sch.GetImplements(def) {
+			s.implements[name] = append(s.implements[name], in.Name)
+		}
+	}
 }
 
 func newSchema() schema {
