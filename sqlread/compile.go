@@ -161,6 +161,18 @@ func (c *compiler) object(typ, a string, f graphql.CollectedField) bool {
 	if !known {
 		return false
 	}
+	return c.jsonObject(f, typ, func(sf graphql.CollectedField) bool {
+		if ed, isEdge := e.edges[sf.Name]; isEdge {
+			return c.edge(ed, a, sf)
+		}
+		return c.scalar(e, a, sf)
+	})
+}
+
+// jsonObject writes json_build_object over the selection of f on typ: each
+// field's key, then its value, written by value (false: not compiled);
+// __typename is the type's name.
+func (c *compiler) jsonObject(f graphql.CollectedField, typ string, value func(graphql.CollectedField) bool) bool {
 	fs, ok := c.fields(f, typ)
 	if !ok {
 		return false
@@ -175,13 +187,7 @@ func (c *compiler) object(typ, a string, f graphql.CollectedField) bool {
 			c.text(typ)
 			continue
 		}
-		if ed, isEdge := e.edges[sf.Name]; isEdge {
-			if !c.edge(ed, a, sf) {
-				return false
-			}
-			continue
-		}
-		if !c.scalar(e, a, sf) {
+		if !value(sf) {
 			return false
 		}
 	}
@@ -334,20 +340,8 @@ func (c *compiler) page(e entity, raw map[string]any, def, max int) (page, bool)
 
 // connection writes the connection object of f over src.
 func (c *compiler) connection(target string, f graphql.CollectedField, src source, pg page) bool {
-	typ := f.Definition.Type.Name()
-	fs, ok := c.fields(f, typ)
-	if !ok {
-		return false
-	}
-	c.b.WriteString("json_build_object(")
-	for i, sf := range fs {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(sf.Alias)
+	return c.jsonObject(f, f.Definition.Type.Name(), func(sf graphql.CollectedField) bool {
 		switch sf.Name {
-		case "__typename":
-			c.text(typ)
 		case "totalCount":
 			a := c.alias()
 			c.b.WriteString("(SELECT count(*) FROM ")
@@ -355,50 +349,28 @@ func (c *compiler) connection(target string, f graphql.CollectedField, src sourc
 			c.b.WriteString(" WHERE ")
 			c.conds(src, pg, a)
 			c.b.WriteString(")")
+			return true
 		case "pageInfo":
-			if !c.pageInfo(sf, src, pg) {
-				return false
-			}
+			return c.pageInfo(sf, src, pg)
 		case "edges":
-			if !c.edges(target, sf, src, pg) {
-				return false
-			}
-		default:
-			return false
+			return c.edges(target, sf, src, pg)
 		}
-	}
-	c.b.WriteString(")")
-	return true
+		return false
+	})
 }
 
 // edges writes the page's edges in order; a cursor is left to the
 // resolvers (entgql encodes it).
 func (c *compiler) edges(target string, f graphql.CollectedField, src source, pg page) bool {
-	typ := f.Definition.Type.Name()
-	fs, ok := c.fields(f, typ)
-	if !ok {
-		return false
-	}
 	m, in := c.alias(), c.alias()
 	end := c.scope()
-	c.b.WriteString("COALESCE((SELECT json_agg(json_build_object(")
-	for i, sf := range fs {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(sf.Alias)
-		switch sf.Name {
-		case "__typename":
-			c.text(typ)
-		case "node":
-			if !c.object(target, m, sf) {
-				return false
-			}
-		default:
-			return false
-		}
+	c.b.WriteString("COALESCE((SELECT json_agg(")
+	if !c.jsonObject(f, f.Definition.Type.Name(), func(sf graphql.CollectedField) bool {
+		return sf.Name == "node" && c.object(target, m, sf)
+	}) {
+		return false
 	}
-	c.b.WriteString(") ORDER BY ")
+	c.b.WriteString(" ORDER BY ")
 	c.order(m, pg)
 	c.b.WriteString(") FROM (SELECT ").Ident(in).WriteString(".* FROM ")
 	if src.edge != nil && src.edge.kind == viaAddress {
@@ -430,25 +402,15 @@ func (c *compiler) edges(target string, f graphql.CollectedField, src source, pg
 }
 
 func (c *compiler) pageInfo(f graphql.CollectedField, src source, pg page) bool {
-	fs, ok := c.fields(f, "PageInfo")
-	if !ok {
-		return false
-	}
-	c.b.WriteString("json_build_object(")
-	for i, sf := range fs {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(sf.Alias)
+	return c.jsonObject(f, "PageInfo", func(sf graphql.CollectedField) bool {
 		switch sf.Name {
-		case "__typename":
-			c.text("PageInfo")
 		case "hasPreviousPage":
 			c.b.WriteString("false") // no cursor: the first page
+			return true
 		case "hasNextPage":
 			if pg.limit < 0 {
 				c.b.WriteString("false")
-				continue
+				return true
 			}
 			a := c.alias()
 			c.b.WriteString("EXISTS (SELECT 1 FROM ")
@@ -457,12 +419,10 @@ func (c *compiler) pageInfo(f graphql.CollectedField, src source, pg page) bool 
 			c.conds(src, pg, a)
 			// More rows than the page, in any order.
 			c.b.WriteString(" OFFSET " + strconv.Itoa(pg.limit) + ")")
-		default:
-			return false
+			return true
 		}
-	}
-	c.b.WriteString(")")
-	return true
+		return false
+	})
 }
 
 // from writes the rows of src under the alias a: the entity's table, and
