@@ -12,7 +12,7 @@ trap 'rm -f "$tmpbin"' EXIT
 {
 	echo "# $(date -u) $(go version) $(nproc) cores"
 	echo "## relational core"
-	go test -run '^$' -bench 'FourLevel|CountryStats' -benchmem -benchtime "$bt" ./httpapi/
+	go test -run '^$' -bench 'FourLevel|UserLookup|CountryStats' -benchmem -benchtime "$bt" ./httpapi/
 	echo "## cache: cached vs uncached analytics fields (speedup-x is the ratio)"
 	go test -run '^$' -bench 'CachedAnalytics' -benchtime 30x ./httpapi/
 	go test -run '^$' -bench . -benchmem ./cache/
