@@ -21,7 +21,12 @@
 #      (and the resolvers' Meridian and SQL), interleaved, each printed as it
 #      ends; then the medians as a table.
 #
-# Knobs: CLIENTS (16), DURATION seconds (20), PASSES (3), WORKLOADS
+# With CEILING=1 (the default), each workload also gets passes against the
+# HTTP ceiling (load -ceiling: a Go net/http handler that decodes the request
+# and writes one Meridian response's bytes, no GraphQL, no SQL): the most
+# this machine serves over HTTP to the same clients, beside the SQL floor.
+#
+# Knobs: CLIENTS (16), DURATION seconds (20), PASSES (3), CEILING (1), WORKLOADS
 # ("W1 W2 W3 W3c W4"; W3c is W3 on the cached Meridian, no peer), RESOLVERS
 # (1: also Meridian with MERIDIAN_COMPILED_READS=false and its SQL's floor,
 # the figures before the compiled reads; 0: not), PEERS_REUSE=1
@@ -40,6 +45,7 @@ PASSES="${PASSES:-3}"
 WORKLOADS="${WORKLOADS:-W1 W2 W3 W3c W4}"
 PEERS_REUSE="${PEERS_REUSE:-0}"
 RESOLVERS="${RESOLVERS:-1}"
+CEILING="${CEILING:-1}"
 PEERS_USERS="${PEERS_USERS:-100000}"
 PG="${PEERS_PG:-postgres://postgres@127.0.0.1:5432}"
 PGBENCH_MODE="${PGBENCH_MODE:-prepared}"
@@ -240,6 +246,21 @@ for w in $WORKLOADS; do
 		r="$("$tmp/load" -target postgraphile -url "$gurl" -workload "$w" -pid "$gpid" -c "$CLIENTS" -d "${DURATION}s" -usernames "$tmp/usernames")"
 		row "$p" "${r#RESULT }"
 		floor "$p" "$w" pgbench "$capdir/$w.sql"
+		if [ "$CEILING" = 1 ]; then
+			if [ "$p" = 1 ]; then
+				"$tmp/load" -print -target meridian -workload "$w" -usernames "$tmp/usernames" |
+					curl -fsS -H 'Content-Type: application/json' --data-binary @- "$murl" >"$tmp/$w.response"
+				hport="$("$tmp/load" -freeport)"
+				"$tmp/load" -ceiling "127.0.0.1:$hport" -response "$tmp/$w.response" &
+				hpid=$!
+				pids+=("$hpid")
+				for _ in $(seq 1 50); do curl -fsS -o /dev/null -d '{"query":"{a}"}' "http://127.0.0.1:$hport/" 2>/dev/null && break; sleep 0.1; done
+			fi
+			r="$("$tmp/load" -target meridian -url "http://127.0.0.1:$hport/" -workload "$w" -pid "$hpid" -c "$CLIENTS" -d "${DURATION}s" -usernames "$tmp/usernames")"
+			r="${r#RESULT }"
+			row "$p" "${r/ meridian / http-ceiling }"
+			[ "$p" != "$PASSES" ] || stop "$hpid"
+		fi
 		if [ -n "$rpid" ]; then
 			r="$("$tmp/load" -target meridian -url "http://127.0.0.1:$rport/query" -workload "$w" -pid "$rpid" -c "$CLIENTS" -d "${DURATION}s" -usernames "$tmp/usernames")"
 			r="${r#RESULT }"
@@ -259,17 +280,17 @@ fmt() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.1f", a }
 echo
 echo "Medians of $PASSES pass(es), $CLIENTS clients, ${DURATION} s each; floor: pgbench -M $PGBENCH_MODE of the captured statements (one transaction = one request)."
 echo
-echo "| workload | Meridian rps | PostGraphile rps | Meridian ÷ PostGraphile | floor (tps) | Meridian ÷ floor | Meridian p99 ms | PostGraphile p99 ms | Meridian CPU ms/req | PostGraphile CPU ms/req | statements/request |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| workload | Meridian rps | PostGraphile rps | Meridian ÷ PostGraphile | floor (tps) | Meridian ÷ floor | HTTP ceiling rps | Meridian ÷ ceiling | Meridian p99 ms | PostGraphile p99 ms | Meridian CPU ms/req | PostGraphile CPU ms/req | statements/request |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for w in $WORKLOADS; do
 	if [ "$w" = W3c ]; then
 		m="$(col W3c meridian 3)"
-		echo "| W3c (cached) | $(fmt "$m") | — | — | — | — | $(fmt "$(col W3c meridian 5)") | — | $(fmt "$(cpu_per_req W3c meridian)") | — | — |"
+		echo "| W3c (cached) | $(fmt "$m") | — | — | — | — | — | — | $(fmt "$(col W3c meridian 5)") | — | $(fmt "$(cpu_per_req W3c meridian)") | — | — |"
 		continue
 	fi
-	m="$(col "$w" meridian 3)" g="$(col "$w" postgraphile 3)" f="$(col "$w" pgbench 3)"
+	m="$(col "$w" meridian 3)" g="$(col "$w" postgraphile 3)" f="$(col "$w" pgbench 3)" h="$(col "$w" http-ceiling 3)"
 	st="$(grep -c ';$' "$capdir/$w.sql" || true)"
-	echo "| $w | $(fmt "$m") | $(fmt "$g") | $(ratio "$m" "$g") | $(fmt "$f") | $(pct "$m" "$f") | $(fmt "$(col "$w" meridian 5)") | $(fmt "$(col "$w" postgraphile 5)") | $(fmt "$(cpu_per_req "$w" meridian)") | $(fmt "$(cpu_per_req "$w" postgraphile)") | $st |"
+	echo "| $w | $(fmt "$m") | $(fmt "$g") | $(ratio "$m" "$g") | $(fmt "$f") | $(pct "$m" "$f") | $(fmt "$h") | $(pct "$m" "$h") | $(fmt "$(col "$w" meridian 5)") | $(fmt "$(col "$w" postgraphile 5)") | $(fmt "$(cpu_per_req "$w" meridian)") | $(fmt "$(cpu_per_req "$w" postgraphile)") | $st |"
 done
 if [ -n "$rpid" ]; then
 	echo

@@ -8,6 +8,7 @@
 //	load -capture -url URL -workload W2 -usernames FILE -db DB -out FILE  (Meridian's SQL for pgbench)
 //	load -settle -pid PID   (wait until the server is idle)
 //	load -print -target meridian -workload W2 -usernames FILE   (the request body)
+//	load -ceiling 127.0.0.1:P -response FILE   (the HTTP ceiling: ceiling.go)
 //
 // A pass prints one line, space-separated, for bench/peers/run.sh to parse:
 //
@@ -94,6 +95,8 @@ func main() {
 		freePort   = flag.Bool("freeport", false, "print a free TCP port of 127.0.0.1 and exit")
 		doSettle   = flag.Bool("settle", false, "wait until process -pid is idle (at most 120 s), then exit")
 		printQuery = flag.Bool("print", false, "print the request body of -target/-workload (first username) and exit")
+		ceiling    = flag.String("ceiling", "", "serve the HTTP ceiling on this address: every POST answered with the bytes of -response")
+		response   = flag.String("response", "", "response file of the HTTP ceiling (-ceiling)")
 	)
 	flag.Parse()
 	var usernames []string
@@ -118,6 +121,10 @@ func main() {
 		}
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
+	case *ceiling != "":
+		if err := serveCeiling(ctx, *ceiling, *response); err != nil {
+			fail(err)
+		}
 	case *doSettle:
 		if err := settle(*pid, 120*time.Second); err != nil {
 			fail(err)
