@@ -4,7 +4,7 @@
 GO        ?= go
 # Packages whose code runs concurrently (loaders, the HTTP surface, the event
 # stores, the cache, the counting driver) run under the race detector.
-RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/...
+RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/... ./fanout/...
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
 .PHONY: run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help

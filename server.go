@@ -25,6 +25,7 @@ import (
 	"meridian/cache"
 	"meridian/consumers"
 	"meridian/eventstore"
+	"meridian/fanout"
 	"meridian/limits"
 	"meridian/live"
 	"meridian/observe"
@@ -32,6 +33,7 @@ import (
 	"meridian/ratelimit"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -191,12 +193,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := outbox.Migrate(ctx, db); err != nil {
 		return err
 	}
-	var hub *live.Hub // set below, before the server serves a scrape
+	var hub *live.Hub        // set below, before the server serves a scrape
+	var fan *fanout.Registry // nil: MERIDIAN_LIVE_FANOUT=false
+	if cfg.LiveFanout {
+		fan = fanout.New()
+	}
 	metrics, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
 		Cache: func() observe.CacheStats { return cacheStats(c) },
 		Live: func() observe.LiveStats {
-			st := hub.Stats()
-			return observe.LiveStats{Subscribers: st.Subscribers, Published: st.Published, Dropped: st.Dropped, Lost: st.Lost}
+			st, fs := hub.Stats(), fan.Stats()
+			// The hub sees one subscriber per fan-out group; the people are
+			// the groups' members.
+			return observe.LiveStats{Subscribers: st.Subscribers - fs.Groups + fs.Members, Published: st.Published,
+				Dropped: st.Dropped + fs.Dropped, Lost: st.Lost, Groups: fs.Groups, Executions: fs.Executions}
 		},
 		Queues: queueDepths(bus),
 	}, Token: cfg.MetricsToken})
@@ -299,6 +308,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		NoCompiledReads:  !cfg.CompiledReads,
 		HTTP:             cfg.CORS,
 		Live:             hub,
+		Fanout:           fan,
+		NoFanout:         fan == nil,
 		Bus:              admin,
 		Policy:           policy(cfg),
 		Logger:           log,
@@ -407,6 +418,12 @@ func serveMetrics(ctx context.Context, cfg config.Config, m *observe.Metrics, er
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	if cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := httpServer(ctx, cfg, mux)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

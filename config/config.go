@@ -33,6 +33,7 @@ func Vars() []Var {
 		{"MERIDIAN_ENV", "development", "development or production: production refuses to start on embedded defaults or without its secrets, and has no anonymous access by default"},
 		{"MERIDIAN_ADDR", ":8080", "address the HTTP server listens on"},
 		{"MERIDIAN_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. :9090) instead of MERIDIAN_ADDR"},
+		{"MERIDIAN_PPROF", "false", "serve Go's profiles (/debug/pprof/) on MERIDIAN_METRICS_ADDR, which must be set: never on the public address"},
 		{"MERIDIAN_METRICS_TOKEN", "", "bearer token /metrics requires wherever it is served; production needs it or MERIDIAN_METRICS_ADDR"},
 		{"MERIDIAN_TRUSTED_PROXIES", "", "proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for logs and rate limits; empty: none"},
 		{"DATABASE_URL", "", "postgres://… for PostgreSQL (pgx); empty for the embedded SQLite file in MERIDIAN_DATA_DIR; sqlite:PATH for another SQLite file"},
@@ -50,6 +51,7 @@ func Vars() []Var {
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
 		{"MERIDIAN_UNKNOWN_EVENT_TYPES", "reject", "reject or accept events of other types"},
 		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},
+		{"MERIDIAN_LIVE_FANOUT", "true", "run the WebSocket subscriptions that share document, variables and role scope once per event for all their subscribers; false runs each subscriber's own"},
 		{"MERIDIAN_COMPILED_READS", "true", "on PostgreSQL, answer a relational read (the entity connections and lookups, their columns and edges) with one statement that writes the JSON; false sends every read through the resolvers"},
 		{"MERIDIAN_RESULT_CACHE", "true", "cache @cached fields (Country.stats, userStats, …); false: every @cached field resolves on every request (benchmarks of the resolvers and their SQL, e.g. make bench-peers)"},
 		{"MERIDIAN_LOADER_WAIT", "10ms", "how long a dataloader collects keys before it queries"},
@@ -99,6 +101,7 @@ func Vars() []Var {
 type Config struct {
 	Addr           string
 	MetricsAddr    string
+	Pprof          bool
 	TrustedProxies []netip.Prefix
 	DatabaseURL    string
 	DataDir        string
@@ -130,6 +133,7 @@ type Config struct {
 	CORS            gqlhttp.Config
 	SlowQuery       time.Duration
 	CompiledReads   bool
+	LiveFanout      bool
 	OTLPEndpoint    string
 	OTLPTraces      string
 	TraceFields     bool
@@ -305,6 +309,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
+	if c.Pprof, err = strconv.ParseBool(get("MERIDIAN_PPROF")); err != nil {
+		bad("MERIDIAN_PPROF", err)
+	} else if c.Pprof && c.MetricsAddr == "" {
+		bad("MERIDIAN_PPROF", errors.New("needs MERIDIAN_METRICS_ADDR: profiles are served on the private listener only"))
+	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
 		bad("MERIDIAN_METRICS_ADDR", errors.New("must differ from MERIDIAN_ADDR (leave it empty to serve /metrics there)"))
 	}
@@ -331,6 +340,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CORS.MaxAge = 10 * time.Minute
 	if v := get("MERIDIAN_SLOW_QUERY"); v != "0" {
 		c.SlowQuery = dur("MERIDIAN_SLOW_QUERY")
+	}
+	if c.LiveFanout, err = strconv.ParseBool(get("MERIDIAN_LIVE_FANOUT")); err != nil {
+		bad("MERIDIAN_LIVE_FANOUT", err)
 	}
 	if c.CompiledReads, err = strconv.ParseBool(get("MERIDIAN_COMPILED_READS")); err != nil {
 		bad("MERIDIAN_COMPILED_READS", err)

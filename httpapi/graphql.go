@@ -68,7 +68,7 @@ func NewGraphQL(d Deps, st *stats.Stats, fields *gqlcache.Fields) *handler.Serve
 		}},
 	}))
 	srv.AddTransport(newWSOps(d, transport.Websocket{
-		Implementation:        strictWS{inner: transport.CoderWebsocketImplementation{}, initTimeout: 3 * time.Second},
+		Implementation:        strictWS{inner: wsImpl{}, initTimeout: 3 * time.Second},
 		KeepAlivePingInterval: 10 * time.Second,
 		InitTimeout:           5 * time.Second,
 		InitFunc:              d.Auth.WebsocketInit,

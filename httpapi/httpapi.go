@@ -16,6 +16,7 @@ import (
 	"meridian/auth"
 	"meridian/broker"
 	"meridian/cache"
+	"meridian/fanout"
 	"meridian/gqlcache"
 	"meridian/gqlhttp"
 	"meridian/limits"
@@ -54,6 +55,12 @@ type Deps struct {
 	Committed func()
 	// Live, when set, streams stored events to subscriptions.
 	Live *live.Hub
+	// Fanout runs the WebSocket subscriptions that share their document,
+	// variables and role scope once for all of them (package fanout); nil
+	// gives the handler a registry of its own, unless NoFanout, which runs
+	// every subscriber's operation on its own.
+	Fanout   *fanout.Registry
+	NoFanout bool
 	// Bus, when it implements broker.Admin, backs the admin queries of
 	// queue depths and the dead-letter mutations.
 	Bus broker.Bus

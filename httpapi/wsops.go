@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"meridian/apperr"
 	"meridian/auth"
+	"meridian/fanout"
 	"meridian/ratelimit"
 	"net/http"
 	"sync"
@@ -45,6 +48,7 @@ const defaultWSMaxOperations = 100
 // connection, so the state per socket lives and dies with the connection.
 type wsOps struct {
 	transport.Websocket
+	fanout  *fanout.Registry   // nil: every subscription runs on its own
 	limiter *ratelimit.Limiter // nil: no rate limit
 	maxOps  int
 	timeout time.Duration
@@ -52,7 +56,10 @@ type wsOps struct {
 }
 
 func newWSOps(d Deps, ws transport.Websocket) wsOps {
-	t := wsOps{Websocket: ws, limiter: d.RateLimit, maxOps: d.WSMaxOperations, timeout: d.RequestTimeout, drain: d.Drain}
+	t := wsOps{Websocket: ws, fanout: d.Fanout, limiter: d.RateLimit, maxOps: d.WSMaxOperations, timeout: d.RequestTimeout, drain: d.Drain}
+	if t.fanout == nil && !d.NoFanout {
+		t.fanout = fanout.New()
+	}
 	if t.maxOps <= 0 {
 		t.maxOps = defaultWSMaxOperations
 	}
@@ -62,25 +69,57 @@ func newWSOps(d Deps, ws transport.Websocket) wsOps {
 	return t
 }
 
+// Do serves one WebSocket. The connection is served on a goroutine of its
+// own and the HTTP handler returns as soon as the upgrade is done: net/http
+// then lets go of everything it held for the request (its buffers, its
+// response writer, the handler's deep stack), which a connection living for
+// hours would otherwise keep — most of what a subscriber costs in memory.
+// The connection's context keeps the request's values (the caller, the
+// request id) but not its cancellation, which net/http fires when the
+// handler returns; it ends when the transport does.
 func (t wsOps) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	s := &wsSocket{GraphExecutor: exec, ops: t, remoteAddr: r.RemoteAddr,
-		live: map[context.Context]struct{}{}, refused: map[*graphql.OperationContext]*gqlerror.Error{}}
-	// The transport's Do returns when the connection ends; until then the
-	// drain holds the socket, which net/http no longer tracks once
-	// hijacked.
-	if t.drain != nil {
-		defer t.drain.track(s)()
-	}
+		live: map[context.Context]struct{}{}, refused: map[*graphql.OperationContext]*gqlerror.Error{},
+		ids: map[*graphql.OperationContext]string{}}
+	accepted := make(chan bool, 1)
 	ws := t.Websocket
-	ws.Implementation = socketConn{inner: ws.Implementation, s: s}
-	ws.Do(w, r, s)
+	ws.Implementation = socketConn{inner: ws.Implementation, s: s, accepted: accepted}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	r = r.WithContext(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		// Off the handler's goroutine, net/http no longer recovers a panic.
+		defer func() {
+			if p := recover(); p != nil {
+				slog.ErrorContext(ctx, "websocket: panic; the connection is closed", "panic", p)
+				s.closeConn()
+			}
+		}()
+		// The transport's Do returns when the connection ends; until then
+		// the drain holds the socket, which net/http no longer tracks once
+		// hijacked.
+		if t.drain != nil {
+			defer t.drain.track(s)()
+		}
+		ws.Do(w, r, s)
+	}()
+	select {
+	case ok := <-accepted:
+		if !ok {
+			<-done // the transport answers the failed upgrade on w
+		}
+	case <-done:
+	}
 }
 
 // socketConn hands the socket its connection once accepted, for the drain
-// to close it.
+// to close it, and tells Do whether the upgrade happened.
 type socketConn struct {
-	inner transport.WebsocketImplementation
-	s     *wsSocket
+	inner    transport.WebsocketImplementation
+	s        *wsSocket
+	accepted chan<- bool
 }
 
 func (a socketConn) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -91,6 +130,7 @@ func (a socketConn) Accept(w http.ResponseWriter, r *http.Request, opts transpor
 		a.s.mu.Unlock()
 		a.s.closeIfIdle()
 	}
+	a.accepted <- err == nil
 	return c, err
 }
 
@@ -111,6 +151,10 @@ type wsSocket struct {
 	// refused holds the stand-in operation contexts of refused operations
 	// until DispatchOperation answers them with their error.
 	refused map[*graphql.OperationContext]*gqlerror.Error
+	// ids holds the subscription id of each admitted operation from its
+	// CreateOperationContext to its DispatchOperation, for the fan-out's
+	// frames (gqlgen's executor interface does not carry it).
+	ids map[*graphql.OperationContext]string
 	// open counts the operations admitted (or refused) whose last frame
 	// (complete or error) the transport has not yet written: it cancels
 	// an operation's context only after writing it. A draining socket
@@ -137,7 +181,16 @@ func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.R
 		s.mu.Unlock()
 		return rc, nil
 	}
-	rc, errs := s.GraphExecutor.CreateOperationContext(ctx, params)
+	rc, errs := s.createOperationContext(ctx, params)
+	if errs == nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		// The transport reads the next message only after this returns:
+		// the connection's last subscribe is this one.
+		s.mu.Lock()
+		if n, ok := s.conn.(idNoter); ok {
+			s.ids[rc] = n.LastSubscribeID()
+		}
+		s.mu.Unlock()
+	}
 	if errs != nil {
 		// The operation ends here: DispatchOperation is not called.
 		s.mu.Lock()
@@ -180,7 +233,7 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		ctx, cancel = context.WithTimeout(ctx, s.ops.timeout)
 		context.AfterFunc(ctx, cancel)
 	}
-	next, ctx := s.GraphExecutor.DispatchOperation(ctx, rc)
+	next, ctx := s.dispatch(ctx, rc)
 	return func(ctx context.Context) *graphql.Response {
 		resp := next(ctx)
 		if resp == nil {
@@ -189,6 +242,66 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		return resp
 	}, ctx
 }
+
+// createOperationContext parses, validates and prices the operation on a
+// goroutine of its own: gqlgen calls it on the connection's read loop,
+// whose stack would otherwise keep, for the connection's life, the depth
+// that validating a query once needed (Go shrinks a parked goroutine's
+// stack only by halves, GC after GC). The read loop stays shallow.
+func (s *wsSocket) createOperationContext(ctx context.Context, params *graphql.RawParams) (rc *graphql.OperationContext, errs gqlerror.List) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				rc, errs = nil, gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": apperr.Internal}}}
+				slog.ErrorContext(ctx, "websocket: panic while preparing an operation", "panic", p)
+			}
+		}()
+		rc, errs = s.GraphExecutor.CreateOperationContext(ctx, params)
+	}()
+	<-done
+	return rc, errs
+}
+
+// dispatch runs the operation, a subscription as a member of its fan-out
+// group.
+func (s *wsSocket) dispatch(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	s.mu.Lock()
+	id, known := s.ids[rc]
+	delete(s.ids, rc)
+	conn, _ := s.conn.(frameSender)
+	s.mu.Unlock()
+	if s.ops.fanout == nil || !known || conn == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
+		return s.GraphExecutor.DispatchOperation(ctx, rc)
+	}
+	key, err := fanout.NewKey(rc.RawQuery, rc.OperationName, rc.Variables, string(auth.From(ctx).Role))
+	if err != nil {
+		return s.GraphExecutor.DispatchOperation(ctx, rc)
+	}
+	prefix, suffix := nextFrame(conn.Subprotocol(), id)
+	h := s.ops.fanout.Join(ctx, key, fanout.Member{Conn: conn, Prefix: prefix, Suffix: suffix},
+		func(gctx context.Context) (graphql.ResponseHandler, context.Context) {
+			return s.GraphExecutor.DispatchOperation(gctx, rc)
+		})
+	return h, ctx
+}
+
+// nextFrame is the text of a data frame around its payload, as gqlgen's
+// transports write it: {"payload":…,"id":"…","type":"next"} for
+// graphql-transport-ws, "type":"data" for the legacy graphql-ws.
+func nextFrame(protocol, id string) (prefix, suffix []byte) {
+	typ := "next"
+	if protocol != "graphql-transport-ws" {
+		typ = "data"
+	}
+	quoted, _ := json.Marshal(id)
+	return []byte(`{"payload":`), []byte(`,"id":` + string(quoted) + `,"type":"` + typ + `"}`)
+}
+
+// idNoter is a connection that knows the id of the last subscribe message
+// it read.
+type idNoter interface{ LastSubscribeID() string }
 
 // admit takes a token from the caller's bucket and a slot on the socket,
 // or says why not.

@@ -122,6 +122,19 @@ func (c *strictConn) WriteJSON(v any) error {
 	return c.WebsocketConn.WriteJSON(json.RawMessage(b))
 }
 
+// SendText and LastSubscribeID pass the fan-out through.
+func (c *strictConn) SendText(parts ...[]byte) bool {
+	fs, ok := c.WebsocketConn.(frameSender)
+	return ok && fs.SendText(parts...)
+}
+
+func (c *strictConn) LastSubscribeID() string {
+	if n, ok := c.WebsocketConn.(idNoter); ok {
+		return n.LastSubscribeID()
+	}
+	return ""
+}
+
 func (c *strictConn) Close() error {
 	c.timer.Stop()
 	return c.WebsocketConn.Close()

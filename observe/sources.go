@@ -49,6 +49,10 @@ type LiveStats struct {
 	Published   int64 // events sent to the fanout by this instance
 	Dropped     int64 // deliveries dropped for slow subscribers
 	Lost        int64 // events that could not be put on the fanout
+	// Groups are the distinct subscriptions the WebSocket fan-out runs
+	// (one execution per event each); Executions counts those executions.
+	Groups     int
+	Executions int64
 }
 
 // QueueDepth is the backlog of one bus queue.
@@ -70,6 +74,7 @@ type sourcesCollector struct {
 	cacheFieldHits, cacheFieldMisses        *prometheus.Desc
 	liveSubscribers, livePublished          *prometheus.Desc
 	liveDropped, liveLost                   *prometheus.Desc
+	liveGroups, liveExecutions              *prometheus.Desc
 }
 
 // newSourcesCollector returns nil when there is nothing to collect.
@@ -97,6 +102,8 @@ func newSourcesCollector(src Sources) *sourcesCollector {
 		livePublished:    d("meridian_live_published_total", "Live events sent to the fanout by this instance."),
 		liveDropped:      d("meridian_live_dropped_total", "Live deliveries dropped for slow subscribers."),
 		liveLost:         d("meridian_live_lost_total", "Live events that could not be put on the fanout."),
+		liveGroups:       d("meridian_live_groups", "Distinct live subscriptions (document, variables, role scope) the WebSocket fan-out runs, each once per event for all its subscribers."),
+		liveExecutions:   d("meridian_live_executions_total", "Responses the WebSocket fan-out executed and encoded: one per group and event."),
 	}
 }
 
@@ -110,7 +117,7 @@ func (c *sourcesCollector) Describe(ch chan<- *prometheus.Desc) {
 		}
 	}
 	if c.src.Live != nil {
-		for _, d := range []*prometheus.Desc{c.liveSubscribers, c.livePublished, c.liveDropped, c.liveLost} {
+		for _, d := range []*prometheus.Desc{c.liveSubscribers, c.livePublished, c.liveDropped, c.liveLost, c.liveGroups, c.liveExecutions} {
 			ch <- d
 		}
 	}
@@ -151,6 +158,8 @@ func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.livePublished, s.Published)
 		counter(c.liveDropped, s.Dropped)
 		counter(c.liveLost, s.Lost)
+		gauge(c.liveGroups, float64(s.Groups))
+		counter(c.liveExecutions, s.Executions)
 	}
 }
 

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// TestAppendHeaderReadsBack: every header appendHeader writes is what
+// gobwas/ws reads, at each of the three length encodings and their edges.
+func TestAppendHeaderReadsBack(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 1 << 20} {
+		b := appendHeader(nil, ws.OpText, n)
+		h, err := ws.ReadHeader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if !h.Fin || h.OpCode != ws.OpText || h.Masked || h.Length != int64(n) || ws.HeaderSize(h) != len(b) {
+			t.Errorf("n=%d: read back %+v from % x", n, h, b)
+		}
+	}
+}
+
+// TestFramesPendingLeaveInOneWrite: frames queued while a write is under
+// way leave together in the next write, and the peer reads them all, in
+// order, as whole frames. The connection is a real loopback TCP pair; the
+// first frame is larger than the sockets' buffers hold and the reader
+// starts only once everything is queued, so the first write cannot drain
+// and the frames queue behind it.
+func TestFramesPendingLeaveInOneWrite(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := <-accepted
+	defer server.Close()
+	c := &wsConn{nc: server, maxPending: 64 << 20, closed: make(chan struct{})}
+	c.raw, _ = server.(*net.TCPConn).SyscallConn()
+	counting := &countingConn{Conn: server}
+	c.nc = counting
+
+	big := bytes.Repeat([]byte("x"), 64<<20) // more than both socket buffers hold
+	if !c.SendText(big) {
+		t.Fatal("first frame refused")
+	}
+	const more = 50
+	for i := range more {
+		if !c.SendText([]byte{'a' + byte(i%26)}) {
+			t.Fatalf("frame %d refused", i)
+		}
+	}
+	r := bufio.NewReader(client)
+	for i := range more + 1 {
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(r, p); err != nil {
+			c.mu.Lock()
+			werr := c.err
+			c.mu.Unlock()
+			t.Fatalf("frame %d: %v (writer: %v)", i, err, werr)
+		}
+		if i == 0 && len(p) != len(big) || i > 0 && (len(p) != 1 || p[0] != 'a'+byte((i-1)%26)) {
+			t.Fatalf("frame %d: %d bytes %q…", i, len(p), p[:min(len(p), 8)])
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		idle := !c.writing
+		c.mu.Unlock()
+		if idle || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The big frame went out in part without blocking and the rest from
+	// the writer goroutine, whose writes carried the 50 small frames too:
+	// far fewer than one write per frame.
+	if w := counting.writes.Load(); w == 0 || w > 5 {
+		t.Errorf("the writer made %d blocking writes for the remainder and %d frames; want 1 to 5", w, more)
+	}
+}
+
+// countingConn counts the writes made through net.Conn (the writer
+// goroutine's); the non-blocking first attempt goes through the raw
+// descriptor.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
