@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,9 @@ type Hub struct {
 	events  *topic[*analytics.Event]
 	signups *topic[*SignUp]
 
+	mu      sync.Mutex
+	windows map[windowKey]*metricsWindow // shared liveMetrics windows
+
 	dropped   atomic.Int64
 	published atomic.Int64
 	lost      atomic.Int64
@@ -67,7 +71,7 @@ func New(bus broker.Bus, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Hub{bus: bus, log: log, out: make(chan []analytics.Event, publishQueue)}
+	h := &Hub{bus: bus, log: log, out: make(chan []analytics.Event, publishQueue), windows: map[windowKey]*metricsWindow{}}
 	h.events = newTopic[*analytics.Event](&h.dropped)
 	h.signups = newTopic[*SignUp](&h.dropped)
 	return h

@@ -83,3 +83,48 @@ func TestSlowSubscriberIsDroppedNotWaitedFor(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// TestMetricsWindowsAreShared: subscribers of the same (window, interval,
+// groupBy) share one rolling count — one hub subscription — and each gets
+// its snapshots; another shape is another window; the last subscriber to
+// leave stops it.
+func TestMetricsWindowsAreShared(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bus := inproc.New(inproc.Options{})
+	defer bus.Close()
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+
+	subCtx, unsubscribe := context.WithCancel(ctx)
+	a := hub.Metrics(subCtx, time.Minute, 50*time.Millisecond, live.ByType)
+	b := hub.Metrics(subCtx, time.Minute, 50*time.Millisecond, live.ByType)
+	c := hub.Metrics(subCtx, time.Minute, 50*time.Millisecond, live.ByCountry)
+	if w, s := hub.Windows(), hub.Stats().Subscribers; w != 2 || s != 2 {
+		t.Fatalf("windows = %d, hub subscribers = %d; want 2 and 2 for 3 subscribers of 2 shapes", w, s)
+	}
+	hub.Stored(events(3, 0))
+	for name, ch := range map[string]<-chan live.Snapshot{"a": a, "b": b, "c": c} {
+		for {
+			snap, ok := <-ch
+			if !ok {
+				t.Fatalf("%s closed", name)
+			}
+			if snap.Total == 3 {
+				break
+			}
+		}
+	}
+	unsubscribe()
+	for _, ch := range []<-chan live.Snapshot{a, b, c} {
+		for range ch { // drains to the close
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for hub.Windows() != 0 || hub.Stats().Subscribers != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("windows = %d, hub subscribers = %d after everyone left", hub.Windows(), hub.Stats().Subscribers)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

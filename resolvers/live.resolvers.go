@@ -40,16 +40,11 @@ func (r *subscriptionResolver) LiveMetrics(ctx context.Context, windowSeconds *i
 	if interval < 1 || interval > 60 {
 		return nil, apperr.BadInput("intervalSeconds", "must be between 1 and 60")
 	}
-	key := func(e *analytics.Event) string { return e.Type }
+	by := live.ByType
 	if groupBy != nil && *groupBy == model.LiveGroupByCountry {
-		key = func(e *analytics.Event) string {
-			if e.Geo == nil {
-				return ""
-			}
-			return e.Geo.Country
-		}
+		by = live.ByCountry
 	}
-	snaps := r.Live.Metrics(ctx, time.Duration(window)*time.Second, time.Duration(interval)*time.Second, key)
+	snaps := r.Live.Metrics(ctx, time.Duration(window)*time.Second, time.Duration(interval)*time.Second, by)
 	out := make(chan *model.LiveMetrics, 1)
 	go func() {
 		defer close(out)
