@@ -26,8 +26,9 @@ type server struct {
 }
 
 // startServer starts c.serverBin on a free loopback port with a fresh data
-// directory and waits until /readyz answers 200.
-func startServer(ctx context.Context, c config) (*server, error) {
+// directory (the embedded SQLite database, or databaseURL when not empty)
+// and waits until /readyz answers 200.
+func startServer(ctx context.Context, c config, databaseURL string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -52,6 +53,9 @@ func startServer(ctx context.Context, c config) (*server, error) {
 	}
 	if c.amqpURL != "" {
 		env = append(env, "AMQP_URL="+c.amqpURL)
+	}
+	if databaseURL != "" {
+		env = append(env, "DATABASE_URL="+databaseURL)
 	}
 	s.cmd = exec.Command(c.serverBin)
 	s.cmd.Env = append(append(serverEnv(os.Environ()), env...), c.env...)
