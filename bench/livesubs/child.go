@@ -44,6 +44,7 @@ type reply struct {
 	// connect
 	OK, Failed int
 	Expected   int64
+	OnInstance []int
 	FirstErr   string
 	// warm, drain
 	Warm     int
@@ -81,7 +82,7 @@ func childMain(in io.Reader, out io.Writer) int {
 	p := newPool(ctx, spec.Addrs, spec.Plan, spec.RunID)
 	defer p.close()
 	res := p.connect(ctx, spec.From, spec.To, spec.DialConc)
-	if err := enc.Encode(reply{OK: res.ok, Failed: res.failed, Expected: res.expected, FirstErr: res.firstErr}); err != nil {
+	if err := enc.Encode(reply{OK: res.ok, Failed: res.failed, Expected: res.expected, OnInstance: res.onInstance, FirstErr: res.firstErr}); err != nil {
 		return 2
 	}
 	for {
@@ -225,7 +226,7 @@ func (c *childShard) call(ctx context.Context, cmd command) (reply, error) {
 
 func (c *childShard) connect(ctx context.Context) (connectResult, error) {
 	r, err := c.call(ctx, command{})
-	return connectResult{ok: r.OK, failed: r.Failed, expected: r.Expected, firstErr: r.FirstErr}, err
+	return connectResult{ok: r.OK, failed: r.Failed, expected: r.Expected, onInstance: r.OnInstance, firstErr: r.FirstErr}, err
 }
 
 func (c *childShard) waitWarm(ctx context.Context, limit time.Duration) (int, error) {

@@ -44,7 +44,9 @@
 // their counts, latencies and CPU to this one, which reports as if it had
 // held them all ("bench" CPU is the children's and its own). One process's
 // open-files limit caps the subscribers it can hold; the server's limit is
-// the one to find.
+// the one to find. At that limit the subscribers beyond it fail to connect
+// and the run goes on with the others (the producer's connection is opened
+// before them), so the report shows where the limit is.
 //
 // -instances 2 (with -amqp and -database-url) starts two servers on the same
 // RabbitMQ and a fresh PostgreSQL database (created on the server of
@@ -237,8 +239,14 @@ func run(c config, out io.Writer) int {
 		return errors.Join(errs...)
 	}
 
-	// Subscribers, in this process or split over client processes.
 	pl := plan{Subs: c.subs, Filters: c.filters, Instances: c.instances, Events: c.events}
+	p := newProducer(srvs[0].addr, runID, pl)
+	if err := p.prime(ctx); err != nil {
+		slog.Error("producer", "error", err)
+		return 2
+	}
+
+	// Subscribers, in this process or split over client processes.
 	var clients shards
 	defer func() { clients.close() }()
 	if c.procs == 1 {
@@ -267,7 +275,6 @@ func run(c config, out io.Writer) int {
 		return 2
 	}
 
-	p := newProducer(srvs[0].addr, runID, pl)
 	if res.ok > 0 {
 		sleep(ctx, c.settle)
 		// A warm-up event per document proves that the servers
@@ -391,12 +398,14 @@ func run(c config, out io.Writer) int {
 	}
 	if len(srvs) > 1 {
 		for i := range srvs {
-			subsOn := pl.subsOn(i)
-			delivered := int64(0)
+			subsOn, delivered := 0, int64(0)
+			if i < len(res.onInstance) {
+				subsOn = res.onInstance[i]
+			}
 			if i < len(st.perInstance) {
 				delivered = st.perInstance[i]
 			}
-			w("server %d        %d subscribers (%d deliveries); memory ready rss=%.0fMB, connected rss=%.0fMB (%.1f KB per subscriber), end rss=%.0fMB hwm=%.0fMB; cpu %.2fs (%.0f%% of one CPU, %.0fµs per delivery)",
+			w("server %d        %d subscribers connected (%d deliveries); memory ready rss=%.0fMB, connected rss=%.0fMB (%.1f KB per subscriber), end rss=%.0fMB hwm=%.0fMB; cpu %.2fs (%.0f%% of one CPU, %.0fµs per delivery)",
 				i+1, subsOn, delivered, mb(base[i].rss), mb(connected[i].rss), perSub(connected[i].rss-base[i].rss, subsOn), mb(end[i].rss), mb(end[i].hwm),
 				srvCPU[i].Seconds(), 100*srvCPU[i].Seconds()/wall.Seconds(), perDelivery(srvCPU[i], int(delivered)))
 		}

@@ -86,14 +86,3 @@ func (p plan) warmCountries() []string {
 	}
 	return countries[:p.Filters]
 }
-
-// subsOn counts the subscribers of server k.
-func (p plan) subsOn(k int) int {
-	n := 0
-	for i := range p.Subs {
-		if p.instance(i) == k {
-			n++
-		}
-	}
-	return n
-}

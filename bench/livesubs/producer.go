@@ -77,6 +77,30 @@ func (p *producer) run(ctx context.Context, n int, rate float64) error {
 	return nil
 }
 
+// prime opens the producer's connection to the server before the
+// subscribers take the server's descriptors: at its open-files limit the
+// server accepts no new connection, and the run should then show the
+// subscribers that did not connect, not end because the events could not
+// be sent.
+func (p *producer) prime(ctx context.Context) error {
+	body := []byte(`{"query":"{ __typename }"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	_, err = io.Copy(io.Discard, res.Body) // so the connection goes back to the pool
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("priming the producer's connection: %s", res.Status)
+	}
+	return err
+}
+
 // warm tracks one warm-up event per document of the plan, a few at a
 // time, and returns the first refusal.
 func (p *producer) warm(ctx context.Context) error {

@@ -50,6 +50,9 @@ func startServer(ctx context.Context, c config, databaseURL string) (*server, er
 		// Every subscriber connects from 127.0.0.1: one anonymous rate
 		// bucket, which would refuse all but the first burst of them (429).
 		"MERIDIAN_RATE_LIMIT=0",
+		// The producer's keep-alive connection, opened before the
+		// subscribers (producer.prime), must outlive their connect.
+		"MERIDIAN_IDLE_TIMEOUT=30m",
 	}
 	if c.amqpURL != "" {
 		env = append(env, "AMQP_URL="+c.amqpURL)

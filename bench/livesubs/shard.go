@@ -85,6 +85,7 @@ func (ss shards) connect(ctx context.Context) (connectResult, error) {
 		out.ok += r.ok
 		out.failed += r.failed
 		out.expected += r.expected
+		out.onInstance = addInts(out.onInstance, r.onInstance)
 		if out.firstErr == "" {
 			out.firstErr = r.firstErr
 		}
@@ -141,12 +142,7 @@ func (ss shards) finish(ctx context.Context) (poolStats, error) {
 	out.latencies = make([]int64, 0, total)
 	for _, st := range sts {
 		out.latencies = append(out.latencies, st.latencies...)
-		for i, n := range st.perInstance {
-			for len(out.perInstance) <= i {
-				out.perInstance = append(out.perInstance, 0)
-			}
-			out.perInstance[i] += n
-		}
+		out.perInstance = addInts(out.perInstance, st.perInstance)
 		out.extra += st.extra
 		out.disconnected += st.disconnected
 		out.completed += st.completed
@@ -160,4 +156,15 @@ func (ss shards) finish(ctx context.Context) (poolStats, error) {
 
 func (ss shards) close() {
 	_ = ss.each(func(_ int, s shard) error { s.close(); return nil })
+}
+
+// addInts adds b to a element by element, growing a to b's length.
+func addInts[T int | int64](a, b []T) []T {
+	for i, n := range b {
+		if i == len(a) {
+			a = append(a, 0)
+		}
+		a[i] += n
+	}
+	return a
 }

@@ -81,6 +81,7 @@ func newPool(ctx context.Context, addrs []string, pl plan, runID string) *pool {
 type connectResult struct {
 	ok, failed int
 	expected   int64 // measured deliveries owed to the connected ones
+	onInstance []int // connected ones by server
 	took       time.Duration
 	firstErr   string
 }
@@ -125,7 +126,11 @@ func (p *pool) connect(ctx context.Context, from, to, conc int) connectResult {
 		}(from + i)
 	}
 	wg.Wait()
-	return connectResult{ok: len(p.subs), failed: int(failed.Load()), expected: p.expected(), took: time.Since(start), firstErr: first}
+	on := make([]int, len(p.urls))
+	for _, s := range p.snapshot() {
+		on[s.instance]++
+	}
+	return connectResult{ok: len(p.subs), failed: int(failed.Load()), expected: p.expected(), onInstance: on, took: time.Since(start), firstErr: first}
 }
 
 // expected sums what the connected subscribers are owed.
