@@ -8,7 +8,8 @@ out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 bt="${BENCHTIME:-3s}"
 tmpbin="$(mktemp)"
-trap 'rm -f "$tmpbin"' EXIT
+lsbin="$(mktemp)"
+trap 'rm -f "$tmpbin" "$lsbin"' EXIT
 {
 	echo "# $(date -u) $(go version) $(nproc) cores"
 	echo "## relational core"
@@ -42,14 +43,30 @@ trap 'rm -f "$tmpbin"' EXIT
 	echo "## analytics engine: fit on CDNOW, scoring 100,000 customers (models), refit over 100,000 demo users, 1,000 profiles in one query"
 	go test -run '^$' -bench . -benchmem ./analytics/models/
 	MERIDIAN_BENCH_USERS=100000 go test -run '^$' -bench 'Refit|Profiles1000' -benchtime 5x -timeout 60m ./httpapi/
-	echo "## live subscriptions: delivery latency and server RSS (in-process bus)"
-	# A failing run (below 99% delivered, say) prints its summary and does not
-	# stop the script; the 10,000 run is the stretch goal of issue 5.
-	if go build -o "$tmpbin" .; then
-		go run ./bench/livesubs -server-bin "$tmpbin" -subs 2000 || true
-		go run ./bench/livesubs -server-bin "$tmpbin" -subs 10000 || true
+	echo "## live subscriptions: delivery latency, server RSS and CPU (issue 15's acceptance runs)"
+	# Each run is printed with the fan-out (the default) and, beside it,
+	# with MERIDIAN_LIVE_FANOUT=false (each subscriber's operation run on its
+	# own). A failing run (below 99% delivered, say) prints its summary and
+	# does not stop the script. The server's open-files limit (ulimit -Hn,
+	# 20000 on the reference machine) caps its subscribers; -procs 2 keeps
+	# the clients under their own.
+	if go build -o "$tmpbin" . && go build -o "$lsbin" ./bench/livesubs; then
+		livesubs() {
+			"$lsbin" -server-bin "$tmpbin" "$@" || true
+			"$lsbin" -server-bin "$tmpbin" "$@" -env MERIDIAN_LIVE_FANOUT=false || true
+		}
+		echo "### 2,000 subscribers, one document (issue 5's run)"
+		livesubs -subs 2000
+		echo "### 10,000 subscribers, one document, 50 events at 10/s"
+		livesubs -subs 10000 -events 50 -rate 10
+		echo "### 10,000 subscribers over 100 filtered documents (100 per document), 200 events at 10/s (2 per subscriber)"
+		livesubs -subs 10000 -filters 100 -events 200 -rate 10
+		echo "### 19,000 subscribers (the server's open-files limit), one document, 50 events at 2/s, two client processes"
+		livesubs -subs 19000 -procs 2 -events 50 -rate 2
+		echo "### two servers on RabbitMQ and one PostgreSQL database, 5,000 subscribers each, events tracked on the first"
+		livesubs -subs 10000 -instances 2 -amqp "${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}" -database-url "$TEST_DATABASE_URL"
 	else
-		echo "livesubs: the server did not build; skipped"
+		echo "livesubs: the server or the bench did not build; skipped"
 	fi
 } 2>&1 | tee "$out"
 echo "results: $out"

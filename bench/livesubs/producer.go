@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,16 +20,25 @@ const trackMutation = `mutation($in: TrackEventInput!) { trackEvent(input: $in) 
 type producer struct {
 	url    string
 	runID  string // makes event ids unique across runs
+	plan   plan
 	client *http.Client
 
 	mu    sync.Mutex
 	trips []time.Duration // round trips of the measured events
 }
 
-func newProducer(addr string) *producer {
+// newRunID makes the run's event ids unique.
+func newRunID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
+
+// eventIDPrefix starts the id of every event of the run, which subscribers
+// look for.
+func eventIDPrefix(runID string) string { return "livesubs-" + runID + "-" }
+
+func newProducer(addr, runID string, pl plan) *producer {
 	return &producer{
 		url:    "http://" + addr + "/query",
-		runID:  strconv.FormatInt(time.Now().UnixNano(), 36),
+		runID:  runID,
+		plan:   pl,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}},
 	}
 }
@@ -55,7 +65,7 @@ func (p *producer) run(ctx context.Context, n int, rate float64) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.send(ctx, "ev", i, sentKey); err != nil {
+			if err := p.send(ctx, "ev", i, sentKey, p.plan.eventCountry(i)); err != nil {
 				cancel(fmt.Errorf("event %d: %w", i, err))
 			}
 		}()
@@ -67,20 +77,65 @@ func (p *producer) run(ctx context.Context, n int, rate float64) error {
 	return nil
 }
 
+// prime opens the producer's connection to the server before the
+// subscribers take the server's descriptors: at its open-files limit the
+// server accepts no new connection, and the run should then show the
+// subscribers that did not connect, not end because the events could not
+// be sent.
+func (p *producer) prime(ctx context.Context) error {
+	body := []byte(`{"query":"{ __typename }"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	_, err = io.Copy(io.Discard, res.Body) // so the connection goes back to the pool
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("priming the producer's connection: %s", res.Status)
+	}
+	return err
+}
+
+// warm tracks one warm-up event per document of the plan, a few at a
+// time, and returns the first refusal.
+func (p *producer) warm(ctx context.Context) error {
+	cs := p.plan.warmCountries()
+	errs := make([]error, len(cs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = p.send(ctx, "warm", i, warmKey, c)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // send tracks one page_view of user 1 whose metadata holds the send time
-// under key.
-func (p *producer) send(ctx context.Context, kind string, i int, key string) error {
-	id := fmt.Sprintf("livesubs-%s-%s-%d", p.runID, kind, i)
+// under key, in country when it is not empty (the filters' field; the
+// unfiltered runs send no geo, as they always did).
+func (p *producer) send(ctx context.Context, kind string, i int, key, country string) error {
+	id := fmt.Sprintf("%s%s-%d", eventIDPrefix(p.runID), kind, i)
 	start := time.Now()
-	body, _ := json.Marshal(map[string]any{
-		"query": trackMutation,
-		"variables": map[string]any{"in": map[string]any{
-			"id":       id,
-			"userId":   "1",
-			"type":     "page_view",
-			"metadata": map[string]string{key: strconv.FormatInt(start.UnixNano(), 10)},
-		}},
-	})
+	in := map[string]any{
+		"id":       id,
+		"userId":   "1",
+		"type":     "page_view",
+		"metadata": map[string]string{key: strconv.FormatInt(start.UnixNano(), 10)},
+	}
+	if country != "" {
+		in["geo"] = map[string]any{"country": country, "lat": 0.0, "lon": 0.0}
+	}
+	body, _ := json.Marshal(map[string]any{"query": trackMutation, "variables": map[string]any{"in": in}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -26,8 +26,9 @@ type server struct {
 }
 
 // startServer starts c.serverBin on a free loopback port with a fresh data
-// directory and waits until /readyz answers 200.
-func startServer(ctx context.Context, c config) (*server, error) {
+// directory (the embedded SQLite database, or databaseURL when not empty)
+// and waits until /readyz answers 200.
+func startServer(ctx context.Context, c config, databaseURL string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -49,9 +50,15 @@ func startServer(ctx context.Context, c config) (*server, error) {
 		// Every subscriber connects from 127.0.0.1: one anonymous rate
 		// bucket, which would refuse all but the first burst of them (429).
 		"MERIDIAN_RATE_LIMIT=0",
+		// The producer's keep-alive connection, opened before the
+		// subscribers (producer.prime), must outlive their connect.
+		"MERIDIAN_IDLE_TIMEOUT=30m",
 	}
 	if c.amqpURL != "" {
 		env = append(env, "AMQP_URL="+c.amqpURL)
+	}
+	if databaseURL != "" {
+		env = append(env, "DATABASE_URL="+databaseURL)
 	}
 	s.cmd = exec.Command(c.serverBin)
 	s.cmd.Env = append(append(serverEnv(os.Environ()), env...), c.env...)

@@ -18,8 +18,6 @@ import (
 	"github.com/coder/websocket"
 )
 
-const subscribeQuery = `subscription { eventTracked { id type timestamp metadata } }`
-
 // Metadata keys of the producer's events: the send time in Unix
 // nanoseconds, as a string (a JSON number would pass through float64).
 const (
@@ -37,6 +35,9 @@ var (
 // latencies; the counters are read by the coordinator while it runs.
 type sub struct {
 	conn      *websocket.Conn
+	instance  int   // index of its server
+	expected  int64 // measured events it is owed
+	run       []byte
 	ctx       context.Context // its own, so per-read cancellation hooks do not share a parent's lock
 	cancel    context.CancelFunc
 	latencies []int64 // ns
@@ -53,32 +54,43 @@ type sub struct {
 type pool struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	url    string
+	urls   []string // one per server
+	plan   plan
+	run    []byte // this run's event id prefix
 	client *http.Client
 
 	mu   sync.Mutex
 	subs []*sub
 }
 
-func newPool(ctx context.Context, addr string) *pool {
+// newPool makes the subscribers of pl on the servers at addrs (host:port,
+// in instance order); runID is the producer's (eventIDPrefix).
+func newPool(ctx context.Context, addrs []string, pl plan, runID string) *pool {
 	ctx, cancel := context.WithCancel(ctx)
 	tr := &http.Transport{
 		Proxy:       nil,
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 	}
-	return &pool{ctx: ctx, cancel: cancel, url: "ws://" + addr + "/query", client: &http.Client{Transport: tr}}
+	urls := make([]string, len(addrs))
+	for i, a := range addrs {
+		urls[i] = "ws://" + a + "/query"
+	}
+	return &pool{ctx: ctx, cancel: cancel, urls: urls, plan: pl, run: []byte(eventIDPrefix(runID)), client: &http.Client{Transport: tr}}
 }
 
 type connectResult struct {
 	ok, failed int
+	expected   int64 // measured deliveries owed to the connected ones
+	onInstance []int // connected ones by server
 	took       time.Duration
 	firstErr   string
 }
 
-// connect opens n subscribers, conc at a time; each is subscribed (its
-// subscribe message sent after connection_ack) when connect returns.
-func (p *pool) connect(ctx context.Context, n, conc int) connectResult {
-	start := time.Now()
+// connect opens the subscribers numbered from..to-1 of the plan, conc at a
+// time; each is subscribed (its subscribe message sent after
+// connection_ack) when connect returns.
+func (p *pool) connect(ctx context.Context, from, to, conc int) connectResult {
+	start, n := time.Now(), to-from
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -99,9 +111,9 @@ func (p *pool) connect(ctx context.Context, n, conc int) connectResult {
 			slog.Info("connecting", "started", i, "of", n)
 		}
 		wg.Add(1)
-		go func() {
+		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			s, err := p.open(ctx)
+			s, err := p.open(ctx, i)
 			if err != nil {
 				failed.Add(1)
 				firstErr.Do(func() { first = err.Error() })
@@ -111,16 +123,31 @@ func (p *pool) connect(ctx context.Context, n, conc int) connectResult {
 			p.subs = append(p.subs, s)
 			p.mu.Unlock()
 			go s.read()
-		}()
+		}(from + i)
 	}
 	wg.Wait()
-	return connectResult{ok: len(p.subs), failed: int(failed.Load()), took: time.Since(start), firstErr: first}
+	on := make([]int, len(p.urls))
+	for _, s := range p.snapshot() {
+		on[s.instance]++
+	}
+	return connectResult{ok: len(p.subs), failed: int(failed.Load()), expected: p.expected(), onInstance: on, took: time.Since(start), firstErr: first}
 }
 
-func (p *pool) open(ctx context.Context) (*sub, error) {
+// expected sums what the connected subscribers are owed.
+func (p *pool) expected() int64 {
+	var n int64
+	for _, s := range p.snapshot() {
+		n += s.expected
+	}
+	return n
+}
+
+// open connects subscriber i of the plan.
+func (p *pool) open(ctx context.Context, i int) (*sub, error) {
 	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(hctx, p.url, &websocket.DialOptions{
+	inst := p.plan.instance(i)
+	conn, _, err := websocket.Dial(hctx, p.urls[inst], &websocket.DialOptions{
 		HTTPClient:   p.client,
 		Subprotocols: []string{"graphql-transport-ws"},
 	})
@@ -158,12 +185,15 @@ func (p *pool) open(ctx context.Context) (*sub, error) {
 		}
 		return fail(fmt.Errorf("waiting for connection_ack, got %s", b))
 	}
-	msg, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": subscribeQuery}})
+	msg, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": p.plan.document(i)}})
 	if err := conn.Write(hctx, websocket.MessageText, msg); err != nil {
 		return fail(fmt.Errorf("subscribe: %w", err))
 	}
 	sctx, scancel := context.WithCancel(p.ctx)
-	return &sub{conn: conn, ctx: sctx, cancel: scancel, latencies: make([]int64, 0, 64), done: make(chan struct{}), opened: time.Now()}, nil
+	return &sub{
+		conn: conn, instance: inst, expected: p.plan.expected(i), run: p.run,
+		ctx: sctx, cancel: scancel, latencies: make([]int64, 0, 64), done: make(chan struct{}), opened: time.Now(),
+	}, nil
 }
 
 // read records the latency of every delivery until the connection ends.
@@ -184,15 +214,21 @@ func (s *sub) read() {
 			}
 			return
 		}
+		// Events of another run on the same RabbitMQ (a bench started
+		// beside this one) reach this server too: only this run's count.
 		if i := bytes.Index(buf, sentMarker); i >= 0 {
 			if sent, ok := parseNs(buf[i+len(sentMarker):]); ok {
-				s.latencies = append(s.latencies, now-sent)
-				s.received.Add(1)
+				if bytes.Contains(buf, s.run) {
+					s.latencies = append(s.latencies, now-sent)
+					s.received.Add(1)
+				}
 				continue
 			}
 		}
 		if bytes.Contains(buf, warmMarker) {
-			s.warm.Store(true)
+			if bytes.Contains(buf, s.run) {
+				s.warm.Store(true)
+			}
 			continue
 		}
 		var m struct{ Type string }
@@ -303,6 +339,8 @@ func (p *pool) live() int {
 
 type poolStats struct {
 	latencies                        []int64
+	perInstance                      []int64 // deliveries by server
+	extra                            int64   // deliveries beyond what a subscriber was owed
 	disconnected, completed, errored int
 	firstEnd                         string
 	firstEndAfter                    time.Duration // connection age at the first disconnect
@@ -320,8 +358,11 @@ func (p *pool) finish() poolStats {
 		total += len(s.latencies)
 	}
 	st.latencies = make([]int64, 0, total)
+	st.perInstance = make([]int64, len(p.urls))
 	for _, s := range subs {
 		st.latencies = append(st.latencies, s.latencies...)
+		st.perInstance[s.instance] += int64(len(s.latencies))
+		st.extra += max(0, int64(len(s.latencies))-s.expected)
 		if s.end != nil {
 			st.disconnected++
 			if age := s.ended.Sub(s.opened); st.firstEnd == "" || age < st.firstEndAfter {
