@@ -55,6 +55,8 @@ trap 'rm -f "$tmpbin" "$lsbin"' EXIT
 			"$lsbin" -server-bin "$tmpbin" "$@" || true
 			"$lsbin" -server-bin "$tmpbin" "$@" -env MERIDIAN_LIVE_FANOUT=false || true
 		}
+		echo "### the floor: one thread's write(2) of a 260-byte frame to each of 9,000 loopback connections"
+		(ulimit -n 20000 2>/dev/null; go run ./bench/writefloor -conns 9000 -size 260 -events 30) || true
 		echo "### 2,000 subscribers, one document (issue 5's run)"
 		livesubs -subs 2000
 		echo "### 10,000 subscribers, one document, 50 events at 10/s"
