@@ -139,6 +139,10 @@ func (c *wsConn) Subprotocol() string               { return c.proto }
 func (c *wsConn) SetReadLimit(n int64)              { c.readLimit = n }
 func (c *wsConn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
+// errWSPeerNotReading ends a connection whose outgoing buffer passed twice
+// its bound.
+var errWSPeerNotReading = errors.New("websocket: the peer does not read its frames")
+
 // errWSProtocol is a frame the protocol forbids; the connection closes
 // with 1002.
 var errWSProtocol = errors.New("websocket: protocol error")
@@ -269,6 +273,16 @@ func (c *wsConn) queue(droppable bool, op ws.OpCode, parts ...[]byte) bool {
 	c.mu.Lock()
 	if c.err != nil || c.closing || (droppable && len(c.out) >= c.maxPending) {
 		c.mu.Unlock()
+		return false
+	}
+	if len(c.out) >= 2*c.maxPending {
+		// Frames that may not be dropped (pongs, acks, completes) are not
+		// held without bound either: a peer that sends and never reads
+		// (a ping flood) is cut off here rather than costing memory.
+		c.err = errWSPeerNotReading
+		c.out = nil
+		c.mu.Unlock()
+		c.closeNow()
 		return false
 	}
 	c.out = appendHeader(c.out, op, n)
