@@ -95,6 +95,8 @@ func TestOneExecutionPerKey(t *testing.T) {
 	if a.got()[0] != `A[{"data":{"e":"x"}}]` || b.got()[0] != `B[{"data":{"e":"x"}}]` {
 		t.Fatalf("frames %q %q", a.got(), b.got())
 	}
+	// The counters are added once the delivery is done.
+	waitUntil(t, "the delivery counted", func() bool { return r.Stats().Deliveries == 2 })
 	if st := r.Stats(); st.Groups != 2 || st.Members != 3 || st.Executions != 1 || st.Deliveries != 2 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -123,6 +125,7 @@ func TestSlowMemberIsEnded(t *testing.T) {
 		t.Fatal("the slow member was not ended")
 	}
 	waitUntil(t, "the fast member's frames", func() bool { return len(fast.got()) == MaxDrops+1 })
+	waitUntil(t, "the drops counted", func() bool { return r.Stats().Dropped == MaxDrops+1 })
 	if st := r.Stats(); st.Ended != 1 || st.Dropped != MaxDrops+1 || st.Members != 1 {
 		t.Fatalf("stats %+v", st)
 	}
