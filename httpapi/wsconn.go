@@ -74,6 +74,11 @@ func (i wsImpl) Accept(w http.ResponseWriter, r *http.Request, opts transport.We
 	}
 	nc, rw, hs, err := up.Upgrade(r, w)
 	if err != nil {
+		if nc != nil {
+			// Hijacked and answered with the rejection: nothing else will
+			// close it.
+			_ = nc.Close()
+		}
 		return nil, fmt.Errorf("websocket: upgrade: %w", err)
 	}
 	br := rw.Reader
