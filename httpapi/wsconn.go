@@ -105,9 +105,11 @@ type wsConn struct {
 	br         *bufio.Reader
 	proto      string
 	maxPending int
-	readLimit  int64 // set by gqlgen before the first read
-	closed     chan struct{}
-	closeOnce  sync.Once
+	// writeTimeout bounds a blocking write (wsWriteTimeout when 0).
+	writeTimeout time.Duration
+	readLimit    int64 // set by gqlgen before the first read
+	closed       chan struct{}
+	closeOnce    sync.Once
 
 	// lastID is the id of the last subscribe (start) message read: gqlgen
 	// creates the operation's context in its read loop right after reading
@@ -166,9 +168,14 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			c.fail(ws.StatusProtocolError, "protocol error")
 			return 0, nil, errWSProtocol
 		}
-		if c.readLimit > 0 && int64(len(msg))+h.Length > c.readLimit {
+		limit := c.readLimit
+		if limit <= 0 {
+			// "No limit" still may not ask for an allocation past 1 GB.
+			limit = 1 << 30
+		}
+		if int64(len(msg))+h.Length > limit {
 			c.fail(ws.StatusMessageTooBig, "message too big")
-			return 0, nil, fmt.Errorf("websocket: message over %d bytes", c.readLimit)
+			return 0, nil, fmt.Errorf("websocket: message over %d bytes", limit)
 		}
 		payload := make([]byte, h.Length)
 		if _, err := io.ReadFull(c.br, payload); err != nil {
@@ -392,12 +399,20 @@ func (c *wsConn) write() {
 			}
 			c.spare = nil
 			c.mu.Unlock()
+			// The deadline bounded this blocking write only: left set, it
+			// would fail the next non-blocking one (RawConn.Write checks
+			// it) once passed.
+			_ = c.nc.SetWriteDeadline(time.Time{})
 			return
 		}
 		buf := c.out
 		c.out = c.spare[:0]
 		c.mu.Unlock()
-		_ = c.nc.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
+		timeout := c.writeTimeout
+		if timeout <= 0 {
+			timeout = wsWriteTimeout
+		}
+		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
 		_, err := c.nc.Write(buf)
 		c.mu.Lock()
 		if cap(buf) <= wsKeepBuffer {

@@ -115,3 +115,57 @@ func (c *countingConn) Write(b []byte) (int, error) {
 	c.writes.Add(1)
 	return c.Conn.Write(b)
 }
+
+// TestWriteAfterTheSlowPathDeadline: a connection whose writer once had to
+// block (a full socket) still writes, without blocking, after that write's
+// deadline has passed — the deadline bounds the blocking write only.
+func TestWriteAfterTheSlowPathDeadline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := <-accepted
+	defer server.Close()
+	c := &wsConn{nc: server, maxPending: 256 << 20, writeTimeout: 2 * time.Second, closed: make(chan struct{})}
+	c.raw, _ = server.(*net.TCPConn).SyscallConn()
+	r := bufio.NewReader(client)
+	readFrame := func() int {
+		t.Helper()
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.CopyN(io.Discard, r, h.Length); err != nil {
+			t.Fatal(err)
+		}
+		return int(h.Length)
+	}
+	if !c.SendText(bytes.Repeat([]byte("x"), 64<<20)) { // past the socket buffers: the writer blocks
+		t.Fatal("refused")
+	}
+	if n := readFrame(); n != 64<<20 {
+		t.Fatalf("frame of %d bytes", n)
+	}
+	time.Sleep(2500 * time.Millisecond) // the blocking write's deadline is past
+	if !c.SendText([]byte("after")) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		t.Fatalf("refused after the deadline: %v", c.err)
+	}
+	if n := readFrame(); n != 5 {
+		t.Fatalf("frame of %d bytes", n)
+	}
+}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -23,13 +24,7 @@ func TestPingFloodWithoutReadingIsCutOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := wsServer(t, ctx, httpapi.Deps{})
-	d := ws.Dialer{Protocols: []string{"graphql-transport-ws"}, NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			_ = conn.(*net.TCPConn).SetReadBuffer(16 << 10) // fills fast
-		}
-		return conn, err
-	}}
+	d := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}
 	conn, br, _, err := d.Dial(ctx, strings.Replace(c.URL(), "http", "ws", 1)+"/query")
 	if err != nil {
 		t.Fatal(err)
@@ -44,15 +39,22 @@ func TestPingFloodWithoutReadingIsCutOff(t *testing.T) {
 	}
 	payload := []byte(strings.Repeat("p", 125))
 	sent := 0
+	cut := func(err error) {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("after %d pings the attacker's writes stalled (%v) but the server did not close the connection", sent, err)
+		}
+		t.Logf("cut off after %d pings (%d KB of pongs owed): %v", sent, sent*127/1024, err)
+	}
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
 		_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := ws.WriteFrame(w, ws.MaskFrameInPlace(ws.NewPingFrame(payload))); err != nil {
-			t.Logf("cut off after %d pings (%d KB of pongs owed): %v", sent, sent*127/1024, err)
+			cut(err)
 			return
 		}
 		if err := w.Flush(); err != nil {
-			t.Logf("cut off after %d pings (%d KB of pongs owed): %v", sent, sent*127/1024, err)
+			cut(err)
 			return
 		}
 		sent++
@@ -61,4 +63,40 @@ func TestPingFloodWithoutReadingIsCutOff(t *testing.T) {
 		}
 	}
 	t.Fatalf("the server still read after %d pings (%d MB of pongs it holds) without being read from", sent, sent*127>>20)
+}
+
+// TestOversizedMessageIsRefused: a message past the 1 MB read limit closes
+// the socket with 1009 (message too big) before the server buffers it.
+func TestOversizedMessageIsRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := wsServer(t, ctx, httpapi.Deps{})
+	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, strings.Replace(c.URL(), "http", "ws", 1)+"/query")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	if br != nil {
+		r = br
+	}
+	// Only the header of a 2 MB frame, then nothing: the limit is enforced
+	// on the length the frame announces.
+	h := ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 2 << 20}
+	if err := ws.WriteHeader(conn, h); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		f, err := ws.ReadFrame(r)
+		if err != nil {
+			t.Fatalf("no close frame: %v", err)
+		}
+		if f.Header.OpCode == ws.OpClose {
+			if code, _ := ws.ParseCloseFrameData(f.Payload); code != ws.StatusMessageTooBig {
+				t.Fatalf("close code %d; want 1009", code)
+			}
+			return
+		}
+	}
 }
