@@ -34,10 +34,12 @@ import (
 //   - frames assembled from shared bytes: the fan-out (package fanout)
 //     appends a frame made of a payload encoded once for every subscriber
 //     and the subscriber's own id, without marshalling it again;
-//   - small fixed state per connection: a 512-byte read buffer, no
-//     goroutine while nothing is being written (the writer starts when a
-//     frame is queued on an idle connection and ends when the buffer is
-//     empty), no write buffer kept beyond a few KB.
+//   - writes without a goroutine: a frame to a socket with room is written
+//     at once, without blocking, on the goroutine that queued it; only a
+//     full socket gets a writer goroutine, which ends when the buffer is
+//     empty;
+//   - small fixed state per connection: a 512-byte read buffer and no
+//     write buffer kept beyond a few KB.
 //
 // A connection whose peer stops reading fills its buffer: droppable frames
 // (fan-out deliveries) are then refused and counted by the fan-out, which
@@ -118,8 +120,7 @@ type wsConn struct {
 
 	mu       sync.Mutex
 	out      []byte // frames queued
-	spare    []byte // the buffer being written, reused
-	writing  bool   // a writer goroutine runs
+	writing  bool   // a write is under way (flush, or the writer goroutine)
 	err      error  // the write side failed: nothing more is queued
 	closing  bool   // a close frame is queued: nothing more is queued
 	peerGone bool   // the peer's close frame was read
@@ -165,7 +166,7 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			return 0, nil, c.readErr(err)
 		}
 		if !h.Masked || h.Rsv != 0 || (h.OpCode.IsControl() && (!h.Fin || h.Length > wsMaxControl)) || h.OpCode.IsReserved() {
-			c.fail(ws.StatusProtocolError, "protocol error")
+			c.closeWith(ws.StatusProtocolError, "protocol error")
 			return 0, nil, errWSProtocol
 		}
 		limit := c.readLimit
@@ -174,7 +175,7 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			limit = 1 << 30
 		}
 		if int64(len(msg))+h.Length > limit {
-			c.fail(ws.StatusMessageTooBig, "message too big")
+			c.closeWith(ws.StatusMessageTooBig, "message too big")
 			return 0, nil, fmt.Errorf("websocket: message over %d bytes", limit)
 		}
 		payload := make([]byte, h.Length)
@@ -200,12 +201,12 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			return 0, nil, transport.ErrWebsocketClosed
 		case ws.OpContinuation:
 			if op == 0 {
-				c.fail(ws.StatusProtocolError, "continuation without a message")
+				c.closeWith(ws.StatusProtocolError, "continuation without a message")
 				return 0, nil, errWSProtocol
 			}
 		default: // text or binary
 			if op != 0 {
-				c.fail(ws.StatusProtocolError, "new message inside a fragmented one")
+				c.closeWith(ws.StatusProtocolError, "new message inside a fragmented one")
 				return 0, nil, errWSProtocol
 			}
 			op = h.OpCode
@@ -308,7 +309,7 @@ func (c *wsConn) queue(droppable bool, op ws.OpCode, parts ...[]byte) bool {
 	}
 	c.writing = true
 	buf := c.out
-	c.out, c.spare = c.spare[:0], nil
+	c.out = nil
 	c.mu.Unlock()
 	c.flush(buf)
 	return true
@@ -390,6 +391,7 @@ func (c *wsConn) tryWrite(b []byte) (n int, err error) {
 // write sends whatever is queued, one blocking write per round (bounded
 // by wsWriteTimeout), until the buffer is empty: the slow path of flush.
 func (c *wsConn) write() {
+	var spare []byte // the last buffer written, reused for what queues next
 	for {
 		c.mu.Lock()
 		if len(c.out) == 0 || c.err != nil {
@@ -397,7 +399,6 @@ func (c *wsConn) write() {
 			if cap(c.out) > wsKeepBuffer {
 				c.out = nil
 			}
-			c.spare = nil
 			c.mu.Unlock()
 			// The deadline bounded this blocking write only: left set, it
 			// would fail the next non-blocking one (RawConn.Write checks
@@ -406,7 +407,7 @@ func (c *wsConn) write() {
 			return
 		}
 		buf := c.out
-		c.out = c.spare[:0]
+		c.out = spare[:0]
 		c.mu.Unlock()
 		timeout := c.writeTimeout
 		if timeout <= 0 {
@@ -414,16 +415,17 @@ func (c *wsConn) write() {
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
 		_, err := c.nc.Write(buf)
-		c.mu.Lock()
+		spare = nil
 		if cap(buf) <= wsKeepBuffer {
-			c.spare = buf[:0]
+			spare = buf
 		}
-		if err != nil && c.err == nil {
-			c.err = fmt.Errorf("websocket write: %w", err)
-			c.out = nil
-		}
-		c.mu.Unlock()
 		if err != nil {
+			c.mu.Lock()
+			if c.err == nil {
+				c.err = fmt.Errorf("websocket write: %w", err)
+			}
+			c.out = nil
+			c.mu.Unlock()
 			c.closeNow()
 		}
 	}
@@ -469,11 +471,6 @@ func (c *wsConn) closeWith(code ws.StatusCode, reason string) {
 	}()
 }
 
-// fail closes the connection with code after a protocol violation.
-func (c *wsConn) fail(code ws.StatusCode, reason string) {
-	c.closeWith(code, reason)
-}
-
 // Close ends the connection, at once unless a close handshake is under way
 // (which then closes it).
 func (c *wsConn) Close() error {
@@ -498,8 +495,8 @@ func (c *wsConn) closeNow() {
 // payload bytes (RFC 6455 §5.2: FIN and the opcode, then the length in 7
 // bits, or 126 and 16 bits, or 127 and 64 bits). Written out rather than
 // through ws.WriteHeader, which needs an io.Writer and so an allocation per
-// frame on the fan-out's path; wsconn_test.go reads these headers back with
-// ws.ReadHeader.
+// frame on the fan-out's path; wsconn_internal_test.go reads these headers
+// back with ws.ReadHeader.
 func appendHeader(dst []byte, op ws.OpCode, n int) []byte {
 	dst = append(dst, 0x80|byte(op))
 	switch {

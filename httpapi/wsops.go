@@ -181,8 +181,8 @@ func (s *wsSocket) CreateOperationContext(ctx context.Context, params *graphql.R
 		s.mu.Unlock()
 		return rc, nil
 	}
-	rc, errs := s.createOperationContext(ctx, params)
-	if errs == nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+	rc, errs := s.GraphExecutor.CreateOperationContext(ctx, params)
+	if errs == nil && s.ops.fanout != nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
 		// The transport reads the next message only after this returns:
 		// the connection's last subscribe is this one.
 		s.mu.Lock()
@@ -241,27 +241,6 @@ func (s *wsSocket) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		}
 		return resp
 	}, ctx
-}
-
-// createOperationContext parses, validates and prices the operation on a
-// goroutine of its own: gqlgen calls it on the connection's read loop,
-// whose stack would otherwise keep, for the connection's life, the depth
-// that validating a query once needed (Go shrinks a parked goroutine's
-// stack only by halves, GC after GC). The read loop stays shallow.
-func (s *wsSocket) createOperationContext(ctx context.Context, params *graphql.RawParams) (rc *graphql.OperationContext, errs gqlerror.List) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if p := recover(); p != nil {
-				rc, errs = nil, gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": apperr.Internal}}}
-				slog.ErrorContext(ctx, "websocket: panic while preparing an operation", "panic", p)
-			}
-		}()
-		rc, errs = s.GraphExecutor.CreateOperationContext(ctx, params)
-	}()
-	<-done
-	return rc, errs
 }
 
 // dispatch runs the operation, a subscription as a member of its fan-out
