@@ -22,6 +22,14 @@ import (
 // getting anonymous (empty: none), and returns a key per role.
 func authServer(t *testing.T, anonymous auth.Role) (*gqltest.Client, map[auth.Role]string) {
 	t.Helper()
+	deps, keys := authDeps(t, anonymous)
+	return gqltest.Serve(t, deps), keys
+}
+
+// authDeps are authServer's dependencies (SQLite, API keys, the in-process
+// bus and a live hub), for a test to add to before serving them.
+func authDeps(t *testing.T, anonymous auth.Role) (httpapi.Deps, map[auth.Role]string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	db := testdb.Open(t, "sqlite")
@@ -41,7 +49,7 @@ func authServer(t *testing.T, anonymous auth.Role) (*gqltest.Client, map[auth.Ro
 	t.Cleanup(func() { bus.Close() })
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	return gqltest.Serve(t, httpapi.Deps{DB: db, Auth: &auth.Authenticator{Keys: keys, Anonymous: anonymous}, Keys: keys, Live: hub}), out
+	return httpapi.Deps{DB: db, Auth: &auth.Authenticator{Keys: keys, Anonymous: anonymous}, Keys: keys, Live: hub}, out
 }
 
 // TestRoles: each role reaches what @hasRole grants it and is refused the

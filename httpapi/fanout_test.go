@@ -9,38 +9,18 @@ import (
 	"time"
 
 	"meridian/auth"
-	"meridian/broker/inproc"
 	"meridian/fanout"
-	"meridian/httpapi"
 	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
 	"meridian/live"
 )
 
-// fanoutServer serves SQLite with the in-process bus, API keys (anonymous
-// callers get nothing) and the fan-out registry the test reads.
-func fanoutServer(t *testing.T, ctx context.Context) (*gqltest.Client, *fanout.Registry, *live.Hub, map[auth.Role]string) {
+// fanoutServer is authServer (anonymous callers get nothing) with the
+// fan-out registry the test reads.
+func fanoutServer(t *testing.T) (*gqltest.Client, *fanout.Registry, *live.Hub, map[auth.Role]string) {
 	t.Helper()
-	db := testdb.Open(t, "sqlite")
-	keys := auth.NewKeys(db)
-	if err := keys.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	out := map[auth.Role]string{}
-	for _, r := range []auth.Role{auth.Analyst, auth.Admin} {
-		_, key, err := keys.Create(ctx, "test "+string(r), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[r] = key
-	}
-	bus := inproc.New(inproc.Options{})
-	t.Cleanup(func() { bus.Close() })
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	reg := fanout.New()
-	c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: &auth.Authenticator{Keys: keys}, Keys: keys, Live: hub, Fanout: reg})
-	return c, reg, hub, out
+	deps, keys := authDeps(t, "")
+	deps.Fanout = fanout.New()
+	return gqltest.Serve(t, deps), deps.Fanout, deps.Live, keys
 }
 
 // waitFor polls cond until it holds or 10 s pass.
@@ -64,7 +44,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestFanoutExecutesOncePerGroup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, reg, hub, keys := fanoutServer(t, ctx)
+	c, reg, hub, keys := fanoutServer(t)
 	clicks := `subscription { eventTracked(filter: {types: ["click"]}) { type userId } }`
 	purchases := `subscription { eventTracked(filter: {types: ["purchase"]}) { type userId } }`
 
@@ -150,7 +130,7 @@ func TestFanoutExecutesOncePerGroup(t *testing.T) {
 func TestFanoutMemberLeavesGroupRunning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, reg, _, keys := fanoutServer(t, ctx)
+	c, reg, _, keys := fanoutServer(t)
 	q := `subscription { eventTracked { type userId } }`
 	init := map[string]any{"Authorization": "Bearer " + keys[auth.Analyst]}
 	a := gqltest.DialWS(t, ctx, c.URL(), "graphql-transport-ws", init)

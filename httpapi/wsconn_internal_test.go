@@ -27,13 +27,10 @@ func TestAppendHeaderReadsBack(t *testing.T) {
 	}
 }
 
-// TestFramesPendingLeaveInOneWrite: frames queued while a write is under
-// way leave together in the next write, and the peer reads them all, in
-// order, as whole frames. The connection is a real loopback TCP pair; the
-// first frame is larger than the sockets' buffers hold and the reader
-// starts only once everything is queued, so the first write cannot drain
-// and the frames queue behind it.
-func TestFramesPendingLeaveInOneWrite(t *testing.T) {
+// tcpPair is a real loopback TCP connection, both ends closed when the
+// test ends.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,13 +43,23 @@ func TestFramesPendingLeaveInOneWrite(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	client, err := net.Dial("tcp", l.Addr().String())
+	client, err = net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	server := <-accepted
-	defer server.Close()
+	server = <-accepted
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return server, client
+}
+
+// TestFramesPendingLeaveInOneWrite: frames queued while a write is under
+// way leave together in the next write, and the peer reads them all, in
+// order, as whole frames. The connection is a real loopback TCP pair; the
+// first frame is larger than the sockets' buffers hold and the reader
+// starts only once everything is queued, so the first write cannot drain
+// and the frames queue behind it.
+func TestFramesPendingLeaveInOneWrite(t *testing.T) {
+	server, client := tcpPair(t)
 	c := &wsConn{nc: server, maxPending: 64 << 20, closed: make(chan struct{})}
 	c.raw, _ = server.(*net.TCPConn).SyscallConn()
 	counting := &countingConn{Conn: server}
@@ -120,25 +127,7 @@ func (c *countingConn) Write(b []byte) (int, error) {
 // block (a full socket) still writes, without blocking, after that write's
 // deadline has passed — the deadline bounds the blocking write only.
 func TestWriteAfterTheSlowPathDeadline(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	client, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-accepted
-	defer server.Close()
+	server, client := tcpPair(t)
 	c := &wsConn{nc: server, maxPending: 256 << 20, writeTimeout: 2 * time.Second, closed: make(chan struct{})}
 	c.raw, _ = server.(*net.TCPConn).SyscallConn()
 	r := bufio.NewReader(client)

@@ -19,6 +19,16 @@ func events(n, from int) []analytics.Event {
 	return out
 }
 
+// runHub is a hub on the in-process bus, running until ctx ends.
+func runHub(t *testing.T, ctx context.Context) *live.Hub {
+	t.Helper()
+	bus := inproc.New(inproc.Options{})
+	t.Cleanup(func() { bus.Close() })
+	hub := live.New(bus, nil)
+	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	return hub
+}
+
 // TestSlowSubscriberIsDroppedNotWaitedFor: a subscriber that never reads
 // loses events beyond its buffer and is disconnected after MaxDrops in a
 // row, while a reading subscriber receives every event and ingest never
@@ -26,10 +36,7 @@ func events(n, from int) []analytics.Event {
 func TestSlowSubscriberIsDroppedNotWaitedFor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bus := inproc.New(inproc.Options{})
-	defer bus.Close()
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	hub := runHub(t, ctx)
 
 	slow := hub.Subscribe(ctx, nil, 4)
 	// Big enough for a burst: a message carries a whole ingest batch.
@@ -91,10 +98,7 @@ func TestSlowSubscriberIsDroppedNotWaitedFor(t *testing.T) {
 func TestMetricsWindowsAreShared(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bus := inproc.New(inproc.Options{})
-	defer bus.Close()
-	hub := live.New(bus, nil)
-	go hub.Run(ctx) //nolint:errcheck // ends with ctx
+	hub := runHub(t, ctx)
 
 	subCtx, unsubscribe := context.WithCancel(ctx)
 	a := hub.Metrics(subCtx, time.Minute, 50*time.Millisecond, live.ByType)
