@@ -83,13 +83,7 @@ func (p *producer) run(ctx context.Context, n int, rate float64) error {
 // subscribers that did not connect, not end because the events could not
 // be sent.
 func (p *producer) prime(ctx context.Context) error {
-	body := []byte(`{"query":"{ __typename }"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := p.client.Do(req)
+	res, err := p.post(ctx, []byte(`{"query":"{ __typename }"}`))
 	if err != nil {
 		return err
 	}
@@ -99,6 +93,16 @@ func (p *producer) prime(ctx context.Context) error {
 		err = fmt.Errorf("priming the producer's connection: %s", res.Status)
 	}
 	return err
+}
+
+// post sends one GraphQL request body to the server.
+func (p *producer) post(ctx context.Context, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return p.client.Do(req)
 }
 
 // warm tracks one warm-up event per document of the plan, a few at a
@@ -136,12 +140,7 @@ func (p *producer) send(ctx context.Context, kind string, i int, key, country st
 		in["geo"] = map[string]any{"country": country, "lat": 0.0, "lon": 0.0}
 	}
 	body, _ := json.Marshal(map[string]any{"query": trackMutation, "variables": map[string]any{"in": in}})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := p.client.Do(req)
+	res, err := p.post(ctx, body)
 	if err != nil {
 		return err
 	}

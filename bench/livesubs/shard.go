@@ -95,25 +95,21 @@ func (ss shards) connect(ctx context.Context) (connectResult, error) {
 }
 
 func (ss shards) waitWarm(ctx context.Context, limit time.Duration) (int, error) {
-	n := make([]int, len(ss))
-	err := ss.each(func(i int, s shard) (err error) {
-		n[i], err = s.waitWarm(ctx, limit)
-		return err
-	})
-	sum := 0
-	for _, v := range n {
-		sum += v
-	}
-	return sum, err
+	return sumEach(ss, func(s shard) (int, error) { return s.waitWarm(ctx, limit) })
 }
 
 func (ss shards) drain(ctx context.Context, limit time.Duration) (int64, error) {
-	n := make([]int64, len(ss))
+	return sumEach(ss, func(s shard) (int64, error) { return s.drain(ctx, limit) })
+}
+
+// sumEach runs f on every shard at once and adds up what they count.
+func sumEach[T int | int64](ss shards, f func(shard) (T, error)) (T, error) {
+	n := make([]T, len(ss))
 	err := ss.each(func(i int, s shard) (err error) {
-		n[i], err = s.drain(ctx, limit)
+		n[i], err = f(s)
 		return err
 	})
-	var sum int64
+	var sum T
 	for _, v := range n {
 		sum += v
 	}
