@@ -2,9 +2,10 @@
 # of the README.
 
 GO        ?= go
-# Packages whose code runs concurrently (loaders, the HTTP surface, the event
-# stores, the cache, the counting driver) run under the race detector.
-RACE_PKGS := ./database/... ./loaders/... ./httpapi/... ./analytics/sqlstore/... ./analytics/mongostore/... ./cache/... ./gqlcache/... ./broker/... ./outbox/... ./live/... ./consumers/... ./ratelimit/... ./observe/... ./gqlhttp/... ./fanout/...
+# Packages whose code or tests start goroutines run under the race
+# detector: internal/cmd/racepkgs finds them, so a new one is raced from its
+# first test.
+RACE_PKGS := $(shell $(GO) run ./internal/cmd/racepkgs 2>/dev/null)
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
 .PHONY: run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
@@ -18,11 +19,12 @@ run: ## serve on :8080 (embedded SQLite + demo data unless DATABASE_URL is set)
 test: test-unit test-race ## the whole suite, on SQLite and PostgreSQL
 
 test-unit:
-	$(GO) test -count=1 $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(PKGS))
+	$(GO) test -count=1 $(filter-out $(RACE_PKGS),$(PKGS))
 
 # -p 1: the statement-count tests assert exact batching, which timing-based
 # loaders only guarantee while the machine is not saturated by other packages.
 test-race:
+	@test -n "$(RACE_PKGS)" || { echo "internal/cmd/racepkgs found no package to race"; exit 1; }
 	$(GO) test -count=1 -race -p 1 $(RACE_PKGS)
 
 generate: ## regenerate ent and gqlgen code

@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"meridian/auth"
-	"meridian/internal/testredis"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/testredis"
 )
 
 // apqHash is the sha256 hash that automatic persisted queries name a query by.

@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"meridian/auth"
-	"meridian/database"
-	"meridian/eventstore"
-	"meridian/internal/testbus"
-	"meridian/internal/testdb"
-	"meridian/internal/testlog"
-	"meridian/internal/testredis"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/eventstore"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/testbus"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/testlog"
+	"github.com/meridian-graphql/meridian/internal/testredis"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // prodServer is the real server, started by run as `meridian` starts in

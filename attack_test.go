@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"meridian/apperr"
-	"meridian/auth"
-	"meridian/internal/gqltest"
-	"meridian/ratelimit"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // TestAttackBaseline: the production server starts, refuses callers

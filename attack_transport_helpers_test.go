@@ -18,9 +18,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"meridian/analytics"
-	"meridian/database"
-	"meridian/eventstore"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/eventstore"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // Helpers of the attack suite's transport sections (1–3): raw TCP

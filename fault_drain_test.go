@@ -17,10 +17,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"meridian/auth"
-	"meridian/database"
-	"meridian/internal/faultsvc"
-	"meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestMain lets the test binary be the server: with MERIDIAN_TEST_SERVE=1

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/auth"
-	"meridian/database"
-	"meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestFaultInstanceKilledMidIngest kills -9 one of two API instances (one

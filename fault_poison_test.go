@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics/storetest"
-	"meridian/auth"
-	"meridian/database"
-	"meridian/internal/faultsvc"
-	"meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/analytics/storetest"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestFaultPoisonTrackEvents is issue 13 item 1 through the real server:

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/auth"
-	"meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
 )
 
 // rabbitKillDeadline is the relay's publish deadline in TestFaultRabbitMQKill:

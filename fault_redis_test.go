@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"meridian/auth"
-	"meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
 )
 
 // TestFaultRedisDown: two instances share a database, a bus vhost and a

@@ -1,4 +1,4 @@
-module meridian
+module github.com/meridian-graphql/meridian
 
 go 1.26.8
 

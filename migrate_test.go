@@ -6,12 +6,12 @@ import (
 	"sync"
 	"testing"
 
-	"meridian/auth"
-	"meridian/consumers"
-	"meridian/database"
-	"meridian/eventstore"
-	"meridian/internal/testdb"
-	"meridian/outbox"
+	"github.com/meridian-graphql/meridian/analytics/eventstore"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/broker/outbox"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestReplicasMigrateTogether runs every start-up migration serve runs —

@@ -14,23 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"meridian/analytics"
-	"meridian/analytics/engine"
-	"meridian/analytics/models"
-	"meridian/analytics/recs"
-	"meridian/auth"
-	"meridian/broker"
-	"meridian/broker/inproc"
-	"meridian/broker/rabbit"
-	"meridian/cache"
-	"meridian/consumers"
-	"meridian/eventstore"
-	"meridian/fanout"
-	"meridian/limits"
-	"meridian/live"
-	"meridian/observe"
-	"meridian/outbox"
-	"meridian/ratelimit"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -42,13 +25,29 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
 	"github.com/schollz/progressbar/v3"
 
-	"meridian/config"
-	"meridian/database"
-	"meridian/httpapi"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/eventstore"
+	"github.com/meridian-graphql/meridian/analytics/models"
+	"github.com/meridian-graphql/meridian/analytics/recs"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/broker/outbox"
+	"github.com/meridian-graphql/meridian/broker/rabbit"
+	"github.com/meridian-graphql/meridian/cache"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi/limits"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
+	"github.com/meridian-graphql/meridian/live"
+	"github.com/meridian-graphql/meridian/live/fanout"
+	"github.com/meridian-graphql/meridian/platform/config"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/platform/observe"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 func main() {
@@ -212,7 +211,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	shutdownTracing, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: cfg.OTLPEndpoint, TracesEndpoint: cfg.OTLPTraces, ServiceName: "meridian"})
+	shutdownTracing, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: cfg.OTLPEndpoint, TracesEndpoint: cfg.OTLPTraces, ServiceName: "github.com/meridian-graphql/meridian"})
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
@@ -603,7 +602,7 @@ func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (broker.B
 		log.Info("bus ready", "backend", "in-process")
 		return inproc.New(inproc.Options{Logger: log}), nil
 	}
-	b, err := rabbit.Open(ctx, rabbit.Config{URL: cfg.AMQPURL, ConnectionName: "meridian", Logger: log})
+	b, err := rabbit.Open(ctx, rabbit.Config{URL: cfg.AMQPURL, ConnectionName: "github.com/meridian-graphql/meridian", Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
 	}

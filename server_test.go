@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/config"
+	"github.com/meridian-graphql/meridian/platform/config"
 )
 
 // TestServeEmbeddedDefault starts the real server the way `go run .` does on

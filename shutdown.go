@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi"
 )
 
 // shutdownMargin is how long past the grace period (MERIDIAN_SHUTDOWN_TIMEOUT)

@@ -21,7 +21,7 @@ import (
 
 	"github.com/mmcloughlin/geohash"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // fuzzNow is the fixed clock of the event targets, so that a crasher

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // keyPrefix starts every API key, so that leaked keys are easy to find

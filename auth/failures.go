@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 
-	"meridian/ratelimit"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
 )
 
 // Failed authentications are limited per client address (issue 12): each

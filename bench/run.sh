@@ -39,7 +39,7 @@ trap 'rm -f "$tmpbin" "$lsbin"' EXIT
 	go test -run '^$' -bench 'Export1M' -benchtime 1x -timeout 30m ./httpapi/
 	echo "## limits: refusing hostile queries end to end"
 	go test -run '^$' -bench 'RefuseHostile' -benchtime 50x ./httpapi/
-	go test -run '^$' -bench . ./limits/ ./ratelimit/
+	go test -run '^$' -bench . ./httpapi/limits/ ./httpapi/ratelimit/
 	echo "## analytics engine: fit on CDNOW, scoring 100,000 customers (models), refit over 100,000 demo users, 1,000 profiles in one query"
 	go test -run '^$' -bench . -benchmem ./analytics/models/
 	MERIDIAN_BENCH_USERS=100000 go test -run '^$' -bench 'Refit|Profiles1000' -benchtime 5x -timeout 60m ./httpapi/

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"meridian/internal/testredis"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meridian-graphql/meridian/internal/testredis"
 )
 
 var bg = context.Background()

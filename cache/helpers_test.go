@@ -2,12 +2,13 @@ package cache
 
 import (
 	"context"
-	"meridian/internal/testredis"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/meridian-graphql/meridian/internal/testredis"
 )
 
 func redisAddr() string { return testredis.Addr() }

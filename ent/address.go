@@ -4,12 +4,12 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
 	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
 )
 
 // Address is the model entity for the Address schema.

@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/user"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // AddressCreate is the builder for creating a Address entity.

@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/address"
-	"meridian/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // AddressDelete is the builder for deleting a Address entity.

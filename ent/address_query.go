@@ -7,15 +7,15 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/predicate"
-	"meridian/ent/user"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // AddressQuery is the builder for querying Address entities.

@@ -6,14 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/predicate"
-	"meridian/ent/user"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // AddressUpdate is the builder for updating Address entities.

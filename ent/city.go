@@ -4,12 +4,12 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/city"
-	"meridian/ent/country"
 	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
 )
 
 // City is the model entity for the City schema.

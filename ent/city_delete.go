@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/city"
-	"meridian/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // CityDelete is the builder for deleting a City entity.

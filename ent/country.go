@@ -4,11 +4,11 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/country"
 	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/country"
 )
 
 // Country is the model entity for the Country schema.

@@ -6,12 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/city"
-	"meridian/ent/country"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
 )
 
 // CountryCreate is the builder for creating a Country entity.

@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/country"
-	"meridian/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // CountryDelete is the builder for deleting a Country entity.

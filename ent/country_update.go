@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // CountryUpdate is the builder for updating Country entities.

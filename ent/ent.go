@@ -6,18 +6,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
 	"reflect"
 	"sync"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // ent aliases to avoid import conflicts in user's code.

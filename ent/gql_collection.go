@@ -6,16 +6,16 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.

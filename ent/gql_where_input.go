@@ -5,14 +5,15 @@ package ent
 import (
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
-	"meridian/ent/product"
-	"meridian/ent/user"
 	"time"
+
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // AddressWhereInput represents a where input for filtering Address queries.

@@ -4,14 +4,14 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
 	"strings"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // Order is the model entity for the Order schema.

@@ -6,14 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // OrderCreate is the builder for creating a Order entity.

@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // OrderDelete is the builder for deleting a Order entity.

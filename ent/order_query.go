@@ -6,15 +6,15 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
-	"meridian/ent/product"
-	"meridian/ent/user"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // OrderQuery is the builder for querying Order entities.

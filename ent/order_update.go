@@ -6,15 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
-	"meridian/ent/product"
-	"meridian/ent/user"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // OrderUpdate is the builder for updating Order entities.

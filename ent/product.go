@@ -4,11 +4,11 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/product"
 	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/product"
 )
 
 // Product is the model entity for the Product schema.

@@ -6,12 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/order"
-	"meridian/ent/product"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
 )
 
 // ProductCreate is the builder for creating a Product entity.

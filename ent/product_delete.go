@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/predicate"
-	"meridian/ent/product"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/product"
 )
 
 // ProductDelete is the builder for deleting a Product entity.

@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
-	"meridian/ent/product"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/product"
 )
 
 // ProductUpdate is the builder for updating Product entities.

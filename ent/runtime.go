@@ -2,4 +2,4 @@
 
 package ent
 
-// The schema-stitching logic is generated in meridian/ent/runtime/runtime.go
+// The schema-stitching logic is generated in github.com/meridian-graphql/meridian/ent/runtime/runtime.go

@@ -4,13 +4,13 @@ package ent
 
 import (
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/user"
 	"strings"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // User is the model entity for the User schema.

@@ -6,14 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/order"
-	"meridian/ent/user"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // UserCreate is the builder for creating a User entity.

@@ -4,12 +4,12 @@ package ent
 
 import (
 	"context"
-	"meridian/ent/predicate"
-	"meridian/ent/user"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // UserDelete is the builder for deleting a User entity.

@@ -6,15 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"meridian/ent/address"
-	"meridian/ent/order"
-	"meridian/ent/predicate"
-	"meridian/ent/user"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // UserUpdate is the builder for updating User entities.

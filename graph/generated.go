@@ -9,15 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"meridian/analytics"
-	"meridian/analytics/engine"
-	"meridian/auth"
-	"meridian/consumers"
-	"meridian/ent"
-	"meridian/graph/model"
-	"meridian/live"
-	"meridian/stats"
-	"meridian/store"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -25,6 +16,15 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/stats"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/graph/model"
+	"github.com/meridian-graphql/meridian/live"
+	"github.com/meridian-graphql/meridian/store"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -4168,7 +4168,7 @@ func (ec *executionContext) dir_cached_args(ctx context.Context, rawArgs map[str
 	args["ttl"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
 		func(ctx context.Context, v any) (*model.CacheScope, error) {
-			return ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, v)
+			return ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4190,7 +4190,7 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "role",
 		func(ctx context.Context, v any) (auth.Role, error) {
-			return ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, v)
+			return ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4236,7 +4236,7 @@ func (ec *executionContext) field_Address_users_args(ctx context.Context, rawArg
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.UserOrder, error) {
-			return ec.unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ctx, v)
+			return ec.unmarshalOUserOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4244,7 +4244,7 @@ func (ec *executionContext) field_Address_users_args(ctx context.Context, rawArg
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.UserWhereInput, error) {
-			return ec.unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, v)
+			return ec.unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4290,7 +4290,7 @@ func (ec *executionContext) field_City_addresses_args(ctx context.Context, rawAr
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.AddressOrder, error) {
-			return ec.unmarshalOAddressOrder2ᚖmeridianᚋentᚐAddressOrder(ctx, v)
+			return ec.unmarshalOAddressOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4298,7 +4298,7 @@ func (ec *executionContext) field_City_addresses_args(ctx context.Context, rawAr
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AddressWhereInput, error) {
-			return ec.unmarshalOAddressWhereInput2ᚖmeridianᚋentᚐAddressWhereInput(ctx, v)
+			return ec.unmarshalOAddressWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4328,7 +4328,7 @@ func (ec *executionContext) field_City_users_args(ctx context.Context, rawArgs m
 	args["first"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.UserOrder, error) {
-			return ec.unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ctx, v)
+			return ec.unmarshalOUserOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4336,7 +4336,7 @@ func (ec *executionContext) field_City_users_args(ctx context.Context, rawArgs m
 	args["orderBy"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.UserWhereInput, error) {
-			return ec.unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, v)
+			return ec.unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4382,7 +4382,7 @@ func (ec *executionContext) field_Country_cities_args(ctx context.Context, rawAr
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.CityOrder, error) {
-			return ec.unmarshalOCityOrder2ᚖmeridianᚋentᚐCityOrder(ctx, v)
+			return ec.unmarshalOCityOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4390,7 +4390,7 @@ func (ec *executionContext) field_Country_cities_args(ctx context.Context, rawAr
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CityWhereInput, error) {
-			return ec.unmarshalOCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx, v)
+			return ec.unmarshalOCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4420,7 +4420,7 @@ func (ec *executionContext) field_Country_users_args(ctx context.Context, rawArg
 	args["first"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.UserOrder, error) {
-			return ec.unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ctx, v)
+			return ec.unmarshalOUserOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4428,7 +4428,7 @@ func (ec *executionContext) field_Country_users_args(ctx context.Context, rawArg
 	args["orderBy"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.UserWhereInput, error) {
-			return ec.unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, v)
+			return ec.unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4478,7 +4478,7 @@ func (ec *executionContext) field_Mutation_createAddress_args(ctx context.Contex
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateAddressInput, error) {
-			return ec.unmarshalNCreateAddressInput2meridianᚋentᚐCreateAddressInput(ctx, v)
+			return ec.unmarshalNCreateAddressInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4500,7 +4500,7 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	args["name"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
 		func(ctx context.Context, v any) (auth.Role, error) {
-			return ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, v)
+			return ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4514,7 +4514,7 @@ func (ec *executionContext) field_Mutation_createCity_args(ctx context.Context, 
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateCityInput, error) {
-			return ec.unmarshalNCreateCityInput2meridianᚋentᚐCreateCityInput(ctx, v)
+			return ec.unmarshalNCreateCityInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateCityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4528,7 +4528,7 @@ func (ec *executionContext) field_Mutation_createCountry_args(ctx context.Contex
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateCountryInput, error) {
-			return ec.unmarshalNCreateCountryInput2meridianᚋentᚐCreateCountryInput(ctx, v)
+			return ec.unmarshalNCreateCountryInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateCountryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4542,7 +4542,7 @@ func (ec *executionContext) field_Mutation_createOrder_args(ctx context.Context,
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateOrderInput, error) {
-			return ec.unmarshalNCreateOrderInput2meridianᚋentᚐCreateOrderInput(ctx, v)
+			return ec.unmarshalNCreateOrderInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4556,7 +4556,7 @@ func (ec *executionContext) field_Mutation_createProduct_args(ctx context.Contex
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateProductInput, error) {
-			return ec.unmarshalNCreateProductInput2meridianᚋentᚐCreateProductInput(ctx, v)
+			return ec.unmarshalNCreateProductInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateProductInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4570,7 +4570,7 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateUserInput, error) {
-			return ec.unmarshalNCreateUserInput2meridianᚋentᚐCreateUserInput(ctx, v)
+			return ec.unmarshalNCreateUserInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateUserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4668,7 +4668,7 @@ func (ec *executionContext) field_Mutation_importUsers_args(ctx context.Context,
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) ([]*store.ImportUser, error) {
-			return ec.unmarshalNImportUserInput2ᚕᚖmeridianᚋstoreᚐImportUserᚄ(ctx, v)
+			return ec.unmarshalNImportUserInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportUserᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4732,7 +4732,7 @@ func (ec *executionContext) field_Mutation_trackEvent_args(ctx context.Context, 
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (analytics.EventInput, error) {
-			return ec.unmarshalNTrackEventInput2meridianᚋanalyticsᚐEventInput(ctx, v)
+			return ec.unmarshalNTrackEventInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4746,7 +4746,7 @@ func (ec *executionContext) field_Mutation_trackEvents_args(ctx context.Context,
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inputs",
 		func(ctx context.Context, v any) ([]*analytics.EventInput, error) {
-			return ec.unmarshalNTrackEventInput2ᚕᚖmeridianᚋanalyticsᚐEventInputᚄ(ctx, v)
+			return ec.unmarshalNTrackEventInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4768,7 +4768,7 @@ func (ec *executionContext) field_Mutation_updateAddress_args(ctx context.Contex
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateAddressInput, error) {
-			return ec.unmarshalNUpdateAddressInput2meridianᚋentᚐUpdateAddressInput(ctx, v)
+			return ec.unmarshalNUpdateAddressInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4790,7 +4790,7 @@ func (ec *executionContext) field_Mutation_updateCity_args(ctx context.Context, 
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCityInput, error) {
-			return ec.unmarshalNUpdateCityInput2meridianᚋentᚐUpdateCityInput(ctx, v)
+			return ec.unmarshalNUpdateCityInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateCityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4812,7 +4812,7 @@ func (ec *executionContext) field_Mutation_updateCountry_args(ctx context.Contex
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCountryInput, error) {
-			return ec.unmarshalNUpdateCountryInput2meridianᚋentᚐUpdateCountryInput(ctx, v)
+			return ec.unmarshalNUpdateCountryInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateCountryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4856,7 +4856,7 @@ func (ec *executionContext) field_Mutation_updateOrder_args(ctx context.Context,
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateOrderInput, error) {
-			return ec.unmarshalNUpdateOrderInput2meridianᚋentᚐUpdateOrderInput(ctx, v)
+			return ec.unmarshalNUpdateOrderInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4878,7 +4878,7 @@ func (ec *executionContext) field_Mutation_updateProduct_args(ctx context.Contex
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateProductInput, error) {
-			return ec.unmarshalNUpdateProductInput2meridianᚋentᚐUpdateProductInput(ctx, v)
+			return ec.unmarshalNUpdateProductInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateProductInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4900,7 +4900,7 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateUserInput, error) {
-			return ec.unmarshalNUpdateUserInput2meridianᚋentᚐUpdateUserInput(ctx, v)
+			return ec.unmarshalNUpdateUserInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateUserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4914,7 +4914,7 @@ func (ec *executionContext) field_Mutation_upsertProfile_args(ctx context.Contex
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (analytics.ProfileInput, error) {
-			return ec.unmarshalNProfileInput2meridianᚋanalyticsᚐProfileInput(ctx, v)
+			return ec.unmarshalNProfileInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfileInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4960,7 +4960,7 @@ func (ec *executionContext) field_Product_orders_args(ctx context.Context, rawAr
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.OrderOrder, error) {
-			return ec.unmarshalOOrderOrder2ᚖmeridianᚋentᚐOrderOrder(ctx, v)
+			return ec.unmarshalOOrderOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4968,7 +4968,7 @@ func (ec *executionContext) field_Product_orders_args(ctx context.Context, rawAr
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
-			return ec.unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx, v)
+			return ec.unmarshalOOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5028,7 +5028,7 @@ func (ec *executionContext) field_Query_cities_args(ctx context.Context, rawArgs
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.CityOrder, error) {
-			return ec.unmarshalOCityOrder2ᚖmeridianᚋentᚐCityOrder(ctx, v)
+			return ec.unmarshalOCityOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5036,7 +5036,7 @@ func (ec *executionContext) field_Query_cities_args(ctx context.Context, rawArgs
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CityWhereInput, error) {
-			return ec.unmarshalOCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx, v)
+			return ec.unmarshalOCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5082,7 +5082,7 @@ func (ec *executionContext) field_Query_countries_args(ctx context.Context, rawA
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.CountryOrder, error) {
-			return ec.unmarshalOCountryOrder2ᚖmeridianᚋentᚐCountryOrder(ctx, v)
+			return ec.unmarshalOCountryOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5090,7 +5090,7 @@ func (ec *executionContext) field_Query_countries_args(ctx context.Context, rawA
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CountryWhereInput, error) {
-			return ec.unmarshalOCountryWhereInput2ᚖmeridianᚋentᚐCountryWhereInput(ctx, v)
+			return ec.unmarshalOCountryWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5134,7 +5134,7 @@ func (ec *executionContext) field_Query_eventDistribution_args(ctx context.Conte
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
-			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5188,7 +5188,7 @@ func (ec *executionContext) field_Query_eventsNear_args(ctx context.Context, raw
 	args["to"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
-			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5322,7 +5322,7 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.OrderOrder, error) {
-			return ec.unmarshalOOrderOrder2ᚖmeridianᚋentᚐOrderOrder(ctx, v)
+			return ec.unmarshalOOrderOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5330,7 +5330,7 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
-			return ec.unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx, v)
+			return ec.unmarshalOOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5376,7 +5376,7 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.ProductOrder, error) {
-			return ec.unmarshalOProductOrder2ᚖmeridianᚋentᚐProductOrder(ctx, v)
+			return ec.unmarshalOProductOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5384,7 +5384,7 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
-			return ec.unmarshalOProductWhereInput2ᚖmeridianᚋentᚐProductWhereInput(ctx, v)
+			return ec.unmarshalOProductWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5428,7 +5428,7 @@ func (ec *executionContext) field_Query_purchaseAnalytics_args(ctx context.Conte
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
 		func(ctx context.Context, v any) (analytics.GroupBy, error) {
-			return ec.unmarshalNPurchaseGroupBy2meridianᚋanalyticsᚐGroupBy(ctx, v)
+			return ec.unmarshalNPurchaseGroupBy2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGroupBy(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5442,7 +5442,7 @@ func (ec *executionContext) field_Query_registrationCohorts_args(ctx context.Con
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (stats.Period, error) {
-			return ec.unmarshalNCohortPeriod2meridianᚋstatsᚐPeriod(ctx, v)
+			return ec.unmarshalNCohortPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐPeriod(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5480,7 +5480,7 @@ func (ec *executionContext) field_Query_retention_args(ctx context.Context, rawA
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (analytics.Period, error) {
-			return ec.unmarshalNRetentionPeriod2meridianᚋanalyticsᚐPeriod(ctx, v)
+			return ec.unmarshalNRetentionPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPeriod(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5496,7 +5496,7 @@ func (ec *executionContext) field_Query_retention_args(ctx context.Context, rawA
 	args["intervals"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "type",
 		func(ctx context.Context, v any) (*analytics.RetentionType, error) {
-			return ec.unmarshalORetentionType2ᚖmeridianᚋanalyticsᚐRetentionType(ctx, v)
+			return ec.unmarshalORetentionType2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionType(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5512,7 +5512,7 @@ func (ec *executionContext) field_Query_retention_args(ctx context.Context, rawA
 	args["from"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
-			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5542,7 +5542,7 @@ func (ec *executionContext) field_Query_userActivity_args(ctx context.Context, r
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
-			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5704,7 +5704,7 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.UserOrder, error) {
-			return ec.unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ctx, v)
+			return ec.unmarshalOUserOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5712,7 +5712,7 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.UserWhereInput, error) {
-			return ec.unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, v)
+			return ec.unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5726,7 +5726,7 @@ func (ec *executionContext) field_Subscription_eventTracked_args(ctx context.Con
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
-			return ec.unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
+			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5748,7 +5748,7 @@ func (ec *executionContext) field_Subscription_liveMetrics_args(ctx context.Cont
 	args["windowSeconds"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
 		func(ctx context.Context, v any) (*model.LiveGroupBy, error) {
-			return ec.unmarshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx, v)
+			return ec.unmarshalOLiveGroupBy2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5846,7 +5846,7 @@ func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs 
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.OrderOrder, error) {
-			return ec.unmarshalOOrderOrder2ᚖmeridianᚋentᚐOrderOrder(ctx, v)
+			return ec.unmarshalOOrderOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5854,7 +5854,7 @@ func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs 
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
-			return ec.unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx, v)
+			return ec.unmarshalOOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6148,7 +6148,7 @@ func (ec *executionContext) _Address_city(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
-			return ec.marshalNCity2ᚖmeridianᚋentᚐCity(ctx, selections, v)
+			return ec.marshalNCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6181,7 +6181,7 @@ func (ec *executionContext) _Address_users(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖmeridianᚋentᚐUserConnection(ctx, selections, v)
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6224,7 +6224,7 @@ func (ec *executionContext) _AddressConnection_edges(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AddressEdge) graphql.Marshaler {
-			return ec.marshalOAddressEdge2ᚕᚖmeridianᚋentᚐAddressEdge(ctx, selections, v)
+			return ec.marshalOAddressEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6311,7 +6311,7 @@ func (ec *executionContext) _AddressEdge_node(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖmeridianᚋentᚐAddress(ctx, selections, v)
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6412,7 +6412,7 @@ func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2meridianᚋauthᚐRole(ctx, selections, v)
+			return ec.marshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6711,7 +6711,7 @@ func (ec *executionContext) _CacheStats_fields(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.FieldCacheStats) graphql.Marshaler {
-			return ec.marshalNFieldCacheStats2ᚕᚖmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx, selections, v)
+			return ec.marshalNFieldCacheStats2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6881,7 +6881,7 @@ func (ec *executionContext) _City_country(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6914,7 +6914,7 @@ func (ec *executionContext) _City_addresses(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AddressConnection) graphql.Marshaler {
-			return ec.marshalNAddressConnection2ᚖmeridianᚋentᚐAddressConnection(ctx, selections, v)
+			return ec.marshalNAddressConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6964,7 +6964,7 @@ func (ec *executionContext) _City_stats(ctx context.Context, field graphql.Colle
 					var zeroVal *stats.CityStats
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal *stats.CityStats
 					return zeroVal, err
@@ -6981,7 +6981,7 @@ func (ec *executionContext) _City_stats(ctx context.Context, field graphql.Colle
 				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *stats.CityStats
 					return zeroVal, err
@@ -6997,7 +6997,7 @@ func (ec *executionContext) _City_stats(ctx context.Context, field graphql.Colle
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CityStats) graphql.Marshaler {
-			return ec.marshalNCityStats2ᚖmeridianᚋstatsᚐCityStats(ctx, selections, v)
+			return ec.marshalNCityStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7030,7 +7030,7 @@ func (ec *executionContext) _City_users(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖmeridianᚋentᚐUserConnection(ctx, selections, v)
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7073,7 +7073,7 @@ func (ec *executionContext) _CityConnection_edges(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CityEdge) graphql.Marshaler {
-			return ec.marshalOCityEdge2ᚕᚖmeridianᚋentᚐCityEdge(ctx, selections, v)
+			return ec.marshalOCityEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7160,7 +7160,7 @@ func (ec *executionContext) _CityEdge_node(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
-			return ec.marshalOCity2ᚖmeridianᚋentᚐCity(ctx, selections, v)
+			return ec.marshalOCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7307,7 +7307,7 @@ func (ec *executionContext) _CityUserCount_city(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
-			return ec.marshalNCity2ᚖmeridianᚋentᚐCity(ctx, selections, v)
+			return ec.marshalNCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7455,7 +7455,7 @@ func (ec *executionContext) _Country_cities(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CityConnection) graphql.Marshaler {
-			return ec.marshalNCityConnection2ᚖmeridianᚋentᚐCityConnection(ctx, selections, v)
+			return ec.marshalNCityConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7505,7 +7505,7 @@ func (ec *executionContext) _Country_stats(ctx context.Context, field graphql.Co
 					var zeroVal *stats.CountryStats
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal *stats.CountryStats
 					return zeroVal, err
@@ -7522,7 +7522,7 @@ func (ec *executionContext) _Country_stats(ctx context.Context, field graphql.Co
 				return ec.Directives.Cached(ctx, obj, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *stats.CountryStats
 					return zeroVal, err
@@ -7538,7 +7538,7 @@ func (ec *executionContext) _Country_stats(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.CountryStats) graphql.Marshaler {
-			return ec.marshalNCountryStats2ᚖmeridianᚋstatsᚐCountryStats(ctx, selections, v)
+			return ec.marshalNCountryStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7571,7 +7571,7 @@ func (ec *executionContext) _Country_users(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖmeridianᚋentᚐUserConnection(ctx, selections, v)
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7614,7 +7614,7 @@ func (ec *executionContext) _CountryConnection_edges(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CountryEdge) graphql.Marshaler {
-			return ec.marshalOCountryEdge2ᚕᚖmeridianᚋentᚐCountryEdge(ctx, selections, v)
+			return ec.marshalOCountryEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7701,7 +7701,7 @@ func (ec *executionContext) _CountryEdge_node(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalOCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalOCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7756,7 +7756,7 @@ func (ec *executionContext) _CountryShare_country(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7926,7 +7926,7 @@ func (ec *executionContext) _CountryUserCount_country(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8004,7 +8004,7 @@ func (ec *executionContext) _CreatedApiKey_apiKey(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *auth.APIKey) graphql.Marshaler {
-			return ec.marshalNApiKey2ᚖmeridianᚋauthᚐAPIKey(ctx, selections, v)
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐAPIKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8036,7 +8036,7 @@ func (ec *executionContext) _CustomerProfile_segment(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v engine.Segment) graphql.Marshaler {
-			return ec.marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
+			return ec.marshalNSegment2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8241,7 +8241,7 @@ func (ec *executionContext) _CustomerProfile_confidence(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v engine.Confidence) graphql.Marshaler {
-			return ec.marshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx, selections, v)
+			return ec.marshalNModelConfidence2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐConfidence(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8379,7 +8379,7 @@ func (ec *executionContext) _Event_geo(ctx context.Context, field graphql.Collec
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Geo) graphql.Marshaler {
-			return ec.marshalOGeo2ᚖmeridianᚋanalyticsᚐGeo(ctx, selections, v)
+			return ec.marshalOGeo2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGeo(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8411,7 +8411,7 @@ func (ec *executionContext) _EventConnection_edges(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.EventEdge) graphql.Marshaler {
-			return ec.marshalNEventEdge2ᚕᚖmeridianᚋgraphᚋmodelᚐEventEdgeᚄ(ctx, selections, v)
+			return ec.marshalNEventEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8443,7 +8443,7 @@ func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EventPageInfo) graphql.Marshaler {
-			return ec.marshalNEventPageInfo2ᚖmeridianᚋgraphᚋmodelᚐEventPageInfo(ctx, selections, v)
+			return ec.marshalNEventPageInfo2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventPageInfo(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8498,7 +8498,7 @@ func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8530,7 +8530,7 @@ func (ec *executionContext) _EventNear_event(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v analytics.Event) graphql.Marshaler {
-			return ec.marshalNEvent2meridianᚋanalyticsᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8838,7 +8838,7 @@ func (ec *executionContext) _HighValueUser_user(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9054,7 +9054,7 @@ func (ec *executionContext) _ImportUsersPayload_users(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚕᚖmeridianᚋentᚐUserᚄ(ctx, selections, v)
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9086,7 +9086,7 @@ func (ec *executionContext) _ImportUsersPayload_errors(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.RowError) graphql.Marshaler {
-			return ec.marshalNImportRowError2ᚕᚖmeridianᚋstoreᚐRowErrorᚄ(ctx, selections, v)
+			return ec.marshalNImportRowError2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐRowErrorᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9302,7 +9302,7 @@ func (ec *executionContext) _LiveMetrics_groups(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.LiveGroup) graphql.Marshaler {
-			return ec.marshalNLiveGroup2ᚕᚖmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx, selections, v)
+			return ec.marshalNLiveGroup2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9518,7 +9518,7 @@ func (ec *executionContext) _ModelStatus_parameters(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Parameters) graphql.Marshaler {
-			return ec.marshalOModelParameters2ᚖmeridianᚋanalyticsᚋengineᚐParameters(ctx, selections, v)
+			return ec.marshalOModelParameters2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐParameters(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9668,7 +9668,7 @@ func (ec *executionContext) _Mutation_createCountry(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Country
 					return zeroVal, err
@@ -9684,7 +9684,7 @@ func (ec *executionContext) _Mutation_createCountry(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9730,7 +9730,7 @@ func (ec *executionContext) _Mutation_updateCountry(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Country
 					return zeroVal, err
@@ -9746,7 +9746,7 @@ func (ec *executionContext) _Mutation_updateCountry(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9792,7 +9792,7 @@ func (ec *executionContext) _Mutation_deleteCountry(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -9854,7 +9854,7 @@ func (ec *executionContext) _Mutation_createCity(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.City
 					return zeroVal, err
@@ -9870,7 +9870,7 @@ func (ec *executionContext) _Mutation_createCity(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
-			return ec.marshalNCity2ᚖmeridianᚋentᚐCity(ctx, selections, v)
+			return ec.marshalNCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9916,7 +9916,7 @@ func (ec *executionContext) _Mutation_updateCity(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.City
 					return zeroVal, err
@@ -9932,7 +9932,7 @@ func (ec *executionContext) _Mutation_updateCity(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.City) graphql.Marshaler {
-			return ec.marshalNCity2ᚖmeridianᚋentᚐCity(ctx, selections, v)
+			return ec.marshalNCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9978,7 +9978,7 @@ func (ec *executionContext) _Mutation_deleteCity(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -10040,7 +10040,7 @@ func (ec *executionContext) _Mutation_createAddress(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Address
 					return zeroVal, err
@@ -10056,7 +10056,7 @@ func (ec *executionContext) _Mutation_createAddress(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalNAddress2ᚖmeridianᚋentᚐAddress(ctx, selections, v)
+			return ec.marshalNAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10102,7 +10102,7 @@ func (ec *executionContext) _Mutation_updateAddress(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Address
 					return zeroVal, err
@@ -10118,7 +10118,7 @@ func (ec *executionContext) _Mutation_updateAddress(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalNAddress2ᚖmeridianᚋentᚐAddress(ctx, selections, v)
+			return ec.marshalNAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10164,7 +10164,7 @@ func (ec *executionContext) _Mutation_deleteAddress(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -10226,7 +10226,7 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.User
 					return zeroVal, err
@@ -10242,7 +10242,7 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10288,7 +10288,7 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.User
 					return zeroVal, err
@@ -10304,7 +10304,7 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10350,7 +10350,7 @@ func (ec *executionContext) _Mutation_deleteUser(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -10412,7 +10412,7 @@ func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Product
 					return zeroVal, err
@@ -10428,7 +10428,7 @@ func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10474,7 +10474,7 @@ func (ec *executionContext) _Mutation_updateProduct(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Product
 					return zeroVal, err
@@ -10490,7 +10490,7 @@ func (ec *executionContext) _Mutation_updateProduct(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10536,7 +10536,7 @@ func (ec *executionContext) _Mutation_deleteProduct(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -10598,7 +10598,7 @@ func (ec *executionContext) _Mutation_createOrder(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Order
 					return zeroVal, err
@@ -10614,7 +10614,7 @@ func (ec *executionContext) _Mutation_createOrder(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖmeridianᚋentᚐOrder(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrder(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10660,7 +10660,7 @@ func (ec *executionContext) _Mutation_updateOrder(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *ent.Order
 					return zeroVal, err
@@ -10676,7 +10676,7 @@ func (ec *executionContext) _Mutation_updateOrder(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖmeridianᚋentᚐOrder(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrder(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10722,7 +10722,7 @@ func (ec *executionContext) _Mutation_deleteOrder(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -10784,7 +10784,7 @@ func (ec *executionContext) _Mutation_importUsers(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *store.ImportResult
 					return zeroVal, err
@@ -10800,7 +10800,7 @@ func (ec *executionContext) _Mutation_importUsers(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.ImportResult) graphql.Marshaler {
-			return ec.marshalNImportUsersPayload2ᚖmeridianᚋstoreᚐImportResult(ctx, selections, v)
+			return ec.marshalNImportUsersPayload2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10846,7 +10846,7 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *model.CreatedAPIKey
 					return zeroVal, err
@@ -10862,7 +10862,7 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
-			return ec.marshalNCreatedApiKey2ᚖmeridianᚋgraphᚋmodelᚐCreatedAPIKey(ctx, selections, v)
+			return ec.marshalNCreatedApiKey2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCreatedAPIKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10908,7 +10908,7 @@ func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal bool
 					return zeroVal, err
@@ -10970,7 +10970,7 @@ func (ec *executionContext) _Mutation_replayDeadLetters(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -11032,7 +11032,7 @@ func (ec *executionContext) _Mutation_purgeDeadLetters(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal int
 					return zeroVal, err
@@ -11094,7 +11094,7 @@ func (ec *executionContext) _Mutation_trackEvent(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Event
 					return zeroVal, err
@@ -11110,7 +11110,7 @@ func (ec *executionContext) _Mutation_trackEvent(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11156,7 +11156,7 @@ func (ec *executionContext) _Mutation_trackEvents(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *model.TrackEventsPayload
 					return zeroVal, err
@@ -11172,7 +11172,7 @@ func (ec *executionContext) _Mutation_trackEvents(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TrackEventsPayload) graphql.Marshaler {
-			return ec.marshalNTrackEventsPayload2ᚖmeridianᚋgraphᚋmodelᚐTrackEventsPayload(ctx, selections, v)
+			return ec.marshalNTrackEventsPayload2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventsPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11218,7 +11218,7 @@ func (ec *executionContext) _Mutation_upsertProfile(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Profile
 					return zeroVal, err
@@ -11234,7 +11234,7 @@ func (ec *executionContext) _Mutation_upsertProfile(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
-			return ec.marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, selections, v)
+			return ec.marshalNProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11280,7 +11280,7 @@ func (ec *executionContext) _Mutation_addInterest(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Profile
 					return zeroVal, err
@@ -11296,7 +11296,7 @@ func (ec *executionContext) _Mutation_addInterest(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
-			return ec.marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, selections, v)
+			return ec.marshalNProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11342,7 +11342,7 @@ func (ec *executionContext) _Mutation_updateMetrics(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Profile
 					return zeroVal, err
@@ -11358,7 +11358,7 @@ func (ec *executionContext) _Mutation_updateMetrics(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
-			return ec.marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, selections, v)
+			return ec.marshalNProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11403,7 +11403,7 @@ func (ec *executionContext) _Mutation_refitModels(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *engine.Status
 					return zeroVal, err
@@ -11419,7 +11419,7 @@ func (ec *executionContext) _Mutation_refitModels(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Status) graphql.Marshaler {
-			return ec.marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
+			return ec.marshalNModelStatus2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11750,7 +11750,7 @@ func (ec *executionContext) _Order_user(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11782,7 +11782,7 @@ func (ec *executionContext) _Order_product(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11814,7 +11814,7 @@ func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderEdge) graphql.Marshaler {
-			return ec.marshalOOrderEdge2ᚕᚖmeridianᚋentᚐOrderEdge(ctx, selections, v)
+			return ec.marshalOOrderEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -11901,7 +11901,7 @@ func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖmeridianᚋentᚐOrder(ctx, selections, v)
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12164,7 +12164,7 @@ func (ec *executionContext) _Product_orders(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
-			return ec.marshalNOrderConnection2ᚖmeridianᚋentᚐOrderConnection(ctx, selections, v)
+			return ec.marshalNOrderConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12207,7 +12207,7 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductEdge) graphql.Marshaler {
-			return ec.marshalOProductEdge2ᚕᚖmeridianᚋentᚐProductEdge(ctx, selections, v)
+			return ec.marshalOProductEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12294,7 +12294,7 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12649,7 +12649,7 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
-			return ec.marshalONode2meridianᚋentᚐNoder(ctx, selections, v)
+			return ec.marshalONode2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐNoder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12693,7 +12693,7 @@ func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-			return ec.marshalNNode2ᚕmeridianᚋentᚐNoder(ctx, selections, v)
+			return ec.marshalNNode2ᚕgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐNoder(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12737,7 +12737,7 @@ func (ec *executionContext) _Query_cities(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CityConnection) graphql.Marshaler {
-			return ec.marshalNCityConnection2ᚖmeridianᚋentᚐCityConnection(ctx, selections, v)
+			return ec.marshalNCityConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12781,7 +12781,7 @@ func (ec *executionContext) _Query_countries(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CountryConnection) graphql.Marshaler {
-			return ec.marshalNCountryConnection2ᚖmeridianᚋentᚐCountryConnection(ctx, selections, v)
+			return ec.marshalNCountryConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12825,7 +12825,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
-			return ec.marshalNOrderConnection2ᚖmeridianᚋentᚐOrderConnection(ctx, selections, v)
+			return ec.marshalNOrderConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12869,7 +12869,7 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
-			return ec.marshalNProductConnection2ᚖmeridianᚋentᚐProductConnection(ctx, selections, v)
+			return ec.marshalNProductConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12913,7 +12913,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖmeridianᚋentᚐUserConnection(ctx, selections, v)
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12956,7 +12956,7 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *auth.Principal) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖmeridianᚋauthᚐPrincipal(ctx, selections, v)
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐPrincipal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12990,7 +12990,7 @@ func (ec *executionContext) _Query_busQueues(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal []*model.QueueDepth
 					return zeroVal, err
@@ -13006,7 +13006,7 @@ func (ec *executionContext) _Query_busQueues(ctx context.Context, field graphql.
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.QueueDepth) graphql.Marshaler {
-			return ec.marshalNQueueDepth2ᚕᚖmeridianᚋgraphᚋmodelᚐQueueDepthᚄ(ctx, selections, v)
+			return ec.marshalNQueueDepth2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐQueueDepthᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13041,7 +13041,7 @@ func (ec *executionContext) _Query_notifications(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal []*consumers.Notification
 					return zeroVal, err
@@ -13057,7 +13057,7 @@ func (ec *executionContext) _Query_notifications(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*consumers.Notification) graphql.Marshaler {
-			return ec.marshalNNotification2ᚕᚖmeridianᚋconsumersᚐNotificationᚄ(ctx, selections, v)
+			return ec.marshalNNotification2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋbrokerᚋconsumersᚐNotificationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13102,7 +13102,7 @@ func (ec *executionContext) _Query_cacheStats(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *model.CacheStats
 					return zeroVal, err
@@ -13118,7 +13118,7 @@ func (ec *executionContext) _Query_cacheStats(ctx context.Context, field graphql
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CacheStats) graphql.Marshaler {
-			return ec.marshalNCacheStats2ᚖmeridianᚋgraphᚋmodelᚐCacheStats(ctx, selections, v)
+			return ec.marshalNCacheStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13158,7 +13158,7 @@ func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field 
 					var zeroVal []*analytics.TypeCount
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal []*analytics.TypeCount
 					return zeroVal, err
@@ -13175,7 +13175,7 @@ func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field 
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.TypeCount
 					return zeroVal, err
@@ -13191,7 +13191,7 @@ func (ec *executionContext) _Query_eventDistribution(ctx context.Context, field 
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TypeCount) graphql.Marshaler {
-			return ec.marshalNEventTypeCount2ᚕᚖmeridianᚋanalyticsᚐTypeCountᚄ(ctx, selections, v)
+			return ec.marshalNEventTypeCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐTypeCountᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13242,7 +13242,7 @@ func (ec *executionContext) _Query_userActivity(ctx context.Context, field graph
 					var zeroVal []*analytics.UserActivity
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal []*analytics.UserActivity
 					return zeroVal, err
@@ -13259,7 +13259,7 @@ func (ec *executionContext) _Query_userActivity(ctx context.Context, field graph
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.UserActivity
 					return zeroVal, err
@@ -13275,7 +13275,7 @@ func (ec *executionContext) _Query_userActivity(ctx context.Context, field graph
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.UserActivity) graphql.Marshaler {
-			return ec.marshalNUserActivity2ᚕᚖmeridianᚋanalyticsᚐUserActivityᚄ(ctx, selections, v)
+			return ec.marshalNUserActivity2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐUserActivityᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13326,7 +13326,7 @@ func (ec *executionContext) _Query_purchaseAnalytics(ctx context.Context, field 
 					var zeroVal []*analytics.PurchaseGroup
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal []*analytics.PurchaseGroup
 					return zeroVal, err
@@ -13343,7 +13343,7 @@ func (ec *executionContext) _Query_purchaseAnalytics(ctx context.Context, field 
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.PurchaseGroup
 					return zeroVal, err
@@ -13359,7 +13359,7 @@ func (ec *executionContext) _Query_purchaseAnalytics(ctx context.Context, field 
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PurchaseGroup) graphql.Marshaler {
-			return ec.marshalNPurchaseGroup2ᚕᚖmeridianᚋanalyticsᚐPurchaseGroupᚄ(ctx, selections, v)
+			return ec.marshalNPurchaseGroup2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPurchaseGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13410,7 +13410,7 @@ func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.
 					var zeroVal []*analytics.RetentionRow
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal []*analytics.RetentionRow
 					return zeroVal, err
@@ -13427,7 +13427,7 @@ func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.RetentionRow
 					return zeroVal, err
@@ -13443,7 +13443,7 @@ func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RetentionRow) graphql.Marshaler {
-			return ec.marshalNRetentionRow2ᚕᚖmeridianᚋanalyticsᚐRetentionRowᚄ(ctx, selections, v)
+			return ec.marshalNRetentionRow2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13489,7 +13489,7 @@ func (ec *executionContext) _Query_eventsNear(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.EventDistance
 					return zeroVal, err
@@ -13505,7 +13505,7 @@ func (ec *executionContext) _Query_eventsNear(ctx context.Context, field graphql
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.EventDistance) graphql.Marshaler {
-			return ec.marshalNEventNear2ᚕᚖmeridianᚋanalyticsᚐEventDistanceᚄ(ctx, selections, v)
+			return ec.marshalNEventNear2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventDistanceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13551,7 +13551,7 @@ func (ec *executionContext) _Query_usersByInterest(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*analytics.Profile
 					return zeroVal, err
@@ -13567,7 +13567,7 @@ func (ec *executionContext) _Query_usersByInterest(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Profile) graphql.Marshaler {
-			return ec.marshalNProfile2ᚕᚖmeridianᚋanalyticsᚐProfileᚄ(ctx, selections, v)
+			return ec.marshalNProfile2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfileᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13613,7 +13613,7 @@ func (ec *executionContext) _Query_profile(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Profile
 					return zeroVal, err
@@ -13629,7 +13629,7 @@ func (ec *executionContext) _Query_profile(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
-			return ec.marshalOProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, selections, v)
+			return ec.marshalOProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13673,7 +13673,7 @@ func (ec *executionContext) _Query_country(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Country) graphql.Marshaler {
-			return ec.marshalOCountry2ᚖmeridianᚋentᚐCountry(ctx, selections, v)
+			return ec.marshalOCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13717,7 +13717,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13768,7 +13768,7 @@ func (ec *executionContext) _Query_userStats(ctx context.Context, field graphql.
 					var zeroVal *stats.UserStats
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal *stats.UserStats
 					return zeroVal, err
@@ -13785,7 +13785,7 @@ func (ec *executionContext) _Query_userStats(ctx context.Context, field graphql.
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *stats.UserStats
 					return zeroVal, err
@@ -13801,7 +13801,7 @@ func (ec *executionContext) _Query_userStats(ctx context.Context, field graphql.
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *stats.UserStats) graphql.Marshaler {
-			return ec.marshalNUserStats2ᚖmeridianᚋstatsᚐUserStats(ctx, selections, v)
+			return ec.marshalNUserStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐUserStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13847,7 +13847,7 @@ func (ec *executionContext) _Query_usersByCountry(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.CountryUserCount
 					return zeroVal, err
@@ -13863,7 +13863,7 @@ func (ec *executionContext) _Query_usersByCountry(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CountryUserCount) graphql.Marshaler {
-			return ec.marshalNCountryUserCount2ᚕᚖmeridianᚋstatsᚐCountryUserCountᚄ(ctx, selections, v)
+			return ec.marshalNCountryUserCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryUserCountᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13909,7 +13909,7 @@ func (ec *executionContext) _Query_usersByCity(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.CityUserCount
 					return zeroVal, err
@@ -13925,7 +13925,7 @@ func (ec *executionContext) _Query_usersByCity(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CityUserCount) graphql.Marshaler {
-			return ec.marshalNCityUserCount2ᚕᚖmeridianᚋstatsᚐCityUserCountᚄ(ctx, selections, v)
+			return ec.marshalNCityUserCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityUserCountᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13970,7 +13970,7 @@ func (ec *executionContext) _Query_userDistribution(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.CountryShare
 					return zeroVal, err
@@ -13986,7 +13986,7 @@ func (ec *executionContext) _Query_userDistribution(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.CountryShare) graphql.Marshaler {
-			return ec.marshalNCountryShare2ᚕᚖmeridianᚋstatsᚐCountryShareᚄ(ctx, selections, v)
+			return ec.marshalNCountryShare2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryShareᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14021,7 +14021,7 @@ func (ec *executionContext) _Query_usersRankedByActivity(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.RankedUser
 					return zeroVal, err
@@ -14037,7 +14037,7 @@ func (ec *executionContext) _Query_usersRankedByActivity(ctx context.Context, fi
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.RankedUser) graphql.Marshaler {
-			return ec.marshalNRankedUser2ᚕᚖmeridianᚋstatsᚐRankedUserᚄ(ctx, selections, v)
+			return ec.marshalNRankedUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRankedUserᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14088,7 +14088,7 @@ func (ec *executionContext) _Query_registrationCohorts(ctx context.Context, fiel
 					var zeroVal []*stats.RegistrationCohort
 					return zeroVal, err
 				}
-				scope, err := ec.unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
+				scope, err := ec.unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx, "PUBLIC")
 				if err != nil {
 					var zeroVal []*stats.RegistrationCohort
 					return zeroVal, err
@@ -14105,7 +14105,7 @@ func (ec *executionContext) _Query_registrationCohorts(ctx context.Context, fiel
 				return ec.Directives.Cached(ctx, nil, directive0, ttl, scope, tags)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.RegistrationCohort
 					return zeroVal, err
@@ -14121,7 +14121,7 @@ func (ec *executionContext) _Query_registrationCohorts(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
-			return ec.marshalNRegistrationCohort2ᚕᚖmeridianᚋstatsᚐRegistrationCohortᚄ(ctx, selections, v)
+			return ec.marshalNRegistrationCohort2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRegistrationCohortᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14167,7 +14167,7 @@ func (ec *executionContext) _Query_highValueUsers(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*stats.HighValueUser
 					return zeroVal, err
@@ -14183,7 +14183,7 @@ func (ec *executionContext) _Query_highValueUsers(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*stats.HighValueUser) graphql.Marshaler {
-			return ec.marshalNHighValueUser2ᚕᚖmeridianᚋstatsᚐHighValueUserᚄ(ctx, selections, v)
+			return ec.marshalNHighValueUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐHighValueUserᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14228,7 +14228,7 @@ func (ec *executionContext) _Query_segmentReport(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*engine.SegmentRow
 					return zeroVal, err
@@ -14244,7 +14244,7 @@ func (ec *executionContext) _Query_segmentReport(ctx context.Context, field grap
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
-			return ec.marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx, selections, v)
+			return ec.marshalNSegmentReport2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14278,7 +14278,7 @@ func (ec *executionContext) _Query_modelStatus(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *engine.Status
 					return zeroVal, err
@@ -14294,7 +14294,7 @@ func (ec *executionContext) _Query_modelStatus(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Status) graphql.Marshaler {
-			return ec.marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
+			return ec.marshalNModelStatus2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14494,7 +14494,7 @@ func (ec *executionContext) _RankedUser_user(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14572,7 +14572,7 @@ func (ec *executionContext) _Recommendation_product(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14811,7 +14811,7 @@ func (ec *executionContext) _SegmentReport_segment(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v engine.Segment) graphql.Marshaler {
-			return ec.marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
+			return ec.marshalNSegment2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15067,7 +15067,7 @@ func (ec *executionContext) _Subscription_eventTracked(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.Event
 					return zeroVal, err
@@ -15083,7 +15083,7 @@ func (ec *executionContext) _Subscription_eventTracked(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15129,7 +15129,7 @@ func (ec *executionContext) _Subscription_liveMetrics(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *model.LiveMetrics
 					return zeroVal, err
@@ -15145,7 +15145,7 @@ func (ec *executionContext) _Subscription_liveMetrics(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
-			return ec.marshalNLiveMetrics2ᚖmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx, selections, v)
+			return ec.marshalNLiveMetrics2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15189,7 +15189,7 @@ func (ec *executionContext) _Subscription_userSignedUp(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *live.SignUp) graphql.Marshaler {
-			return ec.marshalNSignUp2ᚖmeridianᚋliveᚐSignUp(ctx, selections, v)
+			return ec.marshalNSignUp2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋliveᚐSignUp(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15301,7 +15301,7 @@ func (ec *executionContext) _TrackEventResult_error(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemError) graphql.Marshaler {
-			return ec.marshalOItemError2ᚖmeridianᚋgraphᚋmodelᚐItemError(ctx, selections, v)
+			return ec.marshalOItemError2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐItemError(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15425,7 +15425,7 @@ func (ec *executionContext) _TrackEventsPayload_results(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.TrackEventResult) graphql.Marshaler {
-			return ec.marshalNTrackEventResult2ᚕᚖmeridianᚋgraphᚋmodelᚐTrackEventResultᚄ(ctx, selections, v)
+			return ec.marshalNTrackEventResult2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventResultᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15618,7 +15618,7 @@ func (ec *executionContext) _User_address(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖmeridianᚋentᚐAddress(ctx, selections, v)
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15651,7 +15651,7 @@ func (ec *executionContext) _User_orders(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
-			return ec.marshalNOrderConnection2ᚖmeridianᚋentᚐOrderConnection(ctx, selections, v)
+			return ec.marshalNOrderConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15697,7 +15697,7 @@ func (ec *executionContext) _User_events(ctx context.Context, field graphql.Coll
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *model.EventConnection
 					return zeroVal, err
@@ -15713,7 +15713,7 @@ func (ec *executionContext) _User_events(ctx context.Context, field graphql.Coll
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
-			return ec.marshalNEventConnection2ᚖmeridianᚋgraphᚋmodelᚐEventConnection(ctx, selections, v)
+			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15758,7 +15758,7 @@ func (ec *executionContext) _User_activity(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *analytics.ActivitySummary
 					return zeroVal, err
@@ -15774,7 +15774,7 @@ func (ec *executionContext) _User_activity(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.ActivitySummary) graphql.Marshaler {
-			return ec.marshalOActivitySummary2ᚖmeridianᚋanalyticsᚐActivitySummary(ctx, selections, v)
+			return ec.marshalOActivitySummary2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐActivitySummary(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15808,7 +15808,7 @@ func (ec *executionContext) _User_profile(ctx context.Context, field graphql.Col
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal *engine.Score
 					return zeroVal, err
@@ -15824,7 +15824,7 @@ func (ec *executionContext) _User_profile(ctx context.Context, field graphql.Col
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *engine.Score) graphql.Marshaler {
-			return ec.marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋengineᚐScore(ctx, selections, v)
+			return ec.marshalNCustomerProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐScore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15859,7 +15859,7 @@ func (ec *executionContext) _User_recommendations(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2meridianᚋauthᚐRole(ctx, "ANALYST")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, "ANALYST")
 				if err != nil {
 					var zeroVal []*engine.Recommendation
 					return zeroVal, err
@@ -15875,7 +15875,7 @@ func (ec *executionContext) _User_recommendations(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
-			return ec.marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx, selections, v)
+			return ec.marshalNRecommendation2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15941,7 +15941,7 @@ func (ec *executionContext) _UserActivity_user(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16042,7 +16042,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.UserEdge) graphql.Marshaler {
-			return ec.marshalOUserEdge2ᚕᚖmeridianᚋentᚐUserEdge(ctx, selections, v)
+			return ec.marshalOUserEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserEdge(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16129,7 +16129,7 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖmeridianᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16299,7 +16299,7 @@ func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalORole2meridianᚋauthᚐRole(ctx, selections, v)
+			return ec.marshalORole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx, selections, v)
 		},
 		true,
 		false,
@@ -17459,7 +17459,7 @@ func (ec *executionContext) unmarshalInputAddressOrder(ctx context.Context, obj 
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAddressOrderField2ᚖmeridianᚋentᚐAddressOrderField(ctx, v)
+			data, err := ec.unmarshalNAddressOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17501,21 +17501,21 @@ func (ec *executionContext) unmarshalInputAddressWhereInput(ctx context.Context,
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOAddressWhereInput2ᚖmeridianᚋentᚐAddressWhereInput(ctx, v)
+			data, err := ec.unmarshalOAddressWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17795,7 +17795,7 @@ func (ec *executionContext) unmarshalInputAddressWhereInput(ctx context.Context,
 			it.HasCity = data
 		case "hasCityWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCityWith"))
-			data, err := ec.unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCityWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17809,7 +17809,7 @@ func (ec *executionContext) unmarshalInputAddressWhereInput(ctx context.Context,
 			it.HasUsers = data
 		case "hasUsersWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUsersWith"))
-			data, err := ec.unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17862,7 +17862,7 @@ func (ec *executionContext) unmarshalInputCityOrder(ctx context.Context, obj any
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNCityOrderField2ᚖmeridianᚋentᚐCityOrderField(ctx, v)
+			data, err := ec.unmarshalNCityOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17904,21 +17904,21 @@ func (ec *executionContext) unmarshalInputCityWhereInput(ctx context.Context, ob
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx, v)
+			data, err := ec.unmarshalOCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCityWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCityWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18275,7 +18275,7 @@ func (ec *executionContext) unmarshalInputCityWhereInput(ctx context.Context, ob
 			it.HasCountry = data
 		case "hasCountryWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCountryWith"))
-			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18289,7 +18289,7 @@ func (ec *executionContext) unmarshalInputCityWhereInput(ctx context.Context, ob
 			it.HasAddresses = data
 		case "hasAddressesWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAddressesWith"))
-			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18342,7 +18342,7 @@ func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj 
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNCountryOrderField2ᚖmeridianᚋentᚐCountryOrderField(ctx, v)
+			data, err := ec.unmarshalNCountryOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18384,21 +18384,21 @@ func (ec *executionContext) unmarshalInputCountryWhereInput(ctx context.Context,
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOCountryWhereInput2ᚖmeridianᚋentᚐCountryWhereInput(ctx, v)
+			data, err := ec.unmarshalOCountryWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCountryWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18741,7 +18741,7 @@ func (ec *executionContext) unmarshalInputCountryWhereInput(ctx context.Context,
 			it.HasCities = data
 		case "hasCitiesWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCitiesWith"))
-			data, err := ec.unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOCityWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19371,7 +19371,7 @@ func (ec *executionContext) unmarshalInputImportUserInput(ctx context.Context, o
 			it.LastActiveAt = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOImportAddressInput2ᚖmeridianᚋstoreᚐImportAddress(ctx, v)
+			data, err := ec.unmarshalOImportAddressInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19424,7 +19424,7 @@ func (ec *executionContext) unmarshalInputOrderOrder(ctx context.Context, obj an
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNOrderOrderField2ᚖmeridianᚋentᚐOrderOrderField(ctx, v)
+			data, err := ec.unmarshalNOrderOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19466,21 +19466,21 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx, v)
+			data, err := ec.unmarshalOOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19774,7 +19774,7 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 			it.HasUser = data
 		case "hasUserWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUserWith"))
-			data, err := ec.unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19788,7 +19788,7 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 			it.HasProduct = data
 		case "hasProductWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProductWith"))
-			data, err := ec.unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOProductWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19841,7 +19841,7 @@ func (ec *executionContext) unmarshalInputProductOrder(ctx context.Context, obj 
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNProductOrderField2ᚖmeridianᚋentᚐProductOrderField(ctx, v)
+			data, err := ec.unmarshalNProductOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19883,21 +19883,21 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOProductWhereInput2ᚖmeridianᚋentᚐProductWhereInput(ctx, v)
+			data, err := ec.unmarshalOProductWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOProductWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOProductWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20296,7 +20296,7 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 			it.HasOrders = data
 		case "hasOrdersWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrdersWith"))
-			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20452,7 +20452,7 @@ func (ec *executionContext) unmarshalInputTrackEventInput(ctx context.Context, o
 			it.Metadata = data
 		case "geo":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("geo"))
-			data, err := ec.unmarshalOGeoInput2ᚖmeridianᚋanalyticsᚐGeo(ctx, v)
+			data, err := ec.unmarshalOGeoInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGeo(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20897,7 +20897,7 @@ func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNUserOrderField2ᚖmeridianᚋentᚐUserOrderField(ctx, v)
+			data, err := ec.unmarshalNUserOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20939,21 +20939,21 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, v)
+			data, err := ec.unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -21429,7 +21429,7 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 			it.HasAddress = data
 		case "hasAddressWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAddressWith"))
-			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOAddressWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -21443,7 +21443,7 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 			it.HasOrders = data
 		case "hasOrdersWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrdersWith"))
-			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOOrderWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -25356,7 +25356,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAddress2ᚖmeridianᚋentᚐAddress(ctx context.Context, sel ast.SelectionSet, v *ent.Address) graphql.Marshaler {
+func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx context.Context, sel ast.SelectionSet, v *ent.Address) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Address!")
 		return graphql.Null
@@ -25364,7 +25364,7 @@ func (ec *executionContext) marshalNAddress2ᚖmeridianᚋentᚐAddress(ctx cont
 	return ec._Address(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAddressConnection2ᚖmeridianᚋentᚐAddressConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AddressConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNAddressConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AddressConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AddressConnection!")
 		return graphql.Null
@@ -25372,13 +25372,13 @@ func (ec *executionContext) marshalNAddressConnection2ᚖmeridianᚋentᚐAddres
 	return ec._AddressConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAddressOrderField2ᚖmeridianᚋentᚐAddressOrderField(ctx context.Context, v any) (*ent.AddressOrderField, error) {
+func (ec *executionContext) unmarshalNAddressOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressOrderField(ctx context.Context, v any) (*ent.AddressOrderField, error) {
 	var res = new(ent.AddressOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAddressOrderField2ᚖmeridianᚋentᚐAddressOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AddressOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNAddressOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AddressOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AddressOrderField!")
 		return graphql.Null
@@ -25386,12 +25386,12 @@ func (ec *executionContext) marshalNAddressOrderField2ᚖmeridianᚋentᚐAddres
 	return v
 }
 
-func (ec *executionContext) unmarshalNAddressWhereInput2ᚖmeridianᚋentᚐAddressWhereInput(ctx context.Context, v any) (*ent.AddressWhereInput, error) {
+func (ec *executionContext) unmarshalNAddressWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInput(ctx context.Context, v any) (*ent.AddressWhereInput, error) {
 	res, err := ec.unmarshalInputAddressWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNApiKey2ᚖmeridianᚋauthᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *auth.APIKey) graphql.Marshaler {
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *auth.APIKey) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiKey!")
 		return graphql.Null
@@ -25413,7 +25413,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCacheStats2ᚖmeridianᚋgraphᚋmodelᚐCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.CacheStats) graphql.Marshaler {
+func (ec *executionContext) marshalNCacheStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.CacheStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CacheStats!")
 		return graphql.Null
@@ -25421,7 +25421,7 @@ func (ec *executionContext) marshalNCacheStats2ᚖmeridianᚋgraphᚋmodelᚐCac
 	return ec._CacheStats(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCity2ᚖmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {
+func (ec *executionContext) marshalNCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "City!")
 		return graphql.Null
@@ -25429,7 +25429,7 @@ func (ec *executionContext) marshalNCity2ᚖmeridianᚋentᚐCity(ctx context.Co
 	return ec._City(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCityConnection2ᚖmeridianᚋentᚐCityConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CityConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNCityConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CityConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CityConnection!")
 		return graphql.Null
@@ -25437,13 +25437,13 @@ func (ec *executionContext) marshalNCityConnection2ᚖmeridianᚋentᚐCityConne
 	return ec._CityConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCityOrderField2ᚖmeridianᚋentᚐCityOrderField(ctx context.Context, v any) (*ent.CityOrderField, error) {
+func (ec *executionContext) unmarshalNCityOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrderField(ctx context.Context, v any) (*ent.CityOrderField, error) {
 	var res = new(ent.CityOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCityOrderField2ᚖmeridianᚋentᚐCityOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CityOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNCityOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CityOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CityOrderField!")
 		return graphql.Null
@@ -25451,7 +25451,7 @@ func (ec *executionContext) marshalNCityOrderField2ᚖmeridianᚋentᚐCityOrder
 	return v
 }
 
-func (ec *executionContext) marshalNCityStats2ᚖmeridianᚋstatsᚐCityStats(ctx context.Context, sel ast.SelectionSet, v *stats.CityStats) graphql.Marshaler {
+func (ec *executionContext) marshalNCityStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityStats(ctx context.Context, sel ast.SelectionSet, v *stats.CityStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CityStats!")
 		return graphql.Null
@@ -25459,11 +25459,11 @@ func (ec *executionContext) marshalNCityStats2ᚖmeridianᚋstatsᚐCityStats(ct
 	return ec._CityStats(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCityUserCount2ᚕᚖmeridianᚋstatsᚐCityUserCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CityUserCount) graphql.Marshaler {
+func (ec *executionContext) marshalNCityUserCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityUserCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CityUserCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCityUserCount2ᚖmeridianᚋstatsᚐCityUserCount(ctx, sel, v[i])
+		return ec.marshalNCityUserCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityUserCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25475,7 +25475,7 @@ func (ec *executionContext) marshalNCityUserCount2ᚕᚖmeridianᚋstatsᚐCityU
 	return ret
 }
 
-func (ec *executionContext) marshalNCityUserCount2ᚖmeridianᚋstatsᚐCityUserCount(ctx context.Context, sel ast.SelectionSet, v *stats.CityUserCount) graphql.Marshaler {
+func (ec *executionContext) marshalNCityUserCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCityUserCount(ctx context.Context, sel ast.SelectionSet, v *stats.CityUserCount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CityUserCount!")
 		return graphql.Null
@@ -25483,18 +25483,18 @@ func (ec *executionContext) marshalNCityUserCount2ᚖmeridianᚋstatsᚐCityUser
 	return ec._CityUserCount(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx context.Context, v any) (*ent.CityWhereInput, error) {
+func (ec *executionContext) unmarshalNCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx context.Context, v any) (*ent.CityWhereInput, error) {
 	res, err := ec.unmarshalInputCityWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCohortPeriod2meridianᚋstatsᚐPeriod(ctx context.Context, v any) (stats.Period, error) {
+func (ec *executionContext) unmarshalNCohortPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐPeriod(ctx context.Context, v any) (stats.Period, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := stats.Period(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCohortPeriod2meridianᚋstatsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v stats.Period) graphql.Marshaler {
+func (ec *executionContext) marshalNCohortPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v stats.Period) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -25503,7 +25503,7 @@ func (ec *executionContext) marshalNCohortPeriod2meridianᚋstatsᚐPeriod(ctx c
 	return res
 }
 
-func (ec *executionContext) marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx context.Context, sel ast.SelectionSet, v *ent.Country) graphql.Marshaler {
+func (ec *executionContext) marshalNCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx context.Context, sel ast.SelectionSet, v *ent.Country) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Country!")
 		return graphql.Null
@@ -25511,7 +25511,7 @@ func (ec *executionContext) marshalNCountry2ᚖmeridianᚋentᚐCountry(ctx cont
 	return ec._Country(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCountryConnection2ᚖmeridianᚋentᚐCountryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CountryConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CountryConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountryConnection!")
 		return graphql.Null
@@ -25519,13 +25519,13 @@ func (ec *executionContext) marshalNCountryConnection2ᚖmeridianᚋentᚐCountr
 	return ec._CountryConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCountryOrderField2ᚖmeridianᚋentᚐCountryOrderField(ctx context.Context, v any) (*ent.CountryOrderField, error) {
+func (ec *executionContext) unmarshalNCountryOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryOrderField(ctx context.Context, v any) (*ent.CountryOrderField, error) {
 	var res = new(ent.CountryOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCountryOrderField2ᚖmeridianᚋentᚐCountryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CountryOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CountryOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountryOrderField!")
 		return graphql.Null
@@ -25533,11 +25533,11 @@ func (ec *executionContext) marshalNCountryOrderField2ᚖmeridianᚋentᚐCountr
 	return v
 }
 
-func (ec *executionContext) marshalNCountryShare2ᚕᚖmeridianᚋstatsᚐCountryShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CountryShare) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryShare2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CountryShare) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCountryShare2ᚖmeridianᚋstatsᚐCountryShare(ctx, sel, v[i])
+		return ec.marshalNCountryShare2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryShare(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25549,7 +25549,7 @@ func (ec *executionContext) marshalNCountryShare2ᚕᚖmeridianᚋstatsᚐCountr
 	return ret
 }
 
-func (ec *executionContext) marshalNCountryShare2ᚖmeridianᚋstatsᚐCountryShare(ctx context.Context, sel ast.SelectionSet, v *stats.CountryShare) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryShare2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryShare(ctx context.Context, sel ast.SelectionSet, v *stats.CountryShare) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountryShare!")
 		return graphql.Null
@@ -25557,7 +25557,7 @@ func (ec *executionContext) marshalNCountryShare2ᚖmeridianᚋstatsᚐCountrySh
 	return ec._CountryShare(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCountryStats2ᚖmeridianᚋstatsᚐCountryStats(ctx context.Context, sel ast.SelectionSet, v *stats.CountryStats) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryStats(ctx context.Context, sel ast.SelectionSet, v *stats.CountryStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountryStats!")
 		return graphql.Null
@@ -25565,11 +25565,11 @@ func (ec *executionContext) marshalNCountryStats2ᚖmeridianᚋstatsᚐCountrySt
 	return ec._CountryStats(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCountryUserCount2ᚕᚖmeridianᚋstatsᚐCountryUserCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CountryUserCount) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryUserCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryUserCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.CountryUserCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCountryUserCount2ᚖmeridianᚋstatsᚐCountryUserCount(ctx, sel, v[i])
+		return ec.marshalNCountryUserCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryUserCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25581,7 +25581,7 @@ func (ec *executionContext) marshalNCountryUserCount2ᚕᚖmeridianᚋstatsᚐCo
 	return ret
 }
 
-func (ec *executionContext) marshalNCountryUserCount2ᚖmeridianᚋstatsᚐCountryUserCount(ctx context.Context, sel ast.SelectionSet, v *stats.CountryUserCount) graphql.Marshaler {
+func (ec *executionContext) marshalNCountryUserCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐCountryUserCount(ctx context.Context, sel ast.SelectionSet, v *stats.CountryUserCount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountryUserCount!")
 		return graphql.Null
@@ -25589,42 +25589,42 @@ func (ec *executionContext) marshalNCountryUserCount2ᚖmeridianᚋstatsᚐCount
 	return ec._CountryUserCount(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCountryWhereInput2ᚖmeridianᚋentᚐCountryWhereInput(ctx context.Context, v any) (*ent.CountryWhereInput, error) {
+func (ec *executionContext) unmarshalNCountryWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInput(ctx context.Context, v any) (*ent.CountryWhereInput, error) {
 	res, err := ec.unmarshalInputCountryWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateAddressInput2meridianᚋentᚐCreateAddressInput(ctx context.Context, v any) (ent.CreateAddressInput, error) {
+func (ec *executionContext) unmarshalNCreateAddressInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateAddressInput(ctx context.Context, v any) (ent.CreateAddressInput, error) {
 	res, err := ec.unmarshalInputCreateAddressInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateCityInput2meridianᚋentᚐCreateCityInput(ctx context.Context, v any) (ent.CreateCityInput, error) {
+func (ec *executionContext) unmarshalNCreateCityInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateCityInput(ctx context.Context, v any) (ent.CreateCityInput, error) {
 	res, err := ec.unmarshalInputCreateCityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateCountryInput2meridianᚋentᚐCreateCountryInput(ctx context.Context, v any) (ent.CreateCountryInput, error) {
+func (ec *executionContext) unmarshalNCreateCountryInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateCountryInput(ctx context.Context, v any) (ent.CreateCountryInput, error) {
 	res, err := ec.unmarshalInputCreateCountryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateOrderInput2meridianᚋentᚐCreateOrderInput(ctx context.Context, v any) (ent.CreateOrderInput, error) {
+func (ec *executionContext) unmarshalNCreateOrderInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateOrderInput(ctx context.Context, v any) (ent.CreateOrderInput, error) {
 	res, err := ec.unmarshalInputCreateOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateProductInput2meridianᚋentᚐCreateProductInput(ctx context.Context, v any) (ent.CreateProductInput, error) {
+func (ec *executionContext) unmarshalNCreateProductInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateProductInput(ctx context.Context, v any) (ent.CreateProductInput, error) {
 	res, err := ec.unmarshalInputCreateProductInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateUserInput2meridianᚋentᚐCreateUserInput(ctx context.Context, v any) (ent.CreateUserInput, error) {
+func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCreateUserInput(ctx context.Context, v any) (ent.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreatedApiKey2ᚖmeridianᚋgraphᚋmodelᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
+func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreatedApiKey!")
 		return graphql.Null
@@ -25642,7 +25642,7 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
-func (ec *executionContext) marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋengineᚐScore(ctx context.Context, sel ast.SelectionSet, v *engine.Score) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomerProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐScore(ctx context.Context, sel ast.SelectionSet, v *engine.Score) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerProfile!")
 		return graphql.Null
@@ -25650,11 +25650,11 @@ func (ec *executionContext) marshalNCustomerProfile2ᚖmeridianᚋanalyticsᚋen
 	return ec._CustomerProfile(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEvent2meridianᚋanalyticsᚐEvent(ctx context.Context, sel ast.SelectionSet, v analytics.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNEvent2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx context.Context, sel ast.SelectionSet, v analytics.Event) graphql.Marshaler {
 	return ec._Event(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx context.Context, sel ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEvent(ctx context.Context, sel ast.SelectionSet, v *analytics.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
 		return graphql.Null
@@ -25662,7 +25662,7 @@ func (ec *executionContext) marshalNEvent2ᚖmeridianᚋanalyticsᚐEvent(ctx co
 	return ec._Event(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventConnection2ᚖmeridianᚋgraphᚋmodelᚐEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventConnection!")
 		return graphql.Null
@@ -25670,11 +25670,11 @@ func (ec *executionContext) marshalNEventConnection2ᚖmeridianᚋgraphᚋmodel�
 	return ec._EventConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventEdge2ᚕᚖmeridianᚋgraphᚋmodelᚐEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEventEdge2ᚖmeridianᚋgraphᚋmodelᚐEventEdge(ctx, sel, v[i])
+		return ec.marshalNEventEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25686,7 +25686,7 @@ func (ec *executionContext) marshalNEventEdge2ᚕᚖmeridianᚋgraphᚋmodelᚐE
 	return ret
 }
 
-func (ec *executionContext) marshalNEventEdge2ᚖmeridianᚋgraphᚋmodelᚐEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.EventEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.EventEdge) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventEdge!")
 		return graphql.Null
@@ -25694,11 +25694,11 @@ func (ec *executionContext) marshalNEventEdge2ᚖmeridianᚋgraphᚋmodelᚐEven
 	return ec._EventEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventNear2ᚕᚖmeridianᚋanalyticsᚐEventDistanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.EventDistance) graphql.Marshaler {
+func (ec *executionContext) marshalNEventNear2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventDistanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.EventDistance) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEventNear2ᚖmeridianᚋanalyticsᚐEventDistance(ctx, sel, v[i])
+		return ec.marshalNEventNear2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventDistance(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25710,7 +25710,7 @@ func (ec *executionContext) marshalNEventNear2ᚕᚖmeridianᚋanalyticsᚐEvent
 	return ret
 }
 
-func (ec *executionContext) marshalNEventNear2ᚖmeridianᚋanalyticsᚐEventDistance(ctx context.Context, sel ast.SelectionSet, v *analytics.EventDistance) graphql.Marshaler {
+func (ec *executionContext) marshalNEventNear2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventDistance(ctx context.Context, sel ast.SelectionSet, v *analytics.EventDistance) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventNear!")
 		return graphql.Null
@@ -25718,7 +25718,7 @@ func (ec *executionContext) marshalNEventNear2ᚖmeridianᚋanalyticsᚐEventDis
 	return ec._EventNear(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventPageInfo2ᚖmeridianᚋgraphᚋmodelᚐEventPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.EventPageInfo) graphql.Marshaler {
+func (ec *executionContext) marshalNEventPageInfo2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.EventPageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventPageInfo!")
 		return graphql.Null
@@ -25726,11 +25726,11 @@ func (ec *executionContext) marshalNEventPageInfo2ᚖmeridianᚋgraphᚋmodelᚐ
 	return ec._EventPageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventTypeCount2ᚕᚖmeridianᚋanalyticsᚐTypeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TypeCount) graphql.Marshaler {
+func (ec *executionContext) marshalNEventTypeCount2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐTypeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TypeCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEventTypeCount2ᚖmeridianᚋanalyticsᚐTypeCount(ctx, sel, v[i])
+		return ec.marshalNEventTypeCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐTypeCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25742,7 +25742,7 @@ func (ec *executionContext) marshalNEventTypeCount2ᚕᚖmeridianᚋanalyticsᚐ
 	return ret
 }
 
-func (ec *executionContext) marshalNEventTypeCount2ᚖmeridianᚋanalyticsᚐTypeCount(ctx context.Context, sel ast.SelectionSet, v *analytics.TypeCount) graphql.Marshaler {
+func (ec *executionContext) marshalNEventTypeCount2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐTypeCount(ctx context.Context, sel ast.SelectionSet, v *analytics.TypeCount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventTypeCount!")
 		return graphql.Null
@@ -25750,11 +25750,11 @@ func (ec *executionContext) marshalNEventTypeCount2ᚖmeridianᚋanalyticsᚐTyp
 	return ec._EventTypeCount(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFieldCacheStats2ᚕᚖmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldCacheStats) graphql.Marshaler {
+func (ec *executionContext) marshalNFieldCacheStats2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐFieldCacheStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldCacheStats) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFieldCacheStats2ᚖmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx, sel, v[i])
+		return ec.marshalNFieldCacheStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25766,7 +25766,7 @@ func (ec *executionContext) marshalNFieldCacheStats2ᚕᚖmeridianᚋgraphᚋmod
 	return ret
 }
 
-func (ec *executionContext) marshalNFieldCacheStats2ᚖmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.FieldCacheStats) graphql.Marshaler {
+func (ec *executionContext) marshalNFieldCacheStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐFieldCacheStats(ctx context.Context, sel ast.SelectionSet, v *model.FieldCacheStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FieldCacheStats!")
 		return graphql.Null
@@ -25788,11 +25788,11 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) marshalNHighValueUser2ᚕᚖmeridianᚋstatsᚐHighValueUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.HighValueUser) graphql.Marshaler {
+func (ec *executionContext) marshalNHighValueUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐHighValueUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.HighValueUser) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNHighValueUser2ᚖmeridianᚋstatsᚐHighValueUser(ctx, sel, v[i])
+		return ec.marshalNHighValueUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐHighValueUser(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25804,7 +25804,7 @@ func (ec *executionContext) marshalNHighValueUser2ᚕᚖmeridianᚋstatsᚐHighV
 	return ret
 }
 
-func (ec *executionContext) marshalNHighValueUser2ᚖmeridianᚋstatsᚐHighValueUser(ctx context.Context, sel ast.SelectionSet, v *stats.HighValueUser) graphql.Marshaler {
+func (ec *executionContext) marshalNHighValueUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐHighValueUser(ctx context.Context, sel ast.SelectionSet, v *stats.HighValueUser) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HighValueUser!")
 		return graphql.Null
@@ -25855,11 +25855,11 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	return ret
 }
 
-func (ec *executionContext) marshalNImportRowError2ᚕᚖmeridianᚋstoreᚐRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.RowError) graphql.Marshaler {
+func (ec *executionContext) marshalNImportRowError2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.RowError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNImportRowError2ᚖmeridianᚋstoreᚐRowError(ctx, sel, v[i])
+		return ec.marshalNImportRowError2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐRowError(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25871,7 +25871,7 @@ func (ec *executionContext) marshalNImportRowError2ᚕᚖmeridianᚋstoreᚐRowE
 	return ret
 }
 
-func (ec *executionContext) marshalNImportRowError2ᚖmeridianᚋstoreᚐRowError(ctx context.Context, sel ast.SelectionSet, v *store.RowError) graphql.Marshaler {
+func (ec *executionContext) marshalNImportRowError2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐRowError(ctx context.Context, sel ast.SelectionSet, v *store.RowError) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImportRowError!")
 		return graphql.Null
@@ -25879,13 +25879,13 @@ func (ec *executionContext) marshalNImportRowError2ᚖmeridianᚋstoreᚐRowErro
 	return ec._ImportRowError(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖmeridianᚋstoreᚐImportUserᚄ(ctx context.Context, v any) ([]*store.ImportUser, error) {
+func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportUserᚄ(ctx context.Context, v any) ([]*store.ImportUser, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
 	res := make([]*store.ImportUser, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNImportUserInput2ᚖmeridianᚋstoreᚐImportUser(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNImportUserInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportUser(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -25893,12 +25893,12 @@ func (ec *executionContext) unmarshalNImportUserInput2ᚕᚖmeridianᚋstoreᚐI
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNImportUserInput2ᚖmeridianᚋstoreᚐImportUser(ctx context.Context, v any) (*store.ImportUser, error) {
+func (ec *executionContext) unmarshalNImportUserInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportUser(ctx context.Context, v any) (*store.ImportUser, error) {
 	res, err := ec.unmarshalInputImportUserInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNImportUsersPayload2ᚖmeridianᚋstoreᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *store.ImportResult) graphql.Marshaler {
+func (ec *executionContext) marshalNImportUsersPayload2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *store.ImportResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImportUsersPayload!")
 		return graphql.Null
@@ -25963,11 +25963,11 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
-func (ec *executionContext) marshalNLiveGroup2ᚕᚖmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LiveGroup) graphql.Marshaler {
+func (ec *executionContext) marshalNLiveGroup2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LiveGroup) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNLiveGroup2ᚖmeridianᚋgraphᚋmodelᚐLiveGroup(ctx, sel, v[i])
+		return ec.marshalNLiveGroup2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroup(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -25979,7 +25979,7 @@ func (ec *executionContext) marshalNLiveGroup2ᚕᚖmeridianᚋgraphᚋmodelᚐL
 	return ret
 }
 
-func (ec *executionContext) marshalNLiveGroup2ᚖmeridianᚋgraphᚋmodelᚐLiveGroup(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroup) graphql.Marshaler {
+func (ec *executionContext) marshalNLiveGroup2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroup(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LiveGroup!")
 		return graphql.Null
@@ -25987,7 +25987,7 @@ func (ec *executionContext) marshalNLiveGroup2ᚖmeridianᚋgraphᚋmodelᚐLive
 	return ec._LiveGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNLiveMetrics2ᚖmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx context.Context, sel ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
+func (ec *executionContext) marshalNLiveMetrics2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveMetrics(ctx context.Context, sel ast.SelectionSet, v *model.LiveMetrics) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LiveMetrics!")
 		return graphql.Null
@@ -26013,17 +26013,17 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) unmarshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, v any) (engine.Confidence, error) {
+func (ec *executionContext) unmarshalNModelConfidence2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, v any) (engine.Confidence, error) {
 	var res engine.Confidence
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNModelConfidence2meridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, sel ast.SelectionSet, v engine.Confidence) graphql.Marshaler {
+func (ec *executionContext) marshalNModelConfidence2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐConfidence(ctx context.Context, sel ast.SelectionSet, v engine.Confidence) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengineᚐStatus(ctx context.Context, sel ast.SelectionSet, v *engine.Status) graphql.Marshaler {
+func (ec *executionContext) marshalNModelStatus2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐStatus(ctx context.Context, sel ast.SelectionSet, v *engine.Status) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ModelStatus!")
 		return graphql.Null
@@ -26031,21 +26031,21 @@ func (ec *executionContext) marshalNModelStatus2ᚖmeridianᚋanalyticsᚋengine
 	return ec._ModelStatus(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNNode2ᚕmeridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalONode2meridianᚋentᚐNoder(ctx, sel, v[i])
+		return ec.marshalONode2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐNoder(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalNNotification2ᚕᚖmeridianᚋconsumersᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*consumers.Notification) graphql.Marshaler {
+func (ec *executionContext) marshalNNotification2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋbrokerᚋconsumersᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*consumers.Notification) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNNotification2ᚖmeridianᚋconsumersᚐNotification(ctx, sel, v[i])
+		return ec.marshalNNotification2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋbrokerᚋconsumersᚐNotification(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26057,7 +26057,7 @@ func (ec *executionContext) marshalNNotification2ᚕᚖmeridianᚋconsumersᚐNo
 	return ret
 }
 
-func (ec *executionContext) marshalNNotification2ᚖmeridianᚋconsumersᚐNotification(ctx context.Context, sel ast.SelectionSet, v *consumers.Notification) graphql.Marshaler {
+func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋbrokerᚋconsumersᚐNotification(ctx context.Context, sel ast.SelectionSet, v *consumers.Notification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Notification!")
 		return graphql.Null
@@ -26065,7 +26065,7 @@ func (ec *executionContext) marshalNNotification2ᚖmeridianᚋconsumersᚐNotif
 	return ec._Notification(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNOrder2ᚖmeridianᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Order!")
 		return graphql.Null
@@ -26073,7 +26073,7 @@ func (ec *executionContext) marshalNOrder2ᚖmeridianᚋentᚐOrder(ctx context.
 	return ec._Order(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNOrderConnection2ᚖmeridianᚋentᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrderConnection!")
 		return graphql.Null
@@ -26091,13 +26091,13 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
-func (ec *executionContext) unmarshalNOrderOrderField2ᚖmeridianᚋentᚐOrderOrderField(ctx context.Context, v any) (*ent.OrderOrderField, error) {
+func (ec *executionContext) unmarshalNOrderOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrderField(ctx context.Context, v any) (*ent.OrderOrderField, error) {
 	var res = new(ent.OrderOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNOrderOrderField2ᚖmeridianᚋentᚐOrderOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.OrderOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.OrderOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrderOrderField!")
 		return graphql.Null
@@ -26105,7 +26105,7 @@ func (ec *executionContext) marshalNOrderOrderField2ᚖmeridianᚋentᚐOrderOrd
 	return v
 }
 
-func (ec *executionContext) unmarshalNOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
+func (ec *executionContext) unmarshalNOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
 	res, err := ec.unmarshalInputOrderWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -26114,7 +26114,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Product!")
 		return graphql.Null
@@ -26122,7 +26122,7 @@ func (ec *executionContext) marshalNProduct2ᚖmeridianᚋentᚐProduct(ctx cont
 	return ec._Product(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductConnection2ᚖmeridianᚋentᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductConnection!")
 		return graphql.Null
@@ -26130,13 +26130,13 @@ func (ec *executionContext) marshalNProductConnection2ᚖmeridianᚋentᚐProduc
 	return ec._ProductConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNProductOrderField2ᚖmeridianᚋentᚐProductOrderField(ctx context.Context, v any) (*ent.ProductOrderField, error) {
+func (ec *executionContext) unmarshalNProductOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductOrderField(ctx context.Context, v any) (*ent.ProductOrderField, error) {
 	var res = new(ent.ProductOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNProductOrderField2ᚖmeridianᚋentᚐProductOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ProductOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNProductOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ProductOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductOrderField!")
 		return graphql.Null
@@ -26144,16 +26144,16 @@ func (ec *executionContext) marshalNProductOrderField2ᚖmeridianᚋentᚐProduc
 	return v
 }
 
-func (ec *executionContext) unmarshalNProductWhereInput2ᚖmeridianᚋentᚐProductWhereInput(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
+func (ec *executionContext) unmarshalNProductWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInput(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
 	res, err := ec.unmarshalInputProductWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNProfile2ᚕᚖmeridianᚋanalyticsᚐProfileᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Profile) graphql.Marshaler {
+func (ec *executionContext) marshalNProfile2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfileᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Profile) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx, sel, v[i])
+		return ec.marshalNProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26165,7 +26165,7 @@ func (ec *executionContext) marshalNProfile2ᚕᚖmeridianᚋanalyticsᚐProfile
 	return ret
 }
 
-func (ec *executionContext) marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx context.Context, sel ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
+func (ec *executionContext) marshalNProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx context.Context, sel ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Profile!")
 		return graphql.Null
@@ -26173,16 +26173,16 @@ func (ec *executionContext) marshalNProfile2ᚖmeridianᚋanalyticsᚐProfile(ct
 	return ec._Profile(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNProfileInput2meridianᚋanalyticsᚐProfileInput(ctx context.Context, v any) (analytics.ProfileInput, error) {
+func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfileInput(ctx context.Context, v any) (analytics.ProfileInput, error) {
 	res, err := ec.unmarshalInputProfileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPurchaseGroup2ᚕᚖmeridianᚋanalyticsᚐPurchaseGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PurchaseGroup) graphql.Marshaler {
+func (ec *executionContext) marshalNPurchaseGroup2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPurchaseGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PurchaseGroup) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPurchaseGroup2ᚖmeridianᚋanalyticsᚐPurchaseGroup(ctx, sel, v[i])
+		return ec.marshalNPurchaseGroup2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPurchaseGroup(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26194,7 +26194,7 @@ func (ec *executionContext) marshalNPurchaseGroup2ᚕᚖmeridianᚋanalyticsᚐP
 	return ret
 }
 
-func (ec *executionContext) marshalNPurchaseGroup2ᚖmeridianᚋanalyticsᚐPurchaseGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.PurchaseGroup) graphql.Marshaler {
+func (ec *executionContext) marshalNPurchaseGroup2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPurchaseGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.PurchaseGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PurchaseGroup!")
 		return graphql.Null
@@ -26202,13 +26202,13 @@ func (ec *executionContext) marshalNPurchaseGroup2ᚖmeridianᚋanalyticsᚐPurc
 	return ec._PurchaseGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPurchaseGroupBy2meridianᚋanalyticsᚐGroupBy(ctx context.Context, v any) (analytics.GroupBy, error) {
+func (ec *executionContext) unmarshalNPurchaseGroupBy2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGroupBy(ctx context.Context, v any) (analytics.GroupBy, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := analytics.GroupBy(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPurchaseGroupBy2meridianᚋanalyticsᚐGroupBy(ctx context.Context, sel ast.SelectionSet, v analytics.GroupBy) graphql.Marshaler {
+func (ec *executionContext) marshalNPurchaseGroupBy2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGroupBy(ctx context.Context, sel ast.SelectionSet, v analytics.GroupBy) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -26217,11 +26217,11 @@ func (ec *executionContext) marshalNPurchaseGroupBy2meridianᚋanalyticsᚐGroup
 	return res
 }
 
-func (ec *executionContext) marshalNQueueDepth2ᚕᚖmeridianᚋgraphᚋmodelᚐQueueDepthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueueDepth) graphql.Marshaler {
+func (ec *executionContext) marshalNQueueDepth2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐQueueDepthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueueDepth) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNQueueDepth2ᚖmeridianᚋgraphᚋmodelᚐQueueDepth(ctx, sel, v[i])
+		return ec.marshalNQueueDepth2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐQueueDepth(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26233,7 +26233,7 @@ func (ec *executionContext) marshalNQueueDepth2ᚕᚖmeridianᚋgraphᚋmodelᚐ
 	return ret
 }
 
-func (ec *executionContext) marshalNQueueDepth2ᚖmeridianᚋgraphᚋmodelᚐQueueDepth(ctx context.Context, sel ast.SelectionSet, v *model.QueueDepth) graphql.Marshaler {
+func (ec *executionContext) marshalNQueueDepth2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐQueueDepth(ctx context.Context, sel ast.SelectionSet, v *model.QueueDepth) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "QueueDepth!")
 		return graphql.Null
@@ -26241,11 +26241,11 @@ func (ec *executionContext) marshalNQueueDepth2ᚖmeridianᚋgraphᚋmodelᚐQue
 	return ec._QueueDepth(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRankedUser2ᚕᚖmeridianᚋstatsᚐRankedUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.RankedUser) graphql.Marshaler {
+func (ec *executionContext) marshalNRankedUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRankedUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.RankedUser) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRankedUser2ᚖmeridianᚋstatsᚐRankedUser(ctx, sel, v[i])
+		return ec.marshalNRankedUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRankedUser(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26257,7 +26257,7 @@ func (ec *executionContext) marshalNRankedUser2ᚕᚖmeridianᚋstatsᚐRankedUs
 	return ret
 }
 
-func (ec *executionContext) marshalNRankedUser2ᚖmeridianᚋstatsᚐRankedUser(ctx context.Context, sel ast.SelectionSet, v *stats.RankedUser) graphql.Marshaler {
+func (ec *executionContext) marshalNRankedUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRankedUser(ctx context.Context, sel ast.SelectionSet, v *stats.RankedUser) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RankedUser!")
 		return graphql.Null
@@ -26265,11 +26265,11 @@ func (ec *executionContext) marshalNRankedUser2ᚖmeridianᚋstatsᚐRankedUser(
 	return ec._RankedUser(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
+func (ec *executionContext) marshalNRecommendation2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.Recommendation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRecommendation2ᚖmeridianᚋanalyticsᚋengineᚐRecommendation(ctx, sel, v[i])
+		return ec.marshalNRecommendation2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐRecommendation(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26281,7 +26281,7 @@ func (ec *executionContext) marshalNRecommendation2ᚕᚖmeridianᚋanalyticsᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNRecommendation2ᚖmeridianᚋanalyticsᚋengineᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v *engine.Recommendation) graphql.Marshaler {
+func (ec *executionContext) marshalNRecommendation2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v *engine.Recommendation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Recommendation!")
 		return graphql.Null
@@ -26289,11 +26289,11 @@ func (ec *executionContext) marshalNRecommendation2ᚖmeridianᚋanalyticsᚋeng
 	return ec._Recommendation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRegistrationCohort2ᚕᚖmeridianᚋstatsᚐRegistrationCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
+func (ec *executionContext) marshalNRegistrationCohort2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRegistrationCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []*stats.RegistrationCohort) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRegistrationCohort2ᚖmeridianᚋstatsᚐRegistrationCohort(ctx, sel, v[i])
+		return ec.marshalNRegistrationCohort2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRegistrationCohort(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26305,7 +26305,7 @@ func (ec *executionContext) marshalNRegistrationCohort2ᚕᚖmeridianᚋstatsᚐ
 	return ret
 }
 
-func (ec *executionContext) marshalNRegistrationCohort2ᚖmeridianᚋstatsᚐRegistrationCohort(ctx context.Context, sel ast.SelectionSet, v *stats.RegistrationCohort) graphql.Marshaler {
+func (ec *executionContext) marshalNRegistrationCohort2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐRegistrationCohort(ctx context.Context, sel ast.SelectionSet, v *stats.RegistrationCohort) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RegistrationCohort!")
 		return graphql.Null
@@ -26313,13 +26313,13 @@ func (ec *executionContext) marshalNRegistrationCohort2ᚖmeridianᚋstatsᚐReg
 	return ec._RegistrationCohort(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRetentionPeriod2meridianᚋanalyticsᚐPeriod(ctx context.Context, v any) (analytics.Period, error) {
+func (ec *executionContext) unmarshalNRetentionPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPeriod(ctx context.Context, v any) (analytics.Period, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := analytics.Period(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRetentionPeriod2meridianᚋanalyticsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v analytics.Period) graphql.Marshaler {
+func (ec *executionContext) marshalNRetentionPeriod2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v analytics.Period) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -26328,11 +26328,11 @@ func (ec *executionContext) marshalNRetentionPeriod2meridianᚋanalyticsᚐPerio
 	return res
 }
 
-func (ec *executionContext) marshalNRetentionRow2ᚕᚖmeridianᚋanalyticsᚐRetentionRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RetentionRow) graphql.Marshaler {
+func (ec *executionContext) marshalNRetentionRow2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RetentionRow) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRetentionRow2ᚖmeridianᚋanalyticsᚐRetentionRow(ctx, sel, v[i])
+		return ec.marshalNRetentionRow2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionRow(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26344,7 +26344,7 @@ func (ec *executionContext) marshalNRetentionRow2ᚕᚖmeridianᚋanalyticsᚐRe
 	return ret
 }
 
-func (ec *executionContext) marshalNRetentionRow2ᚖmeridianᚋanalyticsᚐRetentionRow(ctx context.Context, sel ast.SelectionSet, v *analytics.RetentionRow) graphql.Marshaler {
+func (ec *executionContext) marshalNRetentionRow2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionRow(ctx context.Context, sel ast.SelectionSet, v *analytics.RetentionRow) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RetentionRow!")
 		return graphql.Null
@@ -26352,31 +26352,31 @@ func (ec *executionContext) marshalNRetentionRow2ᚖmeridianᚋanalyticsᚐReten
 	return ec._RetentionRow(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRole2meridianᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
 	var res auth.Role
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2meridianᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, v any) (engine.Segment, error) {
+func (ec *executionContext) unmarshalNSegment2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, v any) (engine.Segment, error) {
 	var res engine.Segment
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSegment2meridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, sel ast.SelectionSet, v engine.Segment) graphql.Marshaler {
+func (ec *executionContext) marshalNSegment2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegment(ctx context.Context, sel ast.SelectionSet, v engine.Segment) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
+func (ec *executionContext) marshalNSegmentReport2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegmentRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SegmentRow) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSegmentReport2ᚖmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx, sel, v[i])
+		return ec.marshalNSegmentReport2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26388,7 +26388,7 @@ func (ec *executionContext) marshalNSegmentReport2ᚕᚖmeridianᚋanalyticsᚋe
 	return ret
 }
 
-func (ec *executionContext) marshalNSegmentReport2ᚖmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx context.Context, sel ast.SelectionSet, v *engine.SegmentRow) graphql.Marshaler {
+func (ec *executionContext) marshalNSegmentReport2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐSegmentRow(ctx context.Context, sel ast.SelectionSet, v *engine.SegmentRow) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SegmentReport!")
 		return graphql.Null
@@ -26396,7 +26396,7 @@ func (ec *executionContext) marshalNSegmentReport2ᚖmeridianᚋanalyticsᚋengi
 	return ec._SegmentReport(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSignUp2ᚖmeridianᚋliveᚐSignUp(ctx context.Context, sel ast.SelectionSet, v *live.SignUp) graphql.Marshaler {
+func (ec *executionContext) marshalNSignUp2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋliveᚐSignUp(ctx context.Context, sel ast.SelectionSet, v *live.SignUp) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SignUp!")
 		return graphql.Null
@@ -26461,18 +26461,18 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalNTrackEventInput2meridianᚋanalyticsᚐEventInput(ctx context.Context, v any) (analytics.EventInput, error) {
+func (ec *executionContext) unmarshalNTrackEventInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInput(ctx context.Context, v any) (analytics.EventInput, error) {
 	res, err := ec.unmarshalInputTrackEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNTrackEventInput2ᚕᚖmeridianᚋanalyticsᚐEventInputᚄ(ctx context.Context, v any) ([]*analytics.EventInput, error) {
+func (ec *executionContext) unmarshalNTrackEventInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInputᚄ(ctx context.Context, v any) ([]*analytics.EventInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
 	res := make([]*analytics.EventInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNTrackEventInput2ᚖmeridianᚋanalyticsᚐEventInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNTrackEventInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -26480,16 +26480,16 @@ func (ec *executionContext) unmarshalNTrackEventInput2ᚕᚖmeridianᚋanalytics
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNTrackEventInput2ᚖmeridianᚋanalyticsᚐEventInput(ctx context.Context, v any) (*analytics.EventInput, error) {
+func (ec *executionContext) unmarshalNTrackEventInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐEventInput(ctx context.Context, v any) (*analytics.EventInput, error) {
 	res, err := ec.unmarshalInputTrackEventInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTrackEventResult2ᚕᚖmeridianᚋgraphᚋmodelᚐTrackEventResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TrackEventResult) graphql.Marshaler {
+func (ec *executionContext) marshalNTrackEventResult2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TrackEventResult) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTrackEventResult2ᚖmeridianᚋgraphᚋmodelᚐTrackEventResult(ctx, sel, v[i])
+		return ec.marshalNTrackEventResult2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventResult(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26501,7 +26501,7 @@ func (ec *executionContext) marshalNTrackEventResult2ᚕᚖmeridianᚋgraphᚋmo
 	return ret
 }
 
-func (ec *executionContext) marshalNTrackEventResult2ᚖmeridianᚋgraphᚋmodelᚐTrackEventResult(ctx context.Context, sel ast.SelectionSet, v *model.TrackEventResult) graphql.Marshaler {
+func (ec *executionContext) marshalNTrackEventResult2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventResult(ctx context.Context, sel ast.SelectionSet, v *model.TrackEventResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TrackEventResult!")
 		return graphql.Null
@@ -26509,7 +26509,7 @@ func (ec *executionContext) marshalNTrackEventResult2ᚖmeridianᚋgraphᚋmodel
 	return ec._TrackEventResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTrackEventsPayload2ᚖmeridianᚋgraphᚋmodelᚐTrackEventsPayload(ctx context.Context, sel ast.SelectionSet, v *model.TrackEventsPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNTrackEventsPayload2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐTrackEventsPayload(ctx context.Context, sel ast.SelectionSet, v *model.TrackEventsPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TrackEventsPayload!")
 		return graphql.Null
@@ -26517,41 +26517,41 @@ func (ec *executionContext) marshalNTrackEventsPayload2ᚖmeridianᚋgraphᚋmod
 	return ec._TrackEventsPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNUpdateAddressInput2meridianᚋentᚐUpdateAddressInput(ctx context.Context, v any) (ent.UpdateAddressInput, error) {
+func (ec *executionContext) unmarshalNUpdateAddressInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateAddressInput(ctx context.Context, v any) (ent.UpdateAddressInput, error) {
 	res, err := ec.unmarshalInputUpdateAddressInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateCityInput2meridianᚋentᚐUpdateCityInput(ctx context.Context, v any) (ent.UpdateCityInput, error) {
+func (ec *executionContext) unmarshalNUpdateCityInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateCityInput(ctx context.Context, v any) (ent.UpdateCityInput, error) {
 	res, err := ec.unmarshalInputUpdateCityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateCountryInput2meridianᚋentᚐUpdateCountryInput(ctx context.Context, v any) (ent.UpdateCountryInput, error) {
+func (ec *executionContext) unmarshalNUpdateCountryInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateCountryInput(ctx context.Context, v any) (ent.UpdateCountryInput, error) {
 	res, err := ec.unmarshalInputUpdateCountryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateOrderInput2meridianᚋentᚐUpdateOrderInput(ctx context.Context, v any) (ent.UpdateOrderInput, error) {
+func (ec *executionContext) unmarshalNUpdateOrderInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateOrderInput(ctx context.Context, v any) (ent.UpdateOrderInput, error) {
 	res, err := ec.unmarshalInputUpdateOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateProductInput2meridianᚋentᚐUpdateProductInput(ctx context.Context, v any) (ent.UpdateProductInput, error) {
+func (ec *executionContext) unmarshalNUpdateProductInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateProductInput(ctx context.Context, v any) (ent.UpdateProductInput, error) {
 	res, err := ec.unmarshalInputUpdateProductInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateUserInput2meridianᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
+func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUser2ᚕᚖmeridianᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUser2ᚖmeridianᚋentᚐUser(ctx, sel, v[i])
+		return ec.marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26563,7 +26563,7 @@ func (ec *executionContext) marshalNUser2ᚕᚖmeridianᚋentᚐUserᚄ(ctx cont
 	return ret
 }
 
-func (ec *executionContext) marshalNUser2ᚖmeridianᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -26571,11 +26571,11 @@ func (ec *executionContext) marshalNUser2ᚖmeridianᚋentᚐUser(ctx context.Co
 	return ec._User(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserActivity2ᚕᚖmeridianᚋanalyticsᚐUserActivityᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.UserActivity) graphql.Marshaler {
+func (ec *executionContext) marshalNUserActivity2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐUserActivityᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.UserActivity) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUserActivity2ᚖmeridianᚋanalyticsᚐUserActivity(ctx, sel, v[i])
+		return ec.marshalNUserActivity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐUserActivity(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26587,7 +26587,7 @@ func (ec *executionContext) marshalNUserActivity2ᚕᚖmeridianᚋanalyticsᚐUs
 	return ret
 }
 
-func (ec *executionContext) marshalNUserActivity2ᚖmeridianᚋanalyticsᚐUserActivity(ctx context.Context, sel ast.SelectionSet, v *analytics.UserActivity) graphql.Marshaler {
+func (ec *executionContext) marshalNUserActivity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐUserActivity(ctx context.Context, sel ast.SelectionSet, v *analytics.UserActivity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserActivity!")
 		return graphql.Null
@@ -26595,7 +26595,7 @@ func (ec *executionContext) marshalNUserActivity2ᚖmeridianᚋanalyticsᚐUserA
 	return ec._UserActivity(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserConnection2ᚖmeridianᚋentᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserConnection!")
 		return graphql.Null
@@ -26603,13 +26603,13 @@ func (ec *executionContext) marshalNUserConnection2ᚖmeridianᚋentᚐUserConne
 	return ec._UserConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNUserOrderField2ᚖmeridianᚋentᚐUserOrderField(ctx context.Context, v any) (*ent.UserOrderField, error) {
+func (ec *executionContext) unmarshalNUserOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrderField(ctx context.Context, v any) (*ent.UserOrderField, error) {
 	var res = new(ent.UserOrderField)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUserOrderField2ᚖmeridianᚋentᚐUserOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.UserOrderField) graphql.Marshaler {
+func (ec *executionContext) marshalNUserOrderField2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.UserOrderField) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserOrderField!")
 		return graphql.Null
@@ -26617,7 +26617,7 @@ func (ec *executionContext) marshalNUserOrderField2ᚖmeridianᚋentᚐUserOrder
 	return v
 }
 
-func (ec *executionContext) marshalNUserStats2ᚖmeridianᚋstatsᚐUserStats(ctx context.Context, sel ast.SelectionSet, v *stats.UserStats) graphql.Marshaler {
+func (ec *executionContext) marshalNUserStats2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋstatsᚐUserStats(ctx context.Context, sel ast.SelectionSet, v *stats.UserStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserStats!")
 		return graphql.Null
@@ -26625,12 +26625,12 @@ func (ec *executionContext) marshalNUserStats2ᚖmeridianᚋstatsᚐUserStats(ct
 	return ec._UserStats(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
+func (ec *executionContext) unmarshalNUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNViewer2ᚖmeridianᚋauthᚐPrincipal(ctx context.Context, sel ast.SelectionSet, v *auth.Principal) graphql.Marshaler {
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐPrincipal(ctx context.Context, sel ast.SelectionSet, v *auth.Principal) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Viewer!")
 		return graphql.Null
@@ -26780,41 +26780,41 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) marshalOActivitySummary2ᚖmeridianᚋanalyticsᚐActivitySummary(ctx context.Context, sel ast.SelectionSet, v *analytics.ActivitySummary) graphql.Marshaler {
+func (ec *executionContext) marshalOActivitySummary2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐActivitySummary(ctx context.Context, sel ast.SelectionSet, v *analytics.ActivitySummary) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ActivitySummary(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOAddress2ᚖmeridianᚋentᚐAddress(ctx context.Context, sel ast.SelectionSet, v *ent.Address) graphql.Marshaler {
+func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddress(ctx context.Context, sel ast.SelectionSet, v *ent.Address) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Address(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOAddressEdge2ᚕᚖmeridianᚋentᚐAddressEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AddressEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOAddressEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AddressEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOAddressEdge2ᚖmeridianᚋentᚐAddressEdge(ctx, sel, v[i])
+		return ec.marshalOAddressEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOAddressEdge2ᚖmeridianᚋentᚐAddressEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AddressEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOAddressEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AddressEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._AddressEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAddressOrder2ᚖmeridianᚋentᚐAddressOrder(ctx context.Context, v any) (*ent.AddressOrder, error) {
+func (ec *executionContext) unmarshalOAddressOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressOrder(ctx context.Context, v any) (*ent.AddressOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26822,7 +26822,7 @@ func (ec *executionContext) unmarshalOAddressOrder2ᚖmeridianᚋentᚐAddressOr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐAddressWhereInputᚄ(ctx context.Context, v any) ([]*ent.AddressWhereInput, error) {
+func (ec *executionContext) unmarshalOAddressWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInputᚄ(ctx context.Context, v any) ([]*ent.AddressWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26831,7 +26831,7 @@ func (ec *executionContext) unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐA
 	res := make([]*ent.AddressWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAddressWhereInput2ᚖmeridianᚋentᚐAddressWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNAddressWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -26839,7 +26839,7 @@ func (ec *executionContext) unmarshalOAddressWhereInput2ᚕᚖmeridianᚋentᚐA
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOAddressWhereInput2ᚖmeridianᚋentᚐAddressWhereInput(ctx context.Context, v any) (*ent.AddressWhereInput, error) {
+func (ec *executionContext) unmarshalOAddressWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐAddressWhereInput(ctx context.Context, v any) (*ent.AddressWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26877,7 +26877,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, v any) (*model.CacheScope, error) {
+func (ec *executionContext) unmarshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, v any) (*model.CacheScope, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26886,41 +26886,41 @@ func (ec *executionContext) unmarshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐC
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCacheScope2ᚖmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, sel ast.SelectionSet, v *model.CacheScope) graphql.Marshaler {
+func (ec *executionContext) marshalOCacheScope2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐCacheScope(ctx context.Context, sel ast.SelectionSet, v *model.CacheScope) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return v
 }
 
-func (ec *executionContext) marshalOCity2ᚖmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {
+func (ec *executionContext) marshalOCity2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCity(ctx context.Context, sel ast.SelectionSet, v *ent.City) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._City(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCityEdge2ᚕᚖmeridianᚋentᚐCityEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CityEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOCityEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CityEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCityEdge2ᚖmeridianᚋentᚐCityEdge(ctx, sel, v[i])
+		return ec.marshalOCityEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCityEdge2ᚖmeridianᚋentᚐCityEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CityEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOCityEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CityEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CityEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCityOrder2ᚖmeridianᚋentᚐCityOrder(ctx context.Context, v any) (*ent.CityOrder, error) {
+func (ec *executionContext) unmarshalOCityOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityOrder(ctx context.Context, v any) (*ent.CityOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26928,7 +26928,7 @@ func (ec *executionContext) unmarshalOCityOrder2ᚖmeridianᚋentᚐCityOrder(ct
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCityWhereInputᚄ(ctx context.Context, v any) ([]*ent.CityWhereInput, error) {
+func (ec *executionContext) unmarshalOCityWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInputᚄ(ctx context.Context, v any) ([]*ent.CityWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26937,7 +26937,7 @@ func (ec *executionContext) unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCity
 	res := make([]*ent.CityWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -26945,7 +26945,7 @@ func (ec *executionContext) unmarshalOCityWhereInput2ᚕᚖmeridianᚋentᚐCity
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOCityWhereInput2ᚖmeridianᚋentᚐCityWhereInput(ctx context.Context, v any) (*ent.CityWhereInput, error) {
+func (ec *executionContext) unmarshalOCityWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCityWhereInput(ctx context.Context, v any) (*ent.CityWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26953,34 +26953,34 @@ func (ec *executionContext) unmarshalOCityWhereInput2ᚖmeridianᚋentᚐCityWhe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCountry2ᚖmeridianᚋentᚐCountry(ctx context.Context, sel ast.SelectionSet, v *ent.Country) graphql.Marshaler {
+func (ec *executionContext) marshalOCountry2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountry(ctx context.Context, sel ast.SelectionSet, v *ent.Country) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Country(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCountryEdge2ᚕᚖmeridianᚋentᚐCountryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CountryEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOCountryEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CountryEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCountryEdge2ᚖmeridianᚋentᚐCountryEdge(ctx, sel, v[i])
+		return ec.marshalOCountryEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCountryEdge2ᚖmeridianᚋentᚐCountryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CountryEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOCountryEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CountryEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CountryEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCountryOrder2ᚖmeridianᚋentᚐCountryOrder(ctx context.Context, v any) (*ent.CountryOrder, error) {
+func (ec *executionContext) unmarshalOCountryOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryOrder(ctx context.Context, v any) (*ent.CountryOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26988,7 +26988,7 @@ func (ec *executionContext) unmarshalOCountryOrder2ᚖmeridianᚋentᚐCountryOr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐCountryWhereInputᚄ(ctx context.Context, v any) ([]*ent.CountryWhereInput, error) {
+func (ec *executionContext) unmarshalOCountryWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInputᚄ(ctx context.Context, v any) ([]*ent.CountryWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26997,7 +26997,7 @@ func (ec *executionContext) unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐC
 	res := make([]*ent.CountryWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCountryWhereInput2ᚖmeridianᚋentᚐCountryWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCountryWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -27005,7 +27005,7 @@ func (ec *executionContext) unmarshalOCountryWhereInput2ᚕᚖmeridianᚋentᚐC
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOCountryWhereInput2ᚖmeridianᚋentᚐCountryWhereInput(ctx context.Context, v any) (*ent.CountryWhereInput, error) {
+func (ec *executionContext) unmarshalOCountryWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐCountryWhereInput(ctx context.Context, v any) (*ent.CountryWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27029,7 +27029,7 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
-func (ec *executionContext) unmarshalOEventFilter2ᚖmeridianᚋgraphᚋmodelᚐEventFilter(ctx context.Context, v any) (*model.EventFilter, error) {
+func (ec *executionContext) unmarshalOEventFilter2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐEventFilter(ctx context.Context, v any) (*model.EventFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27089,14 +27089,14 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) marshalOGeo2ᚖmeridianᚋanalyticsᚐGeo(ctx context.Context, sel ast.SelectionSet, v *analytics.Geo) graphql.Marshaler {
+func (ec *executionContext) marshalOGeo2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGeo(ctx context.Context, sel ast.SelectionSet, v *analytics.Geo) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Geo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOGeoInput2ᚖmeridianᚋanalyticsᚐGeo(ctx context.Context, v any) (*analytics.Geo, error) {
+func (ec *executionContext) unmarshalOGeoInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐGeo(ctx context.Context, v any) (*analytics.Geo, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27157,7 +27157,7 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) unmarshalOImportAddressInput2ᚖmeridianᚋstoreᚐImportAddress(ctx context.Context, v any) (*store.ImportAddress, error) {
+func (ec *executionContext) unmarshalOImportAddressInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋstoreᚐImportAddress(ctx context.Context, v any) (*store.ImportAddress, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27218,14 +27218,14 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOItemError2ᚖmeridianᚋgraphᚋmodelᚐItemError(ctx context.Context, sel ast.SelectionSet, v *model.ItemError) graphql.Marshaler {
+func (ec *executionContext) marshalOItemError2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐItemError(ctx context.Context, sel ast.SelectionSet, v *model.ItemError) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ItemError(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, v any) (*model.LiveGroupBy, error) {
+func (ec *executionContext) unmarshalOLiveGroupBy2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, v any) (*model.LiveGroupBy, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27234,7 +27234,7 @@ func (ec *executionContext) unmarshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOLiveGroupBy2ᚖmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroupBy) graphql.Marshaler {
+func (ec *executionContext) marshalOLiveGroupBy2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋgraphᚋmodelᚐLiveGroupBy(ctx context.Context, sel ast.SelectionSet, v *model.LiveGroupBy) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -27259,48 +27259,48 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalOModelParameters2ᚖmeridianᚋanalyticsᚋengineᚐParameters(ctx context.Context, sel ast.SelectionSet, v *engine.Parameters) graphql.Marshaler {
+func (ec *executionContext) marshalOModelParameters2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚋengineᚐParameters(ctx context.Context, sel ast.SelectionSet, v *engine.Parameters) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ModelParameters(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalONode2meridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+func (ec *executionContext) marshalONode2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOOrder2ᚖmeridianᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Order(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOOrderEdge2ᚕᚖmeridianᚋentᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OrderEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOOrderEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OrderEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOOrderEdge2ᚖmeridianᚋentᚐOrderEdge(ctx, sel, v[i])
+		return ec.marshalOOrderEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOOrderEdge2ᚖmeridianᚋentᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v *ent.OrderEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOOrderEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v *ent.OrderEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._OrderEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOOrderOrder2ᚖmeridianᚋentᚐOrderOrder(ctx context.Context, v any) (*ent.OrderOrder, error) {
+func (ec *executionContext) unmarshalOOrderOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderOrder(ctx context.Context, v any) (*ent.OrderOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27308,7 +27308,7 @@ func (ec *executionContext) unmarshalOOrderOrder2ᚖmeridianᚋentᚐOrderOrder(
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrderWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrderWhereInput, error) {
+func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrderWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27317,7 +27317,7 @@ func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrd
 	res := make([]*ent.OrderWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -27325,7 +27325,7 @@ func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖmeridianᚋentᚐOrd
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
+func (ec *executionContext) unmarshalOOrderWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27333,34 +27333,34 @@ func (ec *executionContext) unmarshalOOrderWhereInput2ᚖmeridianᚋentᚐOrderW
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOProduct2ᚖmeridianᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Product(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOProductEdge2ᚕᚖmeridianᚋentᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOProductEdge2ᚖmeridianᚋentᚐProductEdge(ctx, sel, v[i])
+		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOProductEdge2ᚖmeridianᚋentᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ProductEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOProductEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ProductEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ProductEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOProductOrder2ᚖmeridianᚋentᚐProductOrder(ctx context.Context, v any) (*ent.ProductOrder, error) {
+func (ec *executionContext) unmarshalOProductOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductOrder(ctx context.Context, v any) (*ent.ProductOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27368,7 +27368,7 @@ func (ec *executionContext) unmarshalOProductOrder2ᚖmeridianᚋentᚐProductOr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐProductWhereInputᚄ(ctx context.Context, v any) ([]*ent.ProductWhereInput, error) {
+func (ec *executionContext) unmarshalOProductWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInputᚄ(ctx context.Context, v any) ([]*ent.ProductWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27377,7 +27377,7 @@ func (ec *executionContext) unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐP
 	res := make([]*ent.ProductWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNProductWhereInput2ᚖmeridianᚋentᚐProductWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNProductWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -27385,7 +27385,7 @@ func (ec *executionContext) unmarshalOProductWhereInput2ᚕᚖmeridianᚋentᚐP
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOProductWhereInput2ᚖmeridianᚋentᚐProductWhereInput(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
+func (ec *executionContext) unmarshalOProductWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐProductWhereInput(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27393,14 +27393,14 @@ func (ec *executionContext) unmarshalOProductWhereInput2ᚖmeridianᚋentᚐProd
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOProfile2ᚖmeridianᚋanalyticsᚐProfile(ctx context.Context, sel ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
+func (ec *executionContext) marshalOProfile2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐProfile(ctx context.Context, sel ast.SelectionSet, v *analytics.Profile) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Profile(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORetentionType2ᚖmeridianᚋanalyticsᚐRetentionType(ctx context.Context, v any) (*analytics.RetentionType, error) {
+func (ec *executionContext) unmarshalORetentionType2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionType(ctx context.Context, v any) (*analytics.RetentionType, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27409,7 +27409,7 @@ func (ec *executionContext) unmarshalORetentionType2ᚖmeridianᚋanalyticsᚐRe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORetentionType2ᚖmeridianᚋanalyticsᚐRetentionType(ctx context.Context, sel ast.SelectionSet, v *analytics.RetentionType) graphql.Marshaler {
+func (ec *executionContext) marshalORetentionType2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋanalyticsᚐRetentionType(ctx context.Context, sel ast.SelectionSet, v *analytics.RetentionType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -27419,13 +27419,13 @@ func (ec *executionContext) marshalORetentionType2ᚖmeridianᚋanalyticsᚐRete
 	return res
 }
 
-func (ec *executionContext) unmarshalORole2meridianᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+func (ec *executionContext) unmarshalORole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
 	var res auth.Role
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORole2meridianᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalORole2githubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
 	return v
 }
 
@@ -27547,34 +27547,34 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚖmeridianᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOUserEdge2ᚕᚖmeridianᚋentᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.UserEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.UserEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUserEdge2ᚖmeridianᚋentᚐUserEdge(ctx, sel, v[i])
+		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUserEdge2ᚖmeridianᚋentᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v *ent.UserEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOUserEdge2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v *ent.UserEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._UserEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ctx context.Context, v any) (*ent.UserOrder, error) {
+func (ec *executionContext) unmarshalOUserOrder2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserOrder(ctx context.Context, v any) (*ent.UserOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27582,7 +27582,7 @@ func (ec *executionContext) unmarshalOUserOrder2ᚖmeridianᚋentᚐUserOrder(ct
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUserWhereInputᚄ(ctx context.Context, v any) ([]*ent.UserWhereInput, error) {
+func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInputᚄ(ctx context.Context, v any) ([]*ent.UserWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27591,7 +27591,7 @@ func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUser
 	res := make([]*ent.UserWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -27599,7 +27599,7 @@ func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖmeridianᚋentᚐUser
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOUserWhereInput2ᚖmeridianᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
+func (ec *executionContext) unmarshalOUserWhereInput2ᚖgithubᚗcomᚋmeridianᚑgraphqlᚋmeridianᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}

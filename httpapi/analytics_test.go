@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"testing"
 
-	"meridian/database"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestAnalyticsOverGraphQL checks the analytics fields end to end on the

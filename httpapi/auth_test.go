@@ -10,12 +10,12 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"meridian/auth"
-	"meridian/broker/inproc"
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/live"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/live"
 )
 
 // authServer serves a fresh database with API keys, anonymous callers

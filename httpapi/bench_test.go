@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"meridian/analytics/sqlstore"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/httpapi"
-	"meridian/internal/fixture"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // benchServer serves db with the production loader wait; resolvers true

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics/sqlstore"
-	"meridian/cache"
-	"meridian/httpapi"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/cache"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // BenchmarkCachedAnalytics compares two analytics fields over the

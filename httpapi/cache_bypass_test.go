@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"meridian/database"
-	"meridian/httpapi"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestResultCacheOff: with NoResultCache (MERIDIAN_RESULT_CACHE=false) a

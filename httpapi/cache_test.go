@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"meridian/cache"
-	"meridian/database"
-	"meridian/httpapi"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/cache"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 const testRedis = "redis://127.0.0.1:6379/0"

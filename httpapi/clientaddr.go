@@ -1,11 +1,12 @@
 package httpapi
 
 import (
-	"meridian/auth"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/meridian-graphql/meridian/auth"
 )
 
 // clientAddr makes r.RemoteAddr the client's address when the request came

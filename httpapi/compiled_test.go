@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/ent/user"
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // compiledCase is one read run both ways; stmts is what the compiled path

@@ -4,9 +4,9 @@ import (
 	"sync"
 	"testing"
 
-	"meridian/database"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestConcurrentOrdersAddUp places orders for one user from many clients at

@@ -9,8 +9,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"meridian/apperr"
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // cursorCheck decodes every Cursor argument of an operation before it

@@ -7,7 +7,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/ent"
 )
 
 // cursorValues restores the ordering value of pagination cursors that lost

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/analytics/sqlstore"
-	"meridian/httpapi"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // BenchmarkTrackEvents ingests batches of 10,000 new events through the

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 func TestTrackEventsValidatesPerItem(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/auth"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // exportEvents streams events as NDJSON or CSV:

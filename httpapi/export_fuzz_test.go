@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/httpapi"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/httpapi"
 )
 
 // fuzzExportQueries seed the export targets.

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"meridian/auth"
-	"meridian/fanout"
-	"meridian/internal/gqltest"
-	"meridian/live"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/live"
+	"github.com/meridian-graphql/meridian/live/fanout"
 )
 
 // fanoutServer is authServer (anonymous callers get nothing) with the

@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"meridian/analytics"
-	"meridian/auth"
-	"meridian/gqlcache"
-	"meridian/limits"
-	"meridian/observe"
 	"runtime/debug"
 	"time"
 
@@ -20,13 +15,18 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"meridian/apperr"
-	"meridian/database"
-	"meridian/graph"
-	"meridian/resolvers"
-	"meridian/sqlread"
-	"meridian/stats"
-	"meridian/store"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/stats"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/cache/gqlcache"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/httpapi/limits"
+	"github.com/meridian-graphql/meridian/loaders/sqlread"
+	"github.com/meridian-graphql/meridian/platform/apperr"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/platform/observe"
+	"github.com/meridian-graphql/meridian/resolvers"
+	"github.com/meridian-graphql/meridian/store"
 )
 
 // EventService is the analytics service of d: policy checks, then the

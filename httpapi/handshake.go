@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"meridian/apperr"
-	"meridian/auth"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // handshakes lets a real WebSocket handshake on /query through without

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // TestHTTPRules drives the real server through the GraphQL-over-HTTP rules

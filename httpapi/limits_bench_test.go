@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"meridian/internal/testdb"
-	"meridian/limits"
-
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi/limits"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // BenchmarkRefuseHostile: end to end over HTTP, how long the server takes

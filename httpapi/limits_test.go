@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/limits"
-	"meridian/ratelimit"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi/limits"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // TestHostileQueries: each kind of abusive request is refused before it

@@ -9,9 +9,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/store"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/apperr"
+	"github.com/meridian-graphql/meridian/store"
 )
 
 // maxListItems bounds every list in an operation's arguments, at any depth

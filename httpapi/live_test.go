@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"meridian/broker"
-	"meridian/broker/inproc"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,11 +14,13 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testbus"
-	"meridian/internal/testdb"
-	"meridian/live"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testbus"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/live"
 )
 
 // instance is one server: its own bus connection, live hub and HTTP server,

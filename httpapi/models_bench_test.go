@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"testing"
 
-	"meridian/analytics/engine"
-	"meridian/analytics/sqlstore"
-	"meridian/httpapi"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // benchUsers is the demo size of the engine benchmarks (MERIDIAN_BENCH_USERS,

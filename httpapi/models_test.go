@@ -5,12 +5,12 @@ import (
 	"math"
 	"testing"
 
-	"meridian/analytics/engine"
-	"meridian/analytics/sqlstore"
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // TestEngineFields: profiles and recommendations of a page of users cost

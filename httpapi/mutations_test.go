@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/ent"
-	"meridian/ent/user"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // snapshot serialises every table, so a test can assert that a refused

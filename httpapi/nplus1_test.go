@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"meridian/database"
-	"meridian/httpapi"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 const fourLevels = `{

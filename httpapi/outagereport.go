@@ -5,8 +5,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"meridian/observe"
-	"meridian/outage"
+	"github.com/meridian-graphql/meridian/platform/observe"
+	"github.com/meridian-graphql/meridian/platform/outage"
 )
 
 // outageReport counts the responses a store outage failed into the

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/ent"
-	"meridian/ent/user"
-	"meridian/internal/fixture"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // fuzzConnections are the root connections with an orderBy, and their

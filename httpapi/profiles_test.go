@@ -2,13 +2,13 @@ package httpapi_test
 
 import (
 	"fmt"
-	"meridian/analytics"
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 func TestProfilesOverGraphQL(t *testing.T) {

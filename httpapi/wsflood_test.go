@@ -12,7 +12,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
-	"meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi"
 )
 
 // TestPingFloodWithoutReadingIsCutOff attacks the real server as a client

@@ -4,10 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"meridian/apperr"
-	"meridian/auth"
-	"meridian/fanout"
-	"meridian/ratelimit"
 	"net/http"
 	"sync"
 	"time"
@@ -16,6 +12,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
+	"github.com/meridian-graphql/meridian/live/fanout"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // CodeTooManyOperations is the extensions.code of an operation refused

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker/inproc"
-	"meridian/httpapi"
-	"meridian/internal/gqltest"
-	"meridian/internal/testdb"
-	"meridian/live"
-	"meridian/ratelimit"
+	"github.com/meridian-graphql/meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/live"
 )
 
 var wsProtocols = []string{"graphql-transport-ws", "graphql-ws"}

@@ -20,8 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"meridian/analytics"
-	"meridian/broker"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/broker"
 )
 
 // Message types on the analytics fanout.

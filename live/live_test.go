@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/broker/inproc"
-	"meridian/live"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/live"
 )
 
 func events(n, from int) []analytics.Event {

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // Group is one key of a metrics snapshot.

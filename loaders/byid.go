@@ -10,9 +10,9 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/predicate"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // byID batches lookups by primary key into one `WHERE id IN (…)` query and

@@ -6,7 +6,7 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
-	"meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/engine"
 )
 
 // Scorer is the analytics engine as the loaders use it: scores and

@@ -10,8 +10,8 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
-	"meridian/analytics"
-	"meridian/apperr"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // MaxEventsFirst caps a page of User.events.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/loaders"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/loaders"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // FuzzDecodeEventCursor feeds User.events' `after` cursor decoder client

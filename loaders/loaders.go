@@ -13,9 +13,9 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
-	"meridian/analytics"
-	"meridian/ent"
-	"meridian/stats"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/stats"
+	"github.com/meridian-graphql/meridian/ent"
 )
 
 // DefaultWait is how long a loader collects keys before it runs its batch.

@@ -14,11 +14,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // Place is the parent of a two-hop users edge.

@@ -7,8 +7,9 @@ package resolvers
 
 import (
 	"context"
-	"meridian/auth"
-	"meridian/graph/model"
+
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/graph/model"
 )
 
 // CreateAPIKey is the resolver for the createApiKey field.

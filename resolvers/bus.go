@@ -3,9 +3,9 @@ package resolvers
 import (
 	"slices"
 
-	"meridian/apperr"
-	"meridian/broker"
-	"meridian/consumers"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // busAdmin returns the bus's admin surface after checking that queue (when

@@ -8,10 +8,11 @@ package resolvers
 import (
 	"context"
 	"fmt"
-	"meridian/apperr"
-	"meridian/consumers"
-	"meridian/graph/model"
 	"strings"
+
+	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/graph/model"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // ReplayDeadLetters is the resolver for the replayDeadLetters field.

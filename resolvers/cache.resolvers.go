@@ -7,8 +7,9 @@ package resolvers
 
 import (
 	"context"
-	"meridian/graph/model"
 	"sort"
+
+	"github.com/meridian-graphql/meridian/graph/model"
 )
 
 // CacheStats is the resolver for the cacheStats field.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/ent"
 )
 
 // FuzzEntCursor decodes the Cursor scalar (entgql: base64 of a msgpack

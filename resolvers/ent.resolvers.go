@@ -7,12 +7,12 @@ package resolvers
 
 import (
 	"context"
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/graph"
-	"meridian/loaders"
 
 	"entgo.io/contrib/entgql"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/loaders"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // City is the resolver for the city field.

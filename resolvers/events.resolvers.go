@@ -7,14 +7,15 @@ package resolvers
 
 import (
 	"context"
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/graph"
-	"meridian/graph/model"
-	"meridian/loaders"
 	"strings"
 	"time"
+
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/graph/model"
+	"github.com/meridian-graphql/meridian/loaders"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // TrackEvent is the resolver for the trackEvent field.

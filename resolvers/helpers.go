@@ -8,10 +8,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/graph/model"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/graph/model"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // maxPage caps first/last on every connection; defaultPage applies when a

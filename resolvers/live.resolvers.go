@@ -7,13 +7,14 @@ package resolvers
 
 import (
 	"context"
-	"meridian/analytics"
-	"meridian/apperr"
-	"meridian/graph"
-	"meridian/graph/model"
-	"meridian/live"
 	"strings"
 	"time"
+
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/graph/model"
+	"github.com/meridian-graphql/meridian/live"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // EventTracked is the resolver for the eventTracked field.

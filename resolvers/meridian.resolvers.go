@@ -7,18 +7,18 @@ package resolvers
 
 import (
 	"context"
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/country"
-	"meridian/ent/user"
-	"meridian/graph"
-	"meridian/loaders"
-	"meridian/stats"
-	"meridian/store"
 	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/meridian-graphql/meridian/analytics/stats"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/loaders"
+	"github.com/meridian-graphql/meridian/platform/apperr"
+	"github.com/meridian-graphql/meridian/store"
 )
 
 // Stats is the resolver for the stats field.

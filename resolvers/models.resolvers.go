@@ -7,11 +7,12 @@ package resolvers
 
 import (
 	"context"
-	"meridian/analytics/engine"
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/graph"
-	"meridian/loaders"
+
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/graph"
+	"github.com/meridian-graphql/meridian/loaders"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // RefitModels is the resolver for the refitModels field.

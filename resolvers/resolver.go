@@ -4,16 +4,16 @@
 package resolvers
 
 import (
-	"meridian/analytics"
-	"meridian/analytics/engine"
-	"meridian/auth"
-	"meridian/broker"
-	"meridian/cache"
-	"meridian/database"
-	"meridian/ent"
-	"meridian/live"
-	"meridian/stats"
-	"meridian/store"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/stats"
+	"github.com/meridian-graphql/meridian/auth"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/cache"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/live"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/store"
 )
 
 // Resolver is the root resolver; it holds the dependencies shared by all

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // BenchmarkGenerate100k measures the documented performance target: 100,000

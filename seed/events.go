@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"meridian/analytics"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/order"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // eventBatch is how many events go to the store per Insert.

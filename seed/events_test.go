@@ -9,12 +9,12 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"meridian/analytics"
-	"meridian/analytics/sqlstore"
-	"meridian/database"
-	"meridian/ent"
-	"meridian/ent/user"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestDemoEventsMatchOrders: every order becomes a purchase event with the

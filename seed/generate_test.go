@@ -16,13 +16,13 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"meridian/database"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/order"
-	"meridian/ent/user"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 const testUsers = 300

@@ -7,13 +7,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // maxParams bounds the bind parameters of one multi-row INSERT. SQLite

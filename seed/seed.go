@@ -46,7 +46,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/ent"
 )
 
 // DefaultUsers is the number of users when Options.Users is 0.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"strings"
 
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // CreateCountry creates a country; the code is upper-cased first.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // MaxImportRows bounds one importUsers call.

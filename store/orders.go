@@ -5,11 +5,11 @@ import (
 	"strings"
 	"time"
 
-	"meridian/apperr"
-	"meridian/ent"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // CreateProduct creates a product; the SKU is upper-cased first.

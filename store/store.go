@@ -10,12 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"meridian/broker"
-	"meridian/outbox"
 	"strings"
 
-	"meridian/apperr"
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/outbox"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // Store writes through one ent client.

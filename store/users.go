@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/order"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // CreateUser creates a user, optionally at an existing address. Emails are

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"testing"
 
-	"meridian/analytics/engine"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // BenchmarkRefit100k refits over MERIDIAN_BENCH_USERS demo users (default

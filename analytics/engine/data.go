@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"time"
 
-	"meridian/analytics"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/user"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // userRow is what a fit needs of a user.

@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"meridian/analytics"
-	"meridian/analytics/recs"
-	"meridian/apperr"
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/recs"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // ErrNotRunning answers the engine's fields on an instance wired without it.

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics/engine"
-	"meridian/analytics/sqlstore"
-	"meridian/database"
-	"meridian/ent"
-	"meridian/internal/testdb"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // demo seeds users with orders and events into db and returns a fitted

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"meridian/analytics/engine"
+	"github.com/meridian-graphql/meridian/analytics/engine"
 )
 
 // FuzzEnumScalars decodes the engine's GraphQL enums (Segment, the

@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"meridian/analytics/models"
+	"github.com/meridian-graphql/meridian/analytics/models"
 )
 
 // history is one user's purchase history in the models' terms, in days.

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"meridian/analytics/models"
-	"meridian/analytics/recs"
+	"github.com/meridian-graphql/meridian/analytics/models"
+	"github.com/meridian-graphql/meridian/analytics/recs"
 )
 
 // snapshot is the immutable result of one fit: requests read it without

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"meridian/apperr"
+	"github.com/meridian-graphql/meridian/platform/apperr"
 )
 
 // Confidence says how much of a user's score comes from their own history.

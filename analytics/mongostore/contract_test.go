@@ -8,8 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"meridian/analytics"
-	"meridian/analytics/storetest"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/storetest"
 )
 
 // TestContract runs the backend-neutral contract suite on both query paths

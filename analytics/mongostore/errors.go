@@ -6,8 +6,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"meridian/analytics"
-	"meridian/outage"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/outage"
 )
 
 // classify marks a driver error with its kind — analytics.ErrRefused when

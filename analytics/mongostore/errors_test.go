@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // TestClassify: the server's and the driver's errors are told apart — a

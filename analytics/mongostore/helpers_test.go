@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/internal/ferret"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/internal/ferret"
 )
 
 // Every test runs against an embedded FerretDB, and also against the real

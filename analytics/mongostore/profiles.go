@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // profileDoc is a profile document as read back. Fields never set are

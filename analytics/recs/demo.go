@@ -9,15 +9,15 @@ import (
 	"path/filepath"
 	"slices"
 
-	"meridian/analytics"
-	"meridian/analytics/sqlstore"
-	"meridian/database"
-	"meridian/ent"
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/order"
-	"meridian/ent/user"
-	"meridian/seed"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/ent"
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/user"
+	"github.com/meridian-graphql/meridian/platform/database"
+	"github.com/meridian-graphql/meridian/seed"
 )
 
 // EvaluateDemo builds the server's demo data set (users users, seeded by

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // benchNow is the reference time of generated events.

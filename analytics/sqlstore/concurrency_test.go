@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestConcurrentWrites: writers inserting overlapping batches while the

@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"meridian/analytics"
-	"meridian/analytics/storetest"
-	"meridian/database"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/storetest"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // TestContract runs the backend-neutral contract suite on both backends.

@@ -8,8 +8,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"meridian/analytics"
-	"meridian/outage"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/outage"
 )
 
 // classify marks a driver error with its kind — analytics.ErrRefused when

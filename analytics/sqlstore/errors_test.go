@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // TestClassify: every driver error Insert can meet is told apart — a row

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/database"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // testNow is the "now" of the test events: after every timestamp they use.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // eventCols are the stored columns of an event, in the order of

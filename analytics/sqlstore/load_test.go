@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/database"
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // loadEvents are n events over a few weeks, types and countries, some with

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // Profiles are one user_profiles row each, the lists and metrics as JSON

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 func TestProfiles(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // exportPage is the number of events Export reads per statement.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // queryFixture: three users over 2026-03-02 (Mon) … 2026-03-10 (Tue).

@@ -12,8 +12,8 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"meridian/analytics"
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // Store is the SQL implementation of analytics.Store on a database.DB. It

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // fill is a string of exactly n bytes: unit repeated (multi-byte UTF-8 to

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // Poison prepares s to refuse some rows that validation accepts — the way

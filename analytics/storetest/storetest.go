@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics"
 )
 
 // Now is the fixture's reference time: Sunday 2026-03-15 12:00 UTC.

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker"
+	"github.com/meridian-graphql/meridian/broker"
 )
 
 // Timeouts are generous because RabbitMQ under -race on a loaded CI box is

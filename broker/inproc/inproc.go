@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"meridian/broker"
+	"github.com/meridian-graphql/meridian/broker"
 )
 
 // DefaultCapacity is the per-queue buffer size when Options.Capacity is 0.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker"
-	"meridian/broker/brokertest"
-	"meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/brokertest"
+	"github.com/meridian-graphql/meridian/broker/inproc"
 )
 
 func TestDeadLettersInspectable(t *testing.T) {

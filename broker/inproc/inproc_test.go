@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"testing"
 
-	"meridian/broker"
-	"meridian/broker/brokertest"
-	"meridian/broker/inproc"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/brokertest"
+	"github.com/meridian-graphql/meridian/broker/inproc"
 )
 
 func TestContract(t *testing.T) {

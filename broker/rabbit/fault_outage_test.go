@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker"
-	"meridian/broker/brokertest"
-	"meridian/broker/rabbit"
-	"meridian/internal/faultsvc"
-	"meridian/internal/testlog"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/brokertest"
+	"github.com/meridian-graphql/meridian/broker/rabbit"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/internal/testlog"
 )
 
 // TestFaultRabbitOutageLogs kills a private RabbitMQ node under a bus with

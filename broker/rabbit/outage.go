@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"meridian/observe"
+	"github.com/meridian-graphql/meridian/platform/observe"
 )
 
 // outage tells a lost connection as state changes, not as a line per

@@ -43,7 +43,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"meridian/broker"
+	"github.com/meridian-graphql/meridian/broker"
 )
 
 // Header names carried on every message.
@@ -135,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, errors.New("rabbit: empty URL")
 	}
 	if cfg.ConnectionName == "" {
-		cfg.ConnectionName = "meridian"
+		cfg.ConnectionName = "github.com/meridian-graphql/meridian"
 	}
 	if cfg.ReconnectMaxInterval <= 0 {
 		cfg.ReconnectMaxInterval = 5 * time.Second

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker"
-	"meridian/broker/brokertest"
-	"meridian/broker/rabbit"
-	"meridian/internal/testbus"
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/brokertest"
+	"github.com/meridian-graphql/meridian/broker/rabbit"
+	"github.com/meridian-graphql/meridian/internal/testbus"
 )
 
 // open returns a bus on a fresh topology, removed at cleanup.

@@ -3,10 +3,9 @@
 package city
 
 import (
-	"meridian/ent/predicate"
-
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // ID filters vertices based on their ID field.

@@ -5,13 +5,12 @@ package enttest
 import (
 	"context"
 
-	"meridian/ent"
+	"github.com/meridian-graphql/meridian/ent"
 	// required by schema hooks.
-	_ "meridian/ent/runtime"
-
-	"meridian/ent/migrate"
+	_ "github.com/meridian-graphql/meridian/ent/runtime"
 
 	"entgo.io/ent/dialect/sql/schema"
+	"github.com/meridian-graphql/meridian/ent/migrate"
 )
 
 type (

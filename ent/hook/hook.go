@@ -5,7 +5,8 @@ package hook
 import (
 	"context"
 	"fmt"
-	"meridian/ent"
+
+	"github.com/meridian-graphql/meridian/ent"
 )
 
 // The AddressFunc type is an adapter to allow the use of ordinary

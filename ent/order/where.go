@@ -3,11 +3,11 @@
 package order
 
 import (
-	"meridian/ent/predicate"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/meridian-graphql/meridian/ent/predicate"
 )
 
 // ID filters vertices based on their ID field.

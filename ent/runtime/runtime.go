@@ -3,14 +3,15 @@
 package runtime
 
 import (
-	"meridian/ent/address"
-	"meridian/ent/city"
-	"meridian/ent/country"
-	"meridian/ent/order"
-	"meridian/ent/product"
-	"meridian/ent/schema"
-	"meridian/ent/user"
 	"time"
+
+	"github.com/meridian-graphql/meridian/ent/address"
+	"github.com/meridian-graphql/meridian/ent/city"
+	"github.com/meridian-graphql/meridian/ent/country"
+	"github.com/meridian-graphql/meridian/ent/order"
+	"github.com/meridian-graphql/meridian/ent/product"
+	"github.com/meridian-graphql/meridian/ent/schema"
+	"github.com/meridian-graphql/meridian/ent/user"
 )
 
 // The init function reads all schema descriptors with runtime code

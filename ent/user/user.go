@@ -77,7 +77,7 @@ func ValidColumn(column string) bool {
 // package on the initialization of the application. Therefore,
 // it should be imported in the main as follows:
 //
-//	import _ "meridian/ent/runtime"
+//	import _ "github.com/meridian-graphql/meridian/ent/runtime"
 var (
 	Hooks [1]ent.Hook
 	// UsernameValidator is a validator for the "username" field. It is called by the builders before save.

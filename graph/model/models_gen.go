@@ -6,10 +6,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"meridian/analytics"
-	"meridian/auth"
 	"strconv"
 	"time"
+
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/auth"
 )
 
 type CacheStats struct {

@@ -10,7 +10,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
 
-	"meridian/internal/faultsvc"
+	"github.com/meridian-graphql/meridian/internal/faultsvc"
 )
 
 // The private instances come up, die by kill -9 (clients see it) and come

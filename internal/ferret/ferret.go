@@ -16,7 +16,7 @@ import (
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 
-	"meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
 // newMu serialises ferretdb.New: it writes a package variable of FerretDB

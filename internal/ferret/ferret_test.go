@@ -42,17 +42,17 @@ func TestOnlyTestsImportIt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list over the module")
 	}
-	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "meridian/...").Output()
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/meridian-graphql/meridian/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, deps, _ := strings.Cut(line, " ")
-		if pkg == "meridian/internal/ferret" {
+		if pkg == "github.com/meridian-graphql/meridian/internal/ferret" {
 			continue
 		}
 		for _, d := range strings.Fields(deps) {
-			if d == "meridian/internal/ferret" || strings.HasPrefix(d, "github.com/FerretDB/") {
+			if d == "github.com/meridian-graphql/meridian/internal/ferret" || strings.HasPrefix(d, "github.com/FerretDB/") {
 				t.Errorf("%s links %s: import internal/ferret only from _test.go files", pkg, d)
 				break
 			}

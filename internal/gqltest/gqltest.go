@@ -7,15 +7,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"meridian/analytics/sqlstore"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
-	"meridian/database"
-	"meridian/httpapi"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // Client posts operations to an in-process server.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/broker/rabbit"
+	"github.com/meridian-graphql/meridian/broker/rabbit"
 )
 
 // URL is AMQP_URL, or the local development broker.

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"meridian/database"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // DefaultPostgresURL is the local trust-auth server of the development machines.

@@ -1,0 +1,58 @@
+// Package eventstore chooses and runs the event store backend: MongoDB when
+// MONGODB_URI is set, else the SQL database that ent uses. It also runs the
+// retention job that deletes old events where no TTL index does.
+package eventstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/meridian-graphql/meridian/analytics"
+	"github.com/meridian-graphql/meridian/analytics/mongostore"
+	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/platform/database"
+)
+
+// Open returns the configured backend: MongoDB at mongoURI when it is set,
+// else tables in db.
+func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB) (analytics.Store, string, error) {
+	if mongoURI != "" {
+		s, err := mongostore.New(ctx, mongoURI, mongoDatabase)
+		if err != nil {
+			return nil, "", fmt.Errorf("event store (MongoDB): %w", err)
+		}
+		return s, "mongodb", nil
+	}
+	s, err := sqlstore.New(ctx, db)
+	if err != nil {
+		return nil, "", fmt.Errorf("event store (%s): %w", db.Dialect, err)
+	}
+	return s, db.Dialect, nil
+}
+
+// RunRetention deletes events older than window every interval until ctx
+// ends. A failed pass is logged and retried at the next tick.
+func RunRetention(ctx context.Context, s analytics.Store, window, interval time.Duration, log *slog.Logger) {
+	if window <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		cutoff := time.Now().UTC().Add(-window)
+		n, err := s.DeleteBefore(ctx, cutoff)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.ErrorContext(ctx, "event retention pass failed", "error", err)
+		case n > 0:
+			log.InfoContext(ctx, "event retention", "deleted", n, "before", cutoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

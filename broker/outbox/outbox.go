@@ -1,0 +1,138 @@
+// Package outbox owns the transactional outbox: mutations write the events
+// they cause into the outbox table in their own transaction (so an event
+// exists exactly when its change committed), and the Relay publishes pending
+// rows to the bus with confirms and marks them sent. The relay holds no
+// transaction while it talks to the broker: it leases a batch of rows in a
+// short transaction, publishes under a deadline, then marks the rows sent
+// (or hands them back) in another. Delivery is at-least-once end to end: a
+// crash between publish and mark, or a lease that runs out, re-publishes the
+// same message id, which consumers dedupe.
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/platform/database"
+)
+
+// SchemaVersion of the payloads written today.
+const SchemaVersion = 1
+
+// schema creates the table; times are Unix milliseconds so that both
+// dialects store and compare them the same way.
+func schema(d string) []string {
+	text := "TEXT"
+	return []string{
+		`CREATE TABLE IF NOT EXISTS outbox (
+			id ` + text + ` PRIMARY KEY,
+			exchange ` + text + ` NOT NULL,
+			type ` + text + ` NOT NULL,
+			body ` + text + ` NOT NULL,
+			occurred_at BIGINT NOT NULL,
+			correlation_id ` + text + ` NOT NULL DEFAULT '',
+			schema_version INTEGER NOT NULL DEFAULT 1,
+			sent_at BIGINT,
+			claimed_until BIGINT
+		)`,
+		`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (occurred_at, id) WHERE sent_at IS NULL`,
+		`CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL`,
+	}
+}
+
+// Migrate creates the outbox table and its indexes, under the migration
+// lock: replicas starting together would otherwise race on CREATE.
+func Migrate(ctx context.Context, db *database.DB) error {
+	return db.WithMigrationLock(ctx, func(ctx context.Context) error {
+		for _, stmt := range schema(db.Dialect) {
+			if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("outbox schema: %w", err)
+			}
+		}
+		return addLeaseColumn(ctx, db)
+	})
+}
+
+// addLeaseColumn adds claimed_until to an outbox table created before the
+// relay leased rows. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks
+// the table first; the migration lock keeps replicas from racing.
+func addLeaseColumn(ctx context.Context, db *database.DB) error {
+	if db.Dialect == dialect.Postgres {
+		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until BIGINT`); err != nil {
+			return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+		}
+		return nil
+	}
+	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'`)
+	if err != nil {
+		return fmt.Errorf("outbox schema: inspect columns: %w", err)
+	}
+	n := 0
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("outbox schema: inspect columns: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT`); err != nil {
+		return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+	}
+	return nil
+}
+
+// Execer is a transaction (ent's *Tx) or a connection.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Writer adds events to the outbox inside the caller's transaction.
+type Writer struct {
+	db *database.DB
+}
+
+// NewWriter returns a writer for db's dialect.
+func NewWriter(db *database.DB) *Writer { return &Writer{db: db} }
+
+// Add writes one event of type typ with body (JSON) for exchange, in tx.
+// The event id is a new ULID; correlation ids travel in ctx (WithCorrelation).
+func (w *Writer) Add(ctx context.Context, tx Execer, exchange, typ string, body []byte) error {
+	id := ulid.MustNew(ulid.Now(), rand.Reader).String()
+	q := w.db.Rebind(`INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if _, err := tx.ExecContext(ctx, q, id, exchange, typ, string(body), time.Now().UnixMilli(), correlationFrom(ctx), SchemaVersion); err != nil {
+		return fmt.Errorf("outbox: add %s: %w", typ, err)
+	}
+	return nil
+}
+
+type correlationKey struct{}
+
+// WithCorrelation carries a correlation id (the request id) to the events a
+// request causes.
+func WithCorrelation(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+func correlationFrom(ctx context.Context) string {
+	s, _ := ctx.Value(correlationKey{}).(string)
+	return s
+}
+
+// row is one pending event.
+type row struct {
+	exchange string
+	occurred int64 // Unix ms, the relay's sort key with the id
+	msg      broker.Message
+}
