@@ -17,15 +17,23 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
-func newRedisClient(cfg Config) (*redis.Client, error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("cache: parse RedisURL %q: %w", redactURL(cfg.RedisURL), err)
+// NewRedisClient is a client of the Redis at url tuned for a cache: every
+// call bounded by timeout (0: 50 ms) and never retried, since a failed
+// call is a miss and the breaker does the rest. The server opens one and
+// shares it (Config.Redis) with its other Redis users, whose calls are as
+// short.
+func NewRedisClient(url string, timeout time.Duration) (*redis.Client, error) {
+	if timeout <= 0 {
+		timeout = defaultTimeout
 	}
-	opt.DialTimeout = cfg.Timeout
-	opt.ReadTimeout = cfg.Timeout
-	opt.WriteTimeout = cfg.Timeout
-	opt.PoolTimeout = cfg.Timeout
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("cache: parse RedisURL %q: %w", redactURL(url), err)
+	}
+	opt.DialTimeout = timeout
+	opt.ReadTimeout = timeout
+	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
 	opt.ContextTimeoutEnabled = true
 	opt.MaxRetries = -1   // no retries: a failed call is a miss, the breaker does the rest
 	opt.DialerRetries = 1 // one dial attempt per call

@@ -34,7 +34,7 @@ type observer struct {
 	all []delivery
 }
 
-func (o *observer) observe(queue string, m broker.Message, err error) {
+func (o *observer) observe(queue string, m broker.Message, err error, _ bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.all = append(o.all, delivery{queue: queue, msg: m, err: err, at: time.Now(), attempt: m.Attempt, deferrals: m.Deferrals})
