@@ -54,7 +54,6 @@ type app struct {
 	service *analytics.Service
 	relay   *outbox.Relay
 	keys    *auth.Keys
-	jwt     *auth.JWT
 	// dbOutages is the one Flood for the database, shared by everything
 	// that meets its outage (requests, key lookups, consumers): the
 	// outage is logged once, as state changes and a summary per interval.
@@ -239,7 +238,6 @@ func (a *app) openAccess(context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.jwt = jwts
 	a.dbOutages = observe.NewFlood(a.log, "database", 0)
 	a.authn = &auth.Authenticator{Keys: a.keys, JWT: jwts, Anonymous: a.cfg.AnonymousRole, AnonymousWrites: a.cfg.AnonymousWrites, Log: a.log, Outages: a.dbOutages}
 	if a.authn.Failures, err = failureLimiter(a.cfg, a.redis, a.log); err != nil {
