@@ -20,6 +20,7 @@ import (
 	"github.com/meridian-graphql/meridian/internal/testdb"
 	"github.com/meridian-graphql/meridian/internal/testlog"
 	"github.com/meridian-graphql/meridian/internal/testredis"
+	"github.com/meridian-graphql/meridian/platform/config"
 	"github.com/meridian-graphql/meridian/platform/database"
 	"github.com/meridian-graphql/meridian/seed"
 )
@@ -172,7 +173,9 @@ const attackJWTSecret = "attack-suite-secret-of-at-least-32-bytes!"
 func seedProduction(t *testing.T, url string, keys map[auth.Role]string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, url, "")
+	// The server's migration registry: every owner's tables, the event
+	// store's and the API keys' among them.
+	db, err := database.Open(ctx, url, "", database.WithMigrations(migrations(config.Config{})...))
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
@@ -190,9 +193,6 @@ func seedProduction(t *testing.T, url string, keys map[auth.Role]string) {
 		t.Fatalf("seed events: %v", err)
 	}
 	k := auth.NewKeys(db)
-	if err := k.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	for _, r := range []auth.Role{auth.Viewer, auth.Analyst, auth.Admin} {
 		_, key, err := k.Create(ctx, "attack "+string(r), r)
 		if err != nil {

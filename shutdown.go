@@ -49,8 +49,9 @@ func (w *worker) stop(hard context.Context) error {
 	}
 }
 
-// closers closes what the server opened, in the order it was added, once:
-// from the shutdown's last stage, or deferred when serve fails earlier.
+// closers closes what the app opened, in the reverse order of adding (a
+// part is closed before the parts it was built from), once: from the
+// shutdown's last stage, or when serve fails earlier.
 type closers struct {
 	names []string
 	fns   []func() error
@@ -67,8 +68,8 @@ func (c *closers) close() error {
 		return nil
 	}
 	var errs []error
-	for i, fn := range c.fns {
-		if err := fn(); err != nil {
+	for i := len(c.fns) - 1; i >= 0; i-- {
+		if err := c.fns[i](); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", c.names[i], err))
 		}
 	}
@@ -92,7 +93,8 @@ func (c *closers) close() error {
 //     requests committed.
 //  4. live hub, 5. background jobs (model refit, retention, cache
 //     invalidation listener).
-//  6. stores: database, event store, cache, bus, in that order.
+//  6. stores: the app's parts in the reverse order of their building —
+//     bus, cache, Redis, event store, database, then the tracer's flush.
 //
 // Each stage is logged once with its duration. The grace period bounds the
 // HTTP drain; hard (which ends shutdownMargin after it) bounds the rest,

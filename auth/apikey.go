@@ -29,6 +29,12 @@ type Keys struct {
 // NewKeys returns the key store of db; Migrate creates its table.
 func NewKeys(db *database.DB) *Keys { return &Keys{db: db} }
 
+// Migration is the API keys' entry in the database's migration registry
+// (database.WithMigrations).
+func Migration() database.Migration {
+	return database.Migration{Owner: "api keys", Run: func(ctx context.Context, db *database.DB) error { return NewKeys(db).Migrate(ctx) }}
+}
+
 // Migrate creates the api_keys table, under the database's migration lock:
 // concurrent CREATE TABLE IF NOT EXISTS of replicas starting together fail
 // on PostgreSQL.

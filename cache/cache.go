@@ -44,6 +44,10 @@ type Config struct {
 	// BreakerCooldown is how long an open breaker skips Redis before probing
 	// it again (default 1 s).
 	BreakerCooldown time.Duration
+	// Redis, when set, is the client of the shared tier (NewRedisClient on
+	// RedisURL, which then only names it in logs), owned by the caller: the
+	// cache does not close it. Nil: the cache opens one on RedisURL.
+	Redis *redis.Client
 	// Logger receives the cache's (rate-limited) warnings; nil discards them.
 	Logger *slog.Logger
 	// Instance is this server's id (random when empty); Run ignores the
@@ -67,20 +71,22 @@ const (
 
 // Cache is the two-tier cache. It is safe for concurrent use.
 type Cache struct {
-	cfg     Config
-	log     *slog.Logger
-	warn    rateLog // Redis failures
-	notice  rateLog // breaker recoveries and other infrequent news
-	local   *local
-	rdb     *redis.Client // nil: local tier only
-	script  *redis.Script
-	br      breaker
-	sf      singleflight.Group
-	st      counters
-	lat     latencyRing
-	fields  sync.Map // field name → *fieldCounter
-	pending pendingTags
-	out     *outgoing // tags for Broadcast
+	cfg    Config
+	log    *slog.Logger
+	warn   rateLog // Redis failures
+	notice rateLog // breaker recoveries and other infrequent news
+	local  *local
+	rdb    *redis.Client // nil: local tier only
+	// ownsRedis: rdb was opened by New, and Close closes it.
+	ownsRedis bool
+	script    *redis.Script
+	br        breaker
+	sf        singleflight.Group
+	st        counters
+	lat       latencyRing
+	fields    sync.Map // field name → *fieldCounter
+	pending   pendingTags
+	out       *outgoing // tags for Broadcast
 
 	redisUp    atomic.Bool
 	subscribed atomic.Bool
@@ -147,12 +153,13 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 	if cfg.RedisURL == "" {
 		return c, nil
 	}
-	rdb, err := newRedisClient(cfg)
-	if err != nil {
-		c.local.close()
-		return nil, err
+	c.rdb, c.ownsRedis = cfg.Redis, cfg.Redis == nil
+	if c.ownsRedis {
+		if c.rdb, err = NewRedisClient(cfg.RedisURL, cfg.Timeout); err != nil {
+			c.local.close()
+			return nil, err
+		}
 	}
-	c.rdb = rdb
 	c.script = redis.NewScript(invalidateScript)
 	// One bounded ping so that RedisUp is meaningful from the start; its
 	// failure is only logged.
@@ -372,7 +379,7 @@ func (c *Cache) Close() error {
 		c.closed.Store(true)
 		close(c.done)
 		c.redisUp.Store(false)
-		if c.rdb != nil {
+		if c.rdb != nil && c.ownsRedis {
 			if e := c.rdb.Close(); e != nil {
 				err = fmt.Errorf("cache: close redis client: %w", e)
 			}

@@ -7,41 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 )
-
-func newRedisClient(cfg Config) (*redis.Client, error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("cache: parse RedisURL %q: %w", redactURL(cfg.RedisURL), err)
-	}
-	opt.DialTimeout = cfg.Timeout
-	opt.ReadTimeout = cfg.Timeout
-	opt.WriteTimeout = cfg.Timeout
-	opt.PoolTimeout = cfg.Timeout
-	opt.ContextTimeoutEnabled = true
-	opt.MaxRetries = -1   // no retries: a failed call is a miss, the breaker does the rest
-	opt.DialerRetries = 1 // one dial attempt per call
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return redis.NewClient(opt), nil
-}
-
-// redactURL hides a password in a Redis URL for logs and errors.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "<malformed>"
-	}
-	return u.Redacted()
-}
 
 func (c *Cache) valueKey(key string) string { return c.cfg.Prefix + key }
 func (c *Cache) tagKey(tag string) string   { return c.cfg.Prefix + tagKeyPrefix + tag }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics"
-	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/analytics/export"
 )
 
 // fuzzExportQueries seed the export targets.
@@ -50,7 +50,7 @@ func FuzzExportParams(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, _ := url.ParseQuery(raw) // what the handler gets, errors and all
-		rg, flt, format, err := httpapi.ExportParams(q)
+		rg, flt, format, err := export.Params(q)
 		if err != nil {
 			msg := err.Error()
 			if !slices.ContainsFunc([]string{"from: ", "to: ", "type: ", "user: ", "country: ", "format: ", "parameter "}, func(p string) bool { return strings.HasPrefix(msg, p) }) {
@@ -98,7 +98,7 @@ func FuzzExportParams(f *testing.F) {
 		if flt.Country != "" {
 			v.Set("country", flt.Country)
 		}
-		rg2, flt2, format2, err := httpapi.ExportParams(v)
+		rg2, flt2, format2, err := export.Params(v)
 		if err != nil {
 			t.Fatalf("ExportParams(%q) read %+v %+v %s, which re-encoded as %q is refused: %v", raw, rg, flt, format, v.Encode(), err)
 		}
@@ -143,7 +143,7 @@ func FuzzExportEndpoint(f *testing.F) {
 		if res.StatusCode >= 500 {
 			t.Fatalf("GET /export/events?%s: status %d %s", raw, res.StatusCode, body)
 		}
-		rg, flt, format, perr := httpapi.ParseExportQuery(raw)
+		rg, flt, format, perr := export.ParseQuery(raw)
 		if res.StatusCode != http.StatusOK {
 			var e struct{ Error, Code string }
 			if res.StatusCode != http.StatusBadRequest || json.Unmarshal(body, &e) != nil || e.Code == "" || e.Error == "" {
@@ -167,7 +167,7 @@ func FuzzExportEndpoint(f *testing.F) {
 				t.Fatalf("csv export with Content-Type %q", ct)
 			}
 			rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
-			if err != nil || len(rows) == 0 || !slices.Equal(rows[0], httpapi.CSVHeader()) {
+			if err != nil || len(rows) == 0 || !slices.Equal(rows[0], export.CSVHeader()) {
 				t.Fatalf("GET /export/events?%s: bad CSV (%v): %q", raw, err, body)
 			}
 			for _, row := range rows[1:] {

@@ -29,21 +29,20 @@ import (
 	"github.com/meridian-graphql/meridian/store"
 )
 
-// EventService is the analytics service of d: policy checks, then the
-// store; stored events drop the cached "events" fields and go to live
-// subscribers. The bus consumers store through the same service.
+// EventService is Service, or — for the tests that give the parts rather
+// than a service — analytics.NewService over Events, Cache and Live.
 func (d Deps) EventService() *analytics.Service {
-	if d.Policy.Types == nil {
-		d.Policy = analytics.DefaultPolicy()
+	if d.Service != nil {
+		return d.Service
 	}
-	return &analytics.Service{Store: d.Events, Policy: d.Policy, Log: d.Logger, OnStored: func(ctx context.Context, evs []analytics.Event) {
-		if d.Cache != nil {
-			d.Cache.Invalidate(ctx, analytics.CacheTag)
-		}
-		if d.Live != nil {
-			d.Live.Stored(evs)
-		}
-	}}
+	c := analytics.ServiceConfig{Store: d.Events, Policy: d.Policy, Log: d.Logger}
+	if d.Cache != nil {
+		c.Cache = d.Cache
+	}
+	if d.Live != nil {
+		c.Live = d.Live
+	}
+	return analytics.NewService(c)
 }
 
 // NewGraphQL returns the gqlgen server.

@@ -48,6 +48,10 @@ type Deps struct {
 	// are still stored.
 	NoResultCache bool
 	Events        analytics.Store
+	// Service is the event service the resolvers track and read through,
+	// composed with its side effects (analytics.NewService) and shared with
+	// the bus consumers; nil: one over Events, Cache and Live.
+	Service *analytics.Service
 	// Outbox, when set, receives every mutation's domain event in the
 	// mutation's transaction; Committed runs after each commit (the relay's
 	// wake-up).

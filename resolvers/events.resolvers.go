@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics"
@@ -63,28 +62,17 @@ func (r *mutationResolver) TrackEvents(ctx context.Context, inputs []*analytics.
 
 // UpsertProfile is the resolver for the upsertProfile field.
 func (r *mutationResolver) UpsertProfile(ctx context.Context, input analytics.ProfileInput) (*analytics.Profile, error) {
-	if err := analytics.CheckProfile(&input); err != nil {
-		return nil, err
-	}
-	return r.Events.Store.UpsertProfile(ctx, input)
+	return r.Events.UpsertProfile(ctx, input)
 }
 
 // AddInterest is the resolver for the addInterest field.
 func (r *mutationResolver) AddInterest(ctx context.Context, username string, interest string) (*analytics.Profile, error) {
-	tags, err := analytics.NormaliseTags("interest", []string{interest})
-	if err != nil {
-		return nil, err
-	}
-	return r.Events.Store.AddInterest(ctx, strings.TrimSpace(username), tags[0])
+	return r.Events.AddInterest(ctx, username, interest)
 }
 
 // UpdateMetrics is the resolver for the updateMetrics field.
 func (r *mutationResolver) UpdateMetrics(ctx context.Context, username string, metrics map[string]any) (*analytics.Profile, error) {
-	m, err := metricsFrom(metrics)
-	if err != nil {
-		return nil, err
-	}
-	return r.Events.Store.UpdateMetrics(ctx, strings.TrimSpace(username), m)
+	return r.Events.UpdateMetrics(ctx, username, metrics)
 }
 
 // Metrics is the resolver for the metrics field.
@@ -102,7 +90,7 @@ func (r *queryResolver) EventDistribution(ctx context.Context, from *time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	return ptrs(r.Events.Store.EventDistribution(ctx, rg, f))
+	return ptrs(r.Events.EventDistribution(ctx, rg, f))
 }
 
 // UserActivity is the resolver for the userActivity field.
@@ -115,7 +103,7 @@ func (r *queryResolver) UserActivity(ctx context.Context, from *time.Time, to *t
 	if n < 1 || n > maxPage {
 		return nil, apperr.BadInput("limit", "must be between 1 and %d", maxPage)
 	}
-	return ptrs(r.Events.Store.UserActivity(ctx, rg, f, n))
+	return ptrs(r.Events.UserActivity(ctx, rg, f, n))
 }
 
 // PurchaseAnalytics is the resolver for the purchaseAnalytics field.
@@ -124,7 +112,7 @@ func (r *queryResolver) PurchaseAnalytics(ctx context.Context, from *time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	return ptrs(r.Events.Store.PurchaseAnalytics(ctx, rg, groupBy))
+	return ptrs(r.Events.PurchaseAnalytics(ctx, rg, groupBy))
 }
 
 // Retention is the resolver for the retention field.
@@ -137,7 +125,7 @@ func (r *queryResolver) Retention(ctx context.Context, period analytics.Period, 
 	if typeArg != nil {
 		t = *typeArg
 	}
-	return ptrs(analytics.Retention(ctx, r.Events.Store, analytics.RetentionQuery{
+	return ptrs(r.Events.Retention(ctx, analytics.RetentionQuery{
 		Period: period, Intervals: intOr(intervals, 7), Type: t, From: from, Filter: f,
 	}))
 }
@@ -148,27 +136,23 @@ func (r *queryResolver) EventsNear(ctx context.Context, lon float64, lat float64
 	if err != nil {
 		return nil, err
 	}
-	return ptrs(analytics.EventsNear(ctx, r.Events.Store, analytics.NearQuery{
+	return ptrs(r.Events.EventsNear(ctx, analytics.NearQuery{
 		Lon: lon, Lat: lat, RadiusKm: radiusKm, Range: rg, Filter: f, Limit: intOr(limit, 100),
 	}))
 }
 
 // UsersByInterest is the resolver for the usersByInterest field.
 func (r *queryResolver) UsersByInterest(ctx context.Context, interest string, limit *int) ([]*analytics.Profile, error) {
-	tags, err := analytics.NormaliseTags("interest", []string{interest})
-	if err != nil {
-		return nil, err
-	}
 	n := intOr(limit, 50)
 	if n < 1 || n > maxPage {
 		return nil, apperr.BadInput("limit", "must be between 1 and %d", maxPage)
 	}
-	return r.Events.Store.UsersByInterest(ctx, tags[0], n)
+	return r.Events.UsersByInterest(ctx, interest, n)
 }
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, username string) (*analytics.Profile, error) {
-	return r.Events.Store.Profile(ctx, strings.TrimSpace(username))
+	return r.Events.Profile(ctx, username)
 }
 
 // Events is the resolver for the events field.
@@ -200,7 +184,7 @@ func (r *userActivityResolver) User(ctx context.Context, obj *analytics.UserActi
 
 // Metrics is the resolver for the metrics field.
 func (r *profileInputResolver) Metrics(ctx context.Context, obj *analytics.ProfileInput, data map[string]any) error {
-	m, err := metricsFrom(data)
+	m, err := analytics.MetricsFrom(data)
 	if err != nil {
 		return err
 	}

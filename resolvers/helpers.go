@@ -99,22 +99,6 @@ func rangeFilter(from, to *time.Time, f *model.EventFilter) (analytics.Range, an
 	return r, out, nil
 }
 
-// metricsFrom reads a JSON object of numbers.
-func metricsFrom(m map[string]any) (map[string]float64, error) {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		f, ok := analytics.Number(v)
-		if !ok {
-			return nil, apperr.BadInput("metrics."+k, "must be a number")
-		}
-		out[k] = f
-	}
-	if err := analytics.CheckMetrics(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // ptrs adapts a store's value slice to gqlgen's pointer slices.
 func ptrs[T any](v []T, err error) ([]*T, error) {
 	if err != nil {

@@ -36,6 +36,10 @@
 // Rows go in with ent's CreateBulk (multi-row INSERTs) in one transaction,
 // so a failed or interrupted run leaves the database empty and the server's
 // first-start seeding (see IsEmpty) simply runs again.
+//
+// EvaluateRecs (recsdemo.go) scores the recommender of package recs on
+// this data, in a scratch database: the demo's wiring lives here, beside
+// the data it builds.
 package seed
 
 import (

@@ -15,8 +15,18 @@ import (
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
+// Migrations are the event store's entries in the database's migration
+// registry (database.WithMigrations): the SQL store's tables unless the
+// events live in MongoDB (mongoURI set), whose indexes Open creates.
+func Migrations(mongoURI string) []database.Migration {
+	if mongoURI != "" {
+		return nil
+	}
+	return []database.Migration{sqlstore.Migration()}
+}
+
 // Open returns the configured backend: MongoDB at mongoURI when it is set,
-// else tables in db.
+// else the tables in db, which Migrations has created.
 func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB) (analytics.Store, string, error) {
 	if mongoURI != "" {
 		s, err := mongostore.New(ctx, mongoURI, mongoDatabase)
@@ -25,7 +35,7 @@ func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB) 
 		}
 		return s, "mongodb", nil
 	}
-	s, err := sqlstore.New(ctx, db)
+	s, err := sqlstore.Open(db)
 	if err != nil {
 		return nil, "", fmt.Errorf("event store (%s): %w", db.Dialect, err)
 	}

@@ -14,6 +14,7 @@
 // a user without history (cold start) gets popularity alone.
 //
 // EvaluateLeaveLastOut measures the model on held-out last purchases next
-// to the popularity baseline, and EvaluateDemo runs it on the demo data set
-// that package seed generates, whose users have latent category tastes.
+// to the popularity baseline; seed.EvaluateRecs runs it on the demo data
+// set, whose users have latent category tastes (the demo's wiring lives in
+// package seed, so that recs depends on no store or generator).
 package recs

@@ -29,8 +29,40 @@ var _ analytics.Store = (*Store)(nil)
 
 // New returns the store on db, creating or upgrading its tables first (see
 // schema.go). It is safe to call at every start and from several processes
-// at once.
+// at once. A server registers Migration with the database instead and
+// calls Open.
 func New(ctx context.Context, db *database.DB) (*Store, error) {
+	s, err := Open(db)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migration is the event store's entry in the database's migration
+// registry (database.WithMigrations), for a database that holds the events.
+func Migration() database.Migration {
+	return database.Migration{Owner: "event store", Run: func(ctx context.Context, db *database.DB) error {
+		s, err := Open(db)
+		if err != nil {
+			return err
+		}
+		return s.migrateSchema(ctx)
+	}}
+}
+
+func (s *Store) migrateSchema(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
+	}
+	return nil
+}
+
+// Open returns the store on db, whose tables Migration has created.
+func Open(db *database.DB) (*Store, error) {
 	if db == nil || db.Driver == nil {
 		return nil, errors.New("sqlstore: nil database")
 	}
@@ -41,9 +73,6 @@ func New(ctx context.Context, db *database.DB) (*Store, error) {
 	case dialect.SQLite:
 	default:
 		return nil, fmt.Errorf("sqlstore: unsupported dialect %q", db.Dialect)
-	}
-	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	return s, nil
 }

@@ -66,8 +66,10 @@ type Deps struct {
 	// IngestBatch bounds the events stored per insert (default 500).
 	IngestBatch int
 	// Observe, when set, sees every handled message and its outcome (nil
-	// for success): the hook for metrics and tests.
-	Observe func(queue string, m broker.Message, err error)
+	// for success), and whether the failure sends it to the dead letters,
+	// by the retry policy of its queue's subscription (which the consumers
+	// own): the hook for metrics and tests.
+	Observe func(queue string, m broker.Message, err error, deadLettered bool)
 }
 
 // Consumers runs the consumer groups of one instance.
@@ -172,7 +174,7 @@ func (c *Consumers) RunUntil(stop, hard context.Context, ready func()) error {
 		sub.Backoff = c.d.Backoff
 		var once sync.Once
 		sub.Ready = func() { once.Do(attached.Done) }
-		h := finishing(stop, hard, c.observed(sub.Queue, cn.handler))
+		h := finishing(stop, hard, c.observed(sub, cn.handler))
 		go func() {
 			err := c.d.Bus.ConsumeBatch(ctx, sub, h)
 			if err != nil && !errors.Is(err, broker.ErrClosed) && ctx.Err() == nil {
@@ -216,7 +218,8 @@ func finishing(stop, hard context.Context, h broker.BatchHandler) broker.BatchHa
 }
 
 // observed reports every message's outcome to Deps.Observe and the log.
-func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHandler {
+func (c *Consumers) observed(sub broker.Subscription, h broker.BatchHandler) broker.BatchHandler {
+	queue, policy := sub.Queue, sub.WithDefaults()
 	return func(ctx context.Context, msgs []broker.Message) error {
 		err := h(ctx, msgs)
 		errs := broker.Outcomes(len(msgs), err)
@@ -236,7 +239,8 @@ func (c *Consumers) observed(queue string, h broker.BatchHandler) broker.BatchHa
 				c.d.Log.WarnContext(ctx, "message failed", "queue", queue, "id", m.ID, "type", m.Type, "attempt", m.Attempt, "err", errs[i])
 			}
 			if c.d.Observe != nil {
-				c.d.Observe(queue, m, errs[i])
+				_, _, dead := policy.Retry(m, errs[i])
+				c.d.Observe(queue, m, errs[i], errs[i] != nil && dead)
 			}
 		}
 		return err

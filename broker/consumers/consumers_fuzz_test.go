@@ -41,7 +41,7 @@ type fuzzOutcome struct {
 	err     error
 }
 
-func (o *fuzzOutcomes) observe(queue string, m broker.Message, err error) {
+func (o *fuzzOutcomes) observe(queue string, m broker.Message, err error, _ bool) {
 	o.mu.Lock()
 	o.seen[m.ID] = append(o.seen[m.ID], fuzzOutcome{queue, m.Attempt, err})
 	o.mu.Unlock()

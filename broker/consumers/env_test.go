@@ -26,6 +26,7 @@ type delivery struct {
 	at        time.Time
 	attempt   int
 	deferrals int
+	dead      bool // the consumers said the failure dead-letters it
 }
 
 // observer records every handled message.
@@ -34,10 +35,10 @@ type observer struct {
 	all []delivery
 }
 
-func (o *observer) observe(queue string, m broker.Message, err error) {
+func (o *observer) observe(queue string, m broker.Message, err error, dead bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.all = append(o.all, delivery{queue: queue, msg: m, err: err, at: time.Now(), attempt: m.Attempt, deferrals: m.Deferrals})
+	o.all = append(o.all, delivery{queue: queue, msg: m, err: err, at: time.Now(), attempt: m.Attempt, deferrals: m.Deferrals, dead: dead})
 }
 
 // of returns the deliveries of queue, optionally only those of message id.

@@ -7,6 +7,10 @@ import (
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
+// Migration is the consumers' entry in the database's migration registry
+// (database.WithMigrations).
+func Migration() database.Migration { return database.Migration{Owner: "consumers", Run: Migrate} }
+
 // Migrate creates the consumers' tables: the inbox of handled message ids
 // and the notifications log. Times are Unix milliseconds, as in the outbox,
 // so both dialects store and compare them alike. It runs under the

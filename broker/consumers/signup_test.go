@@ -231,6 +231,20 @@ func TestBadMessagesAreDeadLettered(t *testing.T) {
 		if d.attempt != i+1 {
 			t.Errorf("poison delivery %d has attempt %d", i+1, d.attempt)
 		}
+		// Observe is told what the bus does: only the last attempt
+		// dead-letters (the metrics count it so).
+		if last := i == 2; d.dead != last {
+			t.Errorf("poison delivery %d reported dead-lettered %v, want %v", i+1, d.dead, last)
+		}
+	}
+	for _, id := range []string{"bad-mail", "good"} {
+		for _, q := range consumers.Queues() {
+			for _, d := range e.obs.of(q, id) {
+				if want := id == "bad-mail"; d.dead != want {
+					t.Errorf("%s on %s reported dead-lettered %v, want %v", id, q, d.dead, want)
+				}
+			}
+		}
 	}
 	if n := count(t, db, `SELECT COUNT(*) FROM events WHERE id = 'good'`); n != 1 {
 		t.Errorf("good event stored %d times", n)

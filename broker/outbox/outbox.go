@@ -47,6 +47,10 @@ func schema(d string) []string {
 	}
 }
 
+// Migration is the outbox's entry in the database's migration registry
+// (database.WithMigrations).
+func Migration() database.Migration { return database.Migration{Owner: "outbox", Run: Migrate} }
+
 // Migrate creates the outbox table and its indexes, under the migration
 // lock: replicas starting together would otherwise race on CREATE.
 func Migrate(ctx context.Context, db *database.DB) error {

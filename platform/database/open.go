@@ -31,6 +31,9 @@ type DB struct {
 	sql      *sql.DB
 	log      *slog.Logger // nil: slog.Default()
 	pool     Pool
+	// migrations are the other schema owners' (WithMigrations), run by
+	// Migrate after ent's.
+	migrations []Migration
 }
 
 // Pool sizes the PostgreSQL connection pool (MERIDIAN_DB_MAX_CONNS,
@@ -67,7 +70,8 @@ type Option func(*DB)
 func WithLogger(log *slog.Logger) Option { return func(d *DB) { d.log = log } }
 
 // Open connects to databaseURL, or — when it is empty — to the embedded
-// SQLite file meridian.db in dataDir, and migrates the schema (see Migrate).
+// SQLite file meridian.db in dataDir, and migrates the schema: ent's and
+// those of WithMigrations (see Migrate).
 func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB, error) {
 	var (
 		db       *sql.DB
@@ -159,16 +163,13 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Migrate creates or alters the tables to match the ent schema. ent's
-// migration is additive and idempotent, so it runs at every start — under
-// the migration lock, since replicas start (and migrate) at the same moment.
-func (d *DB) Migrate(ctx context.Context) error {
-	return d.WithMigrationLock(ctx, func(ctx context.Context) error {
-		if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-			return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
-		}
-		return d.backfillLastActiveOrder(ctx)
-	})
+// migrateEnt creates or alters the tables to match the ent schema. ent's
+// migration is additive and idempotent, so it runs at every start.
+func (d *DB) migrateEnt(ctx context.Context) error {
+	if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+		return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
+	}
+	return d.backfillLastActiveOrder(ctx)
 }
 
 // Ping checks the connection, for /readyz.

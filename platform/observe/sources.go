@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -75,6 +76,20 @@ type sourcesCollector struct {
 	liveSubscribers, livePublished          *prometheus.Desc
 	liveDropped, liveLost                   *prometheus.Desc
 	liveGroups, liveExecutions              *prometheus.Desc
+}
+
+// AddSources registers the Cache and Live sources of parts built after the
+// metrics: the live hub publishes through the bus that the metrics count,
+// so it can only exist once they do. Queues are read per scrape and can be
+// given only to NewMetrics; AddSources refuses them.
+func (m *Metrics) AddSources(src Sources) error {
+	if src.Queues != nil {
+		return errors.New("metrics: queue depths are a NewMetrics option")
+	}
+	if sc := newSourcesCollector(src); sc != nil {
+		return m.reg.Register(sc)
+	}
+	return nil
 }
 
 // newSourcesCollector returns nil when there is nothing to collect.

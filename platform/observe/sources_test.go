@@ -127,3 +127,17 @@ func TestRegistryConflictsAreReported(t *testing.T) {
 		t.Fatal("registering twice on one registry succeeded")
 	}
 }
+
+// TestAddSources: a source added after NewMetrics (the live hub, built
+// after the bus the metrics count) is scraped beside the first ones; queue
+// depths, read under the scrape's context, are refused there.
+func TestAddSources(t *testing.T) {
+	s := newStack(t, stackOptions{sources: Sources{Cache: func() CacheStats { return CacheStats{Sets: 5} }}})
+	if err := s.metrics.AddSources(Sources{Live: func() LiveStats { return LiveStats{Subscribers: 3, Groups: 2} }}); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, s.scrape(t, ""), `meridian_cache_sets_total 5`, `meridian_live_subscribers 3`, `meridian_live_groups 2`)
+	if err := s.metrics.AddSources(Sources{Queues: func(context.Context) []QueueDepth { return nil }}); err == nil {
+		t.Error("AddSources accepted queue depths")
+	}
+}

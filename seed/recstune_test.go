@@ -1,4 +1,4 @@
-package recs
+package seed
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/meridian-graphql/meridian/analytics/recs"
 )
 
 // TestTuneDemo prints the evaluation of a grid of options on the demo data,
@@ -19,14 +21,14 @@ func TestTuneDemo(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	seedValue, _ := strconv.ParseUint(os.Getenv("MERIDIAN_RECS_TUNE_SEED"), 10, 64)
-	d, err := loadDemo(ctx, users, max(seedValue, 1))
+	d, err := loadRecsDemo(ctx, users, max(seedValue, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("demo loaded in %v: %d orders, %d carts", time.Since(start), len(d.orders), len(d.carts))
 	for _, carts := range []bool{false, true} {
 		in := d.interactions(carts)
-		for _, o := range []Options{
+		for _, o := range []recs.Options{
 			{Shrink: -1, Alpha: 0.5},
 			{Alpha: 0.5},
 			{Alpha: 0.7},
@@ -43,10 +45,10 @@ func TestTuneDemo(t *testing.T) {
 			{CountryPrior: 1000},
 			{HalfLife: 90 * 24 * time.Hour},
 			{HalfLife: 365 * 24 * time.Hour},
-			{Similarity: Jaccard, Shrink: -1},
-			{Similarity: Jaccard},
+			{Similarity: recs.Jaccard, Shrink: -1},
+			{Similarity: recs.Jaccard},
 		} {
-			r, err := EvaluateLeaveLastOut(ctx, in, d.countries, 10, o)
+			r, err := recs.EvaluateLeaveLastOut(ctx, in, d.countries, 10, o)
 			if err != nil {
 				t.Fatal(err)
 			}

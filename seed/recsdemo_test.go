@@ -1,10 +1,12 @@
-package recs
+package seed
 
 import (
 	"bytes"
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/meridian-graphql/meridian/analytics/recs"
 )
 
 // demoTestUsers is large enough for a clear margin: at 500 users the
@@ -13,16 +15,16 @@ import (
 // co-purchases are thin evidence over 200 products.
 const demoTestUsers = 1000
 
-// TestEvaluateDemo runs the whole harness on a small demo: the table comes
+// TestEvaluateRecs runs the whole harness on a small demo: the table comes
 // out, and the collaborative filter beats both popularity baselines on
 // NDCG@10 — the signal of the users' latent category tastes is found.
-func TestEvaluateDemo(t *testing.T) {
+func TestEvaluateRecs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a demo database")
 	}
 	ctx := context.Background()
 	var b bytes.Buffer
-	if err := EvaluateDemo(ctx, &b, demoTestUsers, 1); err != nil {
+	if err := EvaluateRecs(ctx, &b, demoTestUsers, 1); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -33,14 +35,14 @@ func TestEvaluateDemo(t *testing.T) {
 		}
 	}
 
-	d, err := loadDemo(ctx, demoTestUsers, 1)
+	d, err := loadRecsDemo(ctx, demoTestUsers, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(d.carts) == 0 || len(d.carts) != len(d.orders) {
 		t.Errorf("%d add-to-carts for %d orders; the demo carts every ordered item once", len(d.carts), len(d.orders))
 	}
-	r, err := EvaluateLeaveLastOut(ctx, d.interactions(true), d.countries, 10, Options{})
+	r, err := recs.EvaluateLeaveLastOut(ctx, d.interactions(true), d.countries, 10, recs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/internal/testbus"
+	"github.com/meridian-graphql/meridian/internal/testdb"
+	"github.com/meridian-graphql/meridian/internal/testredis"
+	"github.com/meridian-graphql/meridian/platform/config"
+)
+
+// TestClosersReverse: parts close in the reverse order of their adding,
+// every one even when one fails, and only once.
+func TestClosersReverse(t *testing.T) {
+	var c closers
+	var closed []string
+	for _, name := range []string{"database", "cache", "bus"} {
+		c.add(name, func() error {
+			closed = append(closed, name)
+			if name == "cache" {
+				return errors.New("boom")
+			}
+			return nil
+		})
+	}
+	err := c.close()
+	if want := []string{"bus", "cache", "database"}; !slices.Equal(closed, want) {
+		t.Errorf("closed %v, want %v", closed, want)
+	}
+	if err == nil || err.Error() != "close cache: boom" {
+		t.Errorf("close: %v, want the cache's failure", err)
+	}
+	if err := c.close(); err != nil || len(closed) != 3 {
+		t.Errorf("second close: %v, %d closes", err, len(closed))
+	}
+}
+
+// TestAppAssembly opens the app on PostgreSQL, Redis and RabbitMQ: its
+// parts are registered in dependency order, the cache and both limiters
+// share the one Redis client, and close releases every backing service.
+func TestAppAssembly(t *testing.T) {
+	if !slices.Contains(testdb.Backends(), "postgres") {
+		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
+	}
+	rdb := testredis.Client(t)
+	env := map[string]string{
+		"DATABASE_URL":          testdb.NewPostgresDatabase(t),
+		"REDIS_URL":             testredis.URL(),
+		"MERIDIAN_CACHE_PREFIX": testredis.Prefix(t, rdb, "app"),
+		"AMQP_URL":              testbus.VHost(t),
+		"MERIDIAN_RATE_LIMIT":   "10",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	a, err := openApp(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			_ = a.close()
+		}
+	})
+	if want := []string{"tracing", "database", "event store", "redis", "cache", "bus"}; !slices.Equal(a.closers.names, want) {
+		t.Errorf("parts %v, want %v", a.closers.names, want)
+	}
+	if a.redis == nil || a.limiter == nil || a.authn.Failures == nil {
+		t.Fatalf("redis %v, limiter %v, failure limiter %v: want all three", a.redis, a.limiter, a.authn.Failures)
+	}
+	if err := a.redis.Ping(ctx).Err(); err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	if a.service.OnStored == nil || a.bus == a.admin {
+		t.Error("the event service has no side effects, or the bus is not the counted one")
+	}
+
+	if err := a.close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	closed = true
+	if err := a.db.Ping(ctx); err == nil {
+		t.Error("the database answers after close")
+	}
+	if err := a.redis.Ping(ctx).Err(); err == nil {
+		t.Error("the Redis client answers after close")
+	}
+	if err := a.admin.Publish(ctx, broker.ExchangeAnalytics, broker.Message{ID: "x", Type: "t"}); err == nil {
+		t.Error("the bus publishes after close")
+	}
+}
