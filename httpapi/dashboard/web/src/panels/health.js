@@ -23,9 +23,13 @@ export function startHealth() {
     const m = data.modelStatus;
     const model = el('div', { class: 'card', 'data-part': 'model' },
       el('h3', { text: 'Analytics models' }),
-      table(['Fitted', 'Converged', 'Training users', 'Scored users', 'Log-likelihood'], [[
-        m.fittedAt ? fmt.time(m.fittedAt) : 'not yet', m.converged ? 'yes' : 'no', fmt.int(m.trainingUsers), fmt.int(m.scoredUsers), m.logLikelihood === null ? '–' : m.logLikelihood.toFixed(1),
-      ]]),
+      table(['Figure', 'Value'], [
+        ['Fitted', m.fittedAt ? fmt.time(m.fittedAt) : 'not yet'],
+        ['Converged', m.converged ? 'yes' : 'no'],
+        ['Training users', fmt.int(m.trainingUsers)],
+        ['Scored users', fmt.int(m.scoredUsers)],
+        ['Log-likelihood', m.logLikelihood === null ? '–' : m.logLikelihood.toFixed(1)],
+      ]),
       m.error ? el('p', { class: 'warn', text: `Last fit failed: ${m.error}` }) : null);
     const parts = [model];
     if (data.viewer.role === 'ADMIN') {
