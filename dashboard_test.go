@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,23 +47,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		missing("playwright-core is not installed: run npm ci in %s", web)
 	}
 
-	dataDir := t.TempDir()
-	env := map[string]string{
-		"MERIDIAN_ADDR":       freeTCPAddr(t),
-		"MERIDIAN_DATA_DIR":   dataDir,
-		"MERIDIAN_DEMO_USERS": "300",
-	}
-	getenv := func(k string) string { return env[k] }
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	// The embedded default, as on a fresh `go run .`, with fewer demo users.
+	srv := prepareProduction(t, map[string]string{"MERIDIAN_DATA_DIR": t.TempDir(), "MERIDIAN_DEMO_USERS": "300"}, nil, nil)
 	var key, keyErr bytes.Buffer
-	if err := run(ctx, []string{"apikey", "create", "--name", "dashboard-test", "--role", "admin"}, getenv, &key, &keyErr); err != nil {
+	if err := run(context.Background(), []string{"apikey", "create", "--name", "dashboard-test", "--role", "admin"}, func(k string) string { return srv.Vars[k] }, &key, &keyErr); err != nil {
 		t.Fatalf("apikey create: %v\n%s", err, keyErr.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, getenv, io.Discard, io.Discard) }()
-	base := "http://" + env["MERIDIAN_ADDR"]
-	waitReady(t, base, done)
+	srv.serveInProcess(t)
 
 	shots := os.Getenv("MERIDIAN_DASHBOARD_SHOTS")
 	if shots == "" {
@@ -77,59 +64,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	if shots, err = filepath.Abs(shots); err != nil {
 		t.Fatal(err)
 	}
-	script, cancelScript := context.WithTimeout(ctx, 3*time.Minute)
+	script, cancelScript := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancelScript()
 	cmd := exec.CommandContext(script, node, filepath.Join("test", "browser.mjs"))
 	cmd.Dir = web
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "ADMIN_KEY="+strings.TrimSpace(key.String()), "SHOT_DIR="+shots, "CHROMIUM="+chromiumPath)
+	cmd.Env = append(os.Environ(), "BASE_URL="+srv.URL, "ADMIN_KEY="+strings.TrimSpace(key.String()), "SHOT_DIR="+shots, "CHROMIUM="+chromiumPath)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser checks:\n%s", out)
 	if err != nil {
 		t.Errorf("browser checks failed: %v", err)
 	}
 	t.Logf("screenshots of the dashboard's panels: %s", shots)
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not shut down")
-	}
-}
-
-func freeTCPAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitReady waits up to a minute for base/readyz to answer 200, failing
-// early if the server stops.
-func waitReady(t *testing.T, base string, done <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v", err)
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("server stopped: %v", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
