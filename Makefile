@@ -8,7 +8,7 @@ GO        ?= go
 RACE_PKGS := $(shell $(GO) run ./internal/cmd/racepkgs 2>/dev/null)
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
+.PHONY: dashboard check-dashboard run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,14 @@ fuzz: ## every fuzz target for FUZZTIME each (default 60s)
 
 audit-http: ## graphql-http's GraphQL-over-HTTP audit (needs Node.js): a fresh dev server, or AUDIT_URL [AUDIT_API_KEY]
 	./bench/graphql-http-audit/run.sh
+
+DASHBOARD_WEB := httpapi/dashboard/web
+
+dashboard: ## rebuild the dashboard bundle (httpapi/dashboard/dist, committed) with esbuild from npm
+	cd $(DASHBOARD_WEB) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && node build.mjs
+
+check-dashboard: dashboard ## fail when the committed dashboard bundle is stale
+	@if [ -n "$$(git status --porcelain -- httpapi/dashboard/dist)" ]; then git status --short -- httpapi/dashboard/dist; echo "dashboard bundle is stale: run make dashboard and commit"; exit 1; fi
 
 seed: ## seed demo data into DATABASE_URL (or the embedded file): make seed USERS=100000
 	$(GO) run . seed --users $${USERS:-2000}

@@ -27,6 +27,7 @@ import (
 	"github.com/meridian-graphql/meridian/broker/outbox"
 	"github.com/meridian-graphql/meridian/cache"
 	"github.com/meridian-graphql/meridian/cache/gqlcache"
+	"github.com/meridian-graphql/meridian/httpapi/dashboard"
 	"github.com/meridian-graphql/meridian/httpapi/gqlhttp"
 	"github.com/meridian-graphql/meridian/httpapi/limits"
 	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
@@ -125,6 +126,7 @@ type Deps struct {
 //
 //	/         GraphiQL
 //	/query    GraphQL (POST and GET)
+//	/dashboard/  the built-in dashboard, a client of /query (package dashboard)
 //	/export/events  events as NDJSON or CSV, streamed
 //	/healthz  liveness: the process serves HTTP
 //	/readyz   readiness: every backend answers, and the server is not draining
@@ -167,6 +169,8 @@ func NewHandler(d Deps) http.Handler {
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
+	mux.Handle("GET /dashboard", dashboard.Handler("/dashboard/"))
+	mux.Handle("GET /dashboard/", dashboard.Handler("/dashboard/"))
 	query := loaders.Middleware(loaders.Config{
 		Client: d.DB.Client,
 		Stats:  st,
