@@ -40,7 +40,7 @@ func main() {
 }
 
 func run(ctx context.Context, patterns []string) error {
-	args := append([]string{"list", "-f", `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles ","}}|{{join .TestGoFiles ","}}|{{join .XTestGoFiles ","}}`}, patterns...)
+	args := append([]string{"list", "-f", `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles ","}}|{{join .TestGoFiles ","}}|{{join .XTestGoFiles ","}}|{{.Module.Path}}`}, patterns...)
 	out, err := exec.CommandContext(ctx, "go", args...).Output()
 	if err != nil {
 		return fmt.Errorf("go list: %w", err)
@@ -48,7 +48,7 @@ func run(ctx context.Context, patterns []string) error {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), "|")
-		if len(f) != 5 || generated(f[0]) || !strings.Contains(f[0], "/") {
+		if len(f) != 6 || generated(f[0]) || f[0] == f[5] {
 			continue
 		}
 		tests := split(f[3]) + split(f[4])
