@@ -97,7 +97,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, 
 func (a *app) close() error { return a.closers.close() }
 
 func (a *app) openTracing(ctx context.Context) error {
-	shutdown, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: a.cfg.OTLPEndpoint, TracesEndpoint: a.cfg.OTLPTraces, ServiceName: "github.com/meridian-graphql/meridian"})
+	shutdown, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: a.cfg.OTLPEndpoint, TracesEndpoint: a.cfg.OTLPTraces, ServiceName: "meridian"})
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
@@ -184,7 +184,7 @@ func (a *app) openBus(ctx context.Context) error {
 		a.log.Info("bus ready", "backend", "in-process")
 		return nil
 	}
-	b, err := rabbit.Open(ctx, rabbit.Config{URL: a.cfg.AMQPURL, ConnectionName: "github.com/meridian-graphql/meridian", Logger: a.log})
+	b, err := rabbit.Open(ctx, rabbit.Config{URL: a.cfg.AMQPURL, ConnectionName: "meridian", Logger: a.log})
 	if err != nil {
 		return fmt.Errorf("bus: %w", err)
 	}

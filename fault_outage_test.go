@@ -112,7 +112,7 @@ func outageRequest(ctx context.Context, url, key, accept string, body []byte) *o
 // not one per failure, and no acknowledged event may be lost.
 func TestFaultDatabaseOutage(t *testing.T) {
 	pg := faultsvc.StartPostgres(t)
-	dbURL := pg.CreateDatabase("github.com/meridian-graphql/meridian")
+	dbURL := pg.CreateDatabase("meridian")
 	// The load is four clients of one key going as fast as answers come:
 	// the rate limit is not what this test is about.
 	s := startProduction(t, map[string]string{"DATABASE_URL": dbURL, "MERIDIAN_RATE_LIMIT": "10000", "MERIDIAN_RATE_BURST": "10000"})
@@ -279,7 +279,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 		t.Errorf("the outage took %d log lines, want a handful", n)
 	}
 
-	out, err := pg.Psql("github.com/meridian-graphql/meridian", `SELECT id || ' ' || count(*) FROM events WHERE id LIKE 'outage-%' GROUP BY id`)
+	out, err := pg.Psql("meridian", `SELECT id || ' ' || count(*) FROM events WHERE id LIKE 'outage-%' GROUP BY id`)
 	if err != nil {
 		t.Fatalf("count stored events: %v\n%s", err, out)
 	}

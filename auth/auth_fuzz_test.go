@@ -170,7 +170,7 @@ type fuzzJWT struct {
 
 const (
 	fuzzIssuer   = "https://id.example"
-	fuzzAudience = "github.com/meridian-graphql/meridian"
+	fuzzAudience = "meridian"
 )
 
 func newFuzzJWT(f *testing.F) fuzzJWT {
@@ -308,7 +308,7 @@ func (j fuzzJWT) checkAccepted(t *testing.T, token string, p auth.Principal, bef
 func FuzzJWTVerify(f *testing.F) {
 	j := newFuzzJWT(f)
 	now := time.Now().Unix()
-	good := `{"sub":"u-1","role":"analyst","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":` + strconv.FormatInt(now+3600, 10) + `}`
+	good := `{"sub":"u-1","role":"analyst","iss":"https://id.example","aud":"meridian","exp":` + strconv.FormatInt(now+3600, 10) + `}`
 	hs, rs := `{"alg":"HS256","typ":"JWT"}`, `{"alg":"RS256","typ":"JWT","kid":"k1"}`
 	for _, s := range []struct {
 		token, header, claims string
@@ -324,21 +324,21 @@ func FuzzJWTVerify(f *testing.F) {
 		{header: `{"alg":"HS256"}`, claims: good, alg: 2},            // HS256 header, RSA signature
 		{header: `{"alg":"HS512"}`, claims: good, alg: 1},
 		{header: `{"alg":"ES256"}`, claims: good, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"analyst","iss":"https://id.example","aud":["x","github.com/meridian-graphql/meridian"],"exp":` + strconv.FormatInt(now+60, 10) + `}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":1e300}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":-1e300}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9.3e18}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":"9999999999"}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":1}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian"}`, alg: 1},
-		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999,"nbf":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":"","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":42,"role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":"u","role":["admin"],"iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":"u","role":"root","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":"u","role":"admin","iss":"evil","aud":"github.com/meridian-graphql/meridian","exp":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"analyst","iss":"https://id.example","aud":["x","meridian"],"exp":` + strconv.FormatInt(now+60, 10) + `}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":1e300}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":-1e300}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":9.3e18}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":"9999999999"}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":1}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian"}`, alg: 1},
+		{header: hs, claims: `{"sub":"u-1","role":"admin","iss":"https://id.example","aud":"meridian","exp":9999999999,"nbf":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":"","role":"admin","iss":"https://id.example","aud":"meridian","exp":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":42,"role":"admin","iss":"https://id.example","aud":"meridian","exp":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":"u","role":["admin"],"iss":"https://id.example","aud":"meridian","exp":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":"u","role":"root","iss":"https://id.example","aud":"meridian","exp":9999999999}`, alg: 1},
+		{header: hs, claims: `{"sub":"u","role":"admin","iss":"evil","aud":"meridian","exp":9999999999}`, alg: 1},
 		{header: hs, claims: `{"sub":"u","role":"admin","iss":"https://id.example","aud":"other","exp":9999999999}`, alg: 1},
-		{header: hs, claims: `{"sub":"u","role":"admin","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":9999999999,"sub":""}`, alg: 1},
+		{header: hs, claims: `{"sub":"u","role":"admin","iss":"https://id.example","aud":"meridian","exp":9999999999,"sub":""}`, alg: 1},
 		{header: hs, claims: `[]`, alg: 1},
 		{header: hs, claims: `null`, alg: 1},
 		{header: `null`, claims: good, alg: 1},
@@ -380,7 +380,7 @@ func FuzzAuthenticate(f *testing.F) {
 	j := newFuzzJWT(f)
 	a := &auth.Authenticator{Keys: keys, JWT: j.v}
 	good := j.token([]byte(`{"alg":"HS256","typ":"JWT"}`),
-		[]byte(`{"sub":"u-1","role":"viewer","iss":"https://id.example","aud":"github.com/meridian-graphql/meridian","exp":`+strconv.FormatInt(time.Now().Unix()+3600, 10)+`}`), 1)
+		[]byte(`{"sub":"u-1","role":"viewer","iss":"https://id.example","aud":"meridian","exp":`+strconv.FormatInt(time.Now().Unix()+3600, 10)+`}`), 1)
 	for _, s := range []string{
 		live, "Bearer " + live, "bearer " + live, "ApiKey " + live, "apikey " + live, "Bearer ApiKey " + live,
 		"BEARER " + live, "Bearer  " + live, "Basic " + live, "\t" + live + "\n", revoked, "Bearer " + revoked,

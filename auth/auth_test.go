@@ -95,13 +95,13 @@ func TestJWT(t *testing.T) {
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewJWT(auth.JWTConfig{Secret: secret, JWKSFile: file, Issuer: "https://id.example", Audience: "github.com/meridian-graphql/meridian"})
+	v, err := auth.NewJWT(auth.JWTConfig{Secret: secret, JWKSFile: file, Issuer: "https://id.example", Audience: "meridian"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
-		c := jwt.MapClaims{"sub": "u-1", "role": "analyst", "iss": "https://id.example", "aud": "github.com/meridian-graphql/meridian", "exp": now.Add(time.Hour).Unix(), "iat": now.Unix()}
+		c := jwt.MapClaims{"sub": "u-1", "role": "analyst", "iss": "https://id.example", "aud": "meridian", "exp": now.Add(time.Hour).Unix(), "iat": now.Unix()}
 		if mod != nil {
 			mod(c)
 		}

@@ -146,7 +146,7 @@ func deferred(ctx context.Context) bool {
 // refuse answers 401 with a GraphQL-shaped error and logs the attempt.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason string) {
 	a.log().WarnContext(r.Context(), "security: authentication failed", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", reason)
-	w.Header().Set("WWW-Authenticate", `Bearer realm="github.com/meridian-graphql/meridian"`)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="meridian"`)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{

@@ -135,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, errors.New("rabbit: empty URL")
 	}
 	if cfg.ConnectionName == "" {
-		cfg.ConnectionName = "github.com/meridian-graphql/meridian"
+		cfg.ConnectionName = "meridian"
 	}
 	if cfg.ReconnectMaxInterval <= 0 {
 		cfg.ReconnectMaxInterval = 5 * time.Second

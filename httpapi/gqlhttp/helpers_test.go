@@ -145,7 +145,7 @@ func refusing(next http.Handler) http.Handler {
 		}
 		switch code {
 		case http.StatusUnauthorized:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="github.com/meridian-graphql/meridian"`)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="meridian"`)
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", "7")
 		}

@@ -48,7 +48,7 @@ func Vars() []Var {
 		{"MERIDIAN_DB_MAX_CONNS", "20", "PostgreSQL connections the server opens at most; all may stay idle, so a steady load does not reopen sessions"},
 		{"MERIDIAN_DB_IDLE_TIMEOUT", "5m", "an idle PostgreSQL connection closes after this"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
-		{"MONGODB_DATABASE", "github.com/meridian-graphql/meridian", "MongoDB database of the event store"},
+		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
 		{"MERIDIAN_UNKNOWN_EVENT_TYPES", "reject", "reject or accept events of other types"},
 		{"MERIDIAN_EVENT_RETENTION", "0", "delete events older than this (e.g. 8760h); 0 keeps them forever"},

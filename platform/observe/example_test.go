@@ -21,7 +21,7 @@ func Example() {
 
 	shutdown, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{
 		Endpoint:    os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
-		ServiceName: "github.com/meridian-graphql/meridian",
+		ServiceName: "meridian",
 	})
 	if err != nil {
 		log.Error("tracing", "err", err)

@@ -92,7 +92,7 @@ type resolver struct {
 // logger so tests can see what a resolver's log line carries.
 func testResolvers(logger func() *slog.Logger) map[string]resolver {
 	return map[string]resolver{
-		"Query.name": {fn: func(context.Context, map[string]any) (any, error) { return "github.com/meridian-graphql/meridian", nil }},
+		"Query.name": {fn: func(context.Context, map[string]any) (any, error) { return "meridian", nil }},
 		"Query.fail": {resolver: true, fn: func(context.Context, map[string]any) (any, error) {
 			return nil, &codedError{code: "NOT_FOUND", msg: "no such thing"}
 		}},

@@ -26,7 +26,7 @@ type TracingConfig struct {
 	// spans are posted to, used as is. It wins over Endpoint.
 	TracesEndpoint string
 	// ServiceName is the service.name resource attribute (default
-	// "github.com/meridian-graphql/meridian"); OTEL_SERVICE_NAME still overrides it, as the OTel spec
+	// "meridian"); OTEL_SERVICE_NAME still overrides it, as the OTel spec
 	// says it should.
 	ServiceName    string
 	ServiceVersion string
@@ -110,7 +110,7 @@ func tracesURL(cfg TracingConfig) (string, error) {
 func serviceResource(ctx context.Context, cfg TracingConfig) (*resource.Resource, error) {
 	name := cfg.ServiceName
 	if name == "" {
-		name = "github.com/meridian-graphql/meridian"
+		name = "meridian"
 	}
 	attrs := []attribute.KeyValue{attribute.String("service.name", name)}
 	if cfg.ServiceVersion != "" {

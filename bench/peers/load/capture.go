@@ -39,7 +39,7 @@ var logLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \S+) \
 var execRe = regexp.MustCompile(`^execute [^:]*: (.*)$`)
 
 func capture(ctx context.Context, c *http.Client, url string, w workload, usernames []string, logPath, db, out string) error {
-	b, err := body(w, "github.com/meridian-graphql/meridian", usernames, 0)
+	b, err := body(w, "meridian", usernames, 0)
 	if err != nil {
 		return err
 	}

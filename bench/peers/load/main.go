@@ -76,7 +76,7 @@ var workloads = map[string]workload{
 
 func main() {
 	var (
-		target     = flag.String("target", "github.com/meridian-graphql/meridian", "meridian or postgraphile: which query text to send")
+		target     = flag.String("target", "meridian", "meridian or postgraphile: which query text to send")
 		url        = flag.String("url", "", "GraphQL endpoint of the target")
 		name       = flag.String("workload", "W1", "W1, W2, W3 or W4 (W3c: W3, named apart for the cached server)")
 		pid        = flag.Int("pid", 0, "process id of the target server, for its CPU seconds (0: not measured)")
@@ -85,7 +85,7 @@ func main() {
 		warmup     = flag.Duration("warmup", 2*time.Second, "unmeasured load before the pass")
 		usersFile  = flag.String("usernames", "", "file of usernames, one a line (W2)")
 		check      = flag.Bool("check", false, "fetch each workload from both servers and compare the rows")
-		meridian   = flag.String("github.com/meridian-graphql/meridian", "", "Meridian's endpoint (-check)")
+		meridian   = flag.String("meridian", "", "Meridian's endpoint (-check)")
 		postgraph  = flag.String("postgraphile", "", "PostGraphile's endpoint (-check)")
 		names      = flag.String("workloads", "W1,W2,W3,W4", "workloads to check (-check)")
 		doCapture  = flag.Bool("capture", false, "record the SQL of one Meridian request of -workload from the PostgreSQL log into -out")
@@ -205,7 +205,7 @@ func readLines(path string) ([]string, error) {
 func body(w workload, target string, usernames []string, i int) ([]byte, error) {
 	req := map[string]any{}
 	switch target {
-	case "github.com/meridian-graphql/meridian":
+	case "meridian":
 		req["query"] = w.meridian
 	case "postgraphile":
 		req["query"] = w.postgraphile
@@ -480,7 +480,7 @@ func checkAll(ctx context.Context, c *http.Client, murl, purl string, names, use
 		}
 		total, same := 0, true
 		for i := 0; i < reps; i++ {
-			m, err := fetch(ctx, c, murl, w, "github.com/meridian-graphql/meridian", usernames, i)
+			m, err := fetch(ctx, c, murl, w, "meridian", usernames, i)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
