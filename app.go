@@ -67,13 +67,8 @@ type app struct {
 }
 
 // openApp builds the app. On an error it closes what it had built.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
-	defer func() {
-		if err != nil {
-			_ = a.close()
-		}
-	}()
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
 	for _, step := range []func(context.Context) error{
 		a.openTracing, // first, so that it flushes last
 		a.openStores,
@@ -87,6 +82,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, 
 		a.openAnalytics,
 	} {
 		if err := step(ctx); err != nil {
+			if cerr := a.close(); cerr != nil {
+				log.WarnContext(ctx, "closing a half-built app", "err", cerr)
+			}
 			return nil, err
 		}
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/meridian-graphql/meridian/broker"
@@ -94,5 +97,31 @@ func TestAppAssembly(t *testing.T) {
 	}
 	if err := a.admin.Publish(ctx, broker.ExchangeAnalytics, broker.Message{ID: "x", Type: "t"}); err == nil {
 		t.Error("the bus publishes after close")
+	}
+}
+
+// TestAppFailedStart: a part that cannot be built ends the start with an
+// error naming what failed — for the embedded default, the SQLite file's
+// path — after closing the parts built before it (it panicked on a nil app
+// before).
+func TestAppFailedStart(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the database file should be: SQLite cannot open it.
+	if err := os.Mkdir(filepath.Join(dir, "meridian.db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"MERIDIAN_DATA_DIR": dir}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		_ = a.close()
+		t.Fatal("the app opened on a directory for a database file")
+	}
+	if a != nil || !strings.Contains(err.Error(), filepath.Join(dir, "meridian.db")) {
+		t.Errorf("openApp = %v, %q: want no app and an error naming the file", a, err)
 	}
 }

@@ -112,7 +112,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		case errors.Is(err, errNoCredential):
 			p = a.anonymous()
 			if a.Anonymous == "" && !deferred(r.Context()) {
-				a.refuse(w, r, "no credentials and anonymous access is off")
+				a.refuse(w, r, "no credentials and anonymous access is off", msgNoCredential)
 				return
 			}
 		case outage.Is(err):
@@ -120,7 +120,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			unavailable(w)
 			return
 		case err != nil:
-			a.refuse(w, r, err.Error())
+			a.refuse(w, r, err.Error(), msgBadCredential)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(With(r.Context(), p)))
@@ -143,14 +143,24 @@ func deferred(ctx context.Context) bool {
 	return v
 }
 
-// refuse answers 401 with a GraphQL-shaped error and logs the attempt.
-func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason string) {
+// What a refused caller is told: one message for a request that sent no
+// credential and one for a credential that did not verify. The second
+// does not say which check failed (unknown, revoked, wrong secret, bad
+// signature): telling them apart would help someone guessing keys.
+const (
+	msgNoCredential  = "authentication required: send an API key or a JWT in the Authorization header"
+	msgBadCredential = "invalid credential: the API key is unknown or revoked, or the JWT does not verify"
+)
+
+// refuse answers 401 with a GraphQL-shaped error and logs the attempt:
+// reason goes to the log, message to the client.
+func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason, message string) {
 	a.log().WarnContext(r.Context(), "security: authentication failed", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", reason)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="meridian"`)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
-		"message": "authentication required: send an API key or a JWT in the Authorization header", "extensions": map[string]any{"code": apperr.Unauthenticated},
+		"message": message, "extensions": map[string]any{"code": apperr.Unauthenticated},
 	}}})
 }
 

@@ -79,6 +79,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 		err      error
 		embedded bool
 		set      DB // the options, read before the pool is sized
+		// where names the database in errors: the SQLite file's path (the
+		// embedded default has no URL to show) or the redacted URL.
+		where = redact(databaseURL)
 	)
 	for _, o := range opts {
 		o(&set)
@@ -88,7 +91,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 		if err := os.MkdirAll(dataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 		}
-		db, err = openSQLite(filepath.Join(dataDir, "meridian.db"))
+		where = filepath.Join(dataDir, "meridian.db")
+		db, err = openSQLite(where)
 		dia, embedded = dialect.SQLite, true
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		db, err = sql.Open("pgx", databaseURL)
@@ -102,19 +106,20 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}
+		where = path
 		db, err = openSQLite(path)
 		dia, embedded = dialect.SQLite, true
 	default:
 		return nil, fmt.Errorf("DATABASE_URL: unsupported scheme in %q (want postgres://, sqlite: or empty for the embedded default)", redact(databaseURL))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", dia, err)
+		return nil, fmt.Errorf("open %s database %s: %w", dia, where, err)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database %s: %w", dia, redact(databaseURL), err)
+		return nil, fmt.Errorf("connect to %s database %s: %w", dia, where, err)
 	}
 	drv := NewDriver(entsql.OpenDB(dia, db))
 	out := &DB{
