@@ -132,12 +132,16 @@ func (a *app) openStores(ctx context.Context) error {
 // seedDemo fills an empty embedded database with the demo data
 // (MERIDIAN_DEMO_SEED).
 func (a *app) seedDemo(ctx context.Context) error {
-	if !a.db.Embedded || !a.cfg.DemoSeed {
-		return nil
-	}
 	empty, err := seed.IsEmpty(ctx, a.db.Client)
 	if err != nil || !empty {
 		return err
+	}
+	if !a.db.Embedded || !a.cfg.DemoSeed {
+		// Served as it is, an empty database answers every query with
+		// nothing; say how to fill it rather than leave the operator to
+		// guess.
+		a.log.Warn("the database holds no data: every query answers empty; run `meridian seed` (same DATABASE_URL) to load demo data", "embedded", a.db.Embedded)
+		return nil
 	}
 	a.log.Info("seeding demo data into the empty embedded database", "users", a.cfg.DemoUsers)
 	opts := seed.Options{Users: a.cfg.DemoUsers, Seed: 1}

@@ -125,3 +125,27 @@ func TestAppFailedStart(t *testing.T) {
 		t.Errorf("openApp = %v, %q: want no app and an error naming the file", a, err)
 	}
 }
+
+// TestAppWarnsOnEmptyDatabase: a server on an empty PostgreSQL database
+// (no demo data is seeded there) says how to fill it instead of serving
+// empty answers silently.
+func TestAppWarnsOnEmptyDatabase(t *testing.T) {
+	if !slices.Contains(testdb.Backends(), "postgres") {
+		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
+	}
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": testdb.NewPostgresDatabase(t)}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	a, err := openApp(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if !strings.Contains(logs.String(), "level=WARN msg=\"the database holds no data") || !strings.Contains(logs.String(), "meridian seed") {
+		t.Errorf("no hint to seed in the start-up log:\n%s", logs.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/meridian-graphql/meridian/analytics/engine"
 	"github.com/meridian-graphql/meridian/analytics/eventstore"
 	"github.com/meridian-graphql/meridian/platform/config"
 	"github.com/meridian-graphql/meridian/seed"
@@ -64,5 +65,8 @@ func seedCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 		return err
 	}
 	fmt.Fprintf(stderr, "seeded %d events in %s\n", n, time.Since(start).Round(time.Millisecond))
+	// The database was empty, so a server already running on it fitted on no
+	// customers; its engine looks for orders and refits (engine.Run).
+	fmt.Fprintf(stderr, "a server already running on this database refits its models within %s\n", engine.DefaultEmptyRecheck)
 	return nil
 }

@@ -17,6 +17,10 @@ import (
 // ErrNotRunning answers the engine's fields on an instance wired without it.
 var ErrNotRunning = apperr.Unavailablef("the analytics engine is not running on this instance")
 
+// DefaultEmptyRecheck is how often Run looks for orders while the serving
+// fit saw no customer.
+const DefaultEmptyRecheck = 15 * time.Second
+
 // MaxRecommendations bounds User.recommendations(limit).
 const MaxRecommendations = 50
 
@@ -36,6 +40,9 @@ type Config struct {
 	MonthlyDiscount float64
 	Now             func() time.Time
 	Log             *slog.Logger
+	// EmptyRecheck is how often Run looks for orders while its fit saw no
+	// customer (default DefaultEmptyRecheck).
+	EmptyRecheck time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -56,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.EmptyRecheck <= 0 {
+		c.EmptyRecheck = DefaultEmptyRecheck
 	}
 	return c
 }
@@ -116,18 +126,51 @@ func (e *Engine) current(ctx context.Context) (*snapshot, error) {
 	return e.snap.Load(), nil
 }
 
-// Run refits every interval until ctx ends (the first fit at once).
+// Run refits every interval until ctx ends (the first fit at once). While
+// the serving fit saw no customer (an empty database, before someone runs
+// `meridian seed` into it from another process) it also looks for orders
+// every Config.EmptyRecheck and refits as soon as there are some: otherwise every
+// user of the new data would be scored without a model (churn 1.00) until
+// the next interval.
 func (e *Engine) Run(ctx context.Context, every time.Duration) {
 	for {
 		if _, err := e.Refit(ctx); err != nil && ctx.Err() != nil {
 			return
 		}
-		t := time.NewTimer(every)
+		next := time.NewTimer(every)
+		if !e.waitForData(ctx, next.C) {
+			next.Stop()
+			return
+		}
+		next.Stop()
+	}
+}
+
+// waitForData waits for the interval's end, or, while the serving fit has
+// no model, for the first order to appear. It reports false when ctx ends.
+func (e *Engine) waitForData(ctx context.Context, interval <-chan time.Time) bool {
+	var recheck <-chan time.Time
+	if s := e.snap.Load(); s != nil && s.model == nil {
+		t := time.NewTicker(e.cfg.EmptyRecheck)
+		defer t.Stop()
+		recheck = t.C
+	}
+	for {
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+			return false
+		case <-interval:
+			return true
+		case <-recheck:
+			has, err := e.cfg.Client.Order.Query().Exist(ctx)
+			if err != nil {
+				e.cfg.Log.WarnContext(ctx, "looking for orders to fit on", "err", err)
+				continue
+			}
+			if has {
+				e.cfg.Log.InfoContext(ctx, "orders appeared since a fit on no customers: refitting now")
+				return true
+			}
 		}
 	}
 }
