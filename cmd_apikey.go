@@ -2,55 +2,74 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/meridian-graphql/meridian/auth"
-	"github.com/meridian-graphql/meridian/platform/config"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // apikeyCmd creates or revokes API keys in the configured database.
-func apikeyCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
-		return errors.New("apikey: want a subcommand: create or revoke")
+func apikeyCmd(ctx context.Context, c *cli, args []string) error {
+	apikeyCreate := spec{"apikey create", "--name NAME [--role viewer|analyst|admin]",
+		"Create an API key and print it on stdout. It is shown only now: the database keeps its hash."}
+	apikeyRevoke := spec{"apikey revoke", "--id ID", "Revoke the API key with that id; requests with it are refused from now on."}
+	sub, err := c.group("apikey", []spec{apikeyCreate, apikeyRevoke}, args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("name", "", "what the key is for (create)")
-	role := fs.String("role", "viewer", "viewer, analyst or admin (create)")
-	id := fs.String("id", "", "the key id to revoke (revoke)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if sub == "revoke" {
+		return apikeyRevokeCmd(ctx, c, apikeyRevoke, args[1:])
+	}
+	fs := c.flags(apikeyCreate)
+	name := fs.String("name", "", "what the key is for (required)")
+	role := fs.String("role", "viewer", "viewer, analyst or admin")
+	if err := c.parse(apikeyCreate, fs, args[1:]); err != nil {
+		return err
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return fmt.Errorf("apikey create: %w", err)
+	}
+	return withKeys(ctx, c, func(keys *auth.Keys) error {
+		k, key, err := keys.Create(ctx, *name, r)
+		if err != nil {
+			return fmt.Errorf("apikey create: %w", err)
+		}
+		fmt.Fprintf(c.stderr, "created key %s (%s, %s); it is shown only now:\n", k.ID, k.Name, k.Role)
+		fmt.Fprintln(c.stdout, key)
+		return nil
+	})
+}
+
+func apikeyRevokeCmd(ctx context.Context, c *cli, apikeyRevoke spec, args []string) error {
+	fs := c.flags(apikeyRevoke)
+	id := fs.String("id", "", "the id of the key to revoke (required; the part after mrd_)")
+	if err := c.parse(apikeyRevoke, fs, args); err != nil {
+		return err
+	}
+	return withKeys(ctx, c, func(keys *auth.Keys) error {
+		ok, err := keys.Revoke(ctx, *id)
+		if err != nil {
+			return fmt.Errorf("apikey revoke: %w", err)
+		}
+		if !ok {
+			return fmt.Errorf("apikey revoke: no live key with id %q", *id)
+		}
+		fmt.Fprintf(c.stderr, "revoked %s\n", *id)
+		return nil
+	})
+}
+
+// withKeys opens the configured database for fn's key operations.
+func withKeys(ctx context.Context, c *cli, fn func(*auth.Keys) error) error {
+	cfg, log, err := c.config()
+	if err != nil {
 		return err
 	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	keys := auth.NewKeys(db)
-	if args[0] == "revoke" {
-		ok, err := keys.Revoke(ctx, *id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("apikey revoke: no live key with id %q", *id)
-		}
-		fmt.Fprintf(stderr, "revoked %s\n", *id)
-		return nil
-	}
-	r, err := auth.ParseRole(*role)
-	if err != nil {
-		return fmt.Errorf("apikey create: %w", err)
-	}
-	k, key, err := keys.Create(ctx, *name, r)
-	if err != nil {
-		return fmt.Errorf("apikey create: %w", err)
-	}
-	fmt.Fprintf(stderr, "created key %s (%s, %s); it is shown only now:\n", k.ID, k.Name, k.Role)
-	fmt.Fprintln(stdout, key)
-	return nil
+	defer func(db *database.DB) { _ = db.Close() }(db)
+	return fn(auth.NewKeys(db))
 }

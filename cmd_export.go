@@ -3,26 +3,24 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/eventstore"
 	"github.com/meridian-graphql/meridian/analytics/export"
-	"github.com/meridian-graphql/meridian/platform/config"
 )
 
-// exportCmd streams events like GET /export/events, with a progress bar on
-// stderr.
-func exportCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// exportCmd streams events like GET /export/events, with a progress bar
+// on stderr when that is a terminal.
+func exportCmd(ctx context.Context, c *cli, args []string) error {
+	sp := spec{"export", "[flags]", "Stream the events of the configured event store as NDJSON or CSV, in time order\n(what GET /export/events serves)."}
+	fs := c.flags(sp)
 	from := fs.String("from", "", "RFC 3339 start (inclusive)")
 	to := fs.String("to", "", "RFC 3339 end (exclusive)")
 	var types stringList
@@ -31,13 +29,17 @@ func exportCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	country := fs.String("country", "", "only events in this ISO alpha-2 country")
 	format := fs.String("format", "ndjson", "ndjson or csv")
 	out := fs.String("out", "-", "output file, - for stdout")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(sp, fs, args); err != nil {
 		return err
 	}
 	q := map[string][]string{"from": {*from}, "to": {*to}, "type": types, "user": {*user}, "country": {*country}, "format": {*format}}
 	rg, f, fmtName, err := export.Params(q)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
+	}
+	cfg, log, err := c.config()
+	if err != nil {
+		return err
 	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -49,6 +51,7 @@ func exportCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 		return err
 	}
 	defer events.Close(context.Background())
+	stdout, stderr := c.stdout, c.stderr
 	w := stdout
 	if *out != "-" {
 		file, err := os.Create(*out)
@@ -59,18 +62,41 @@ func exportCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 		w = file
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("exporting events"),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-	n, err := export.Write(ctx, events, rg, f, fmtName, bw, func() { _ = bar.Add(1) })
+	tick := func() {}
+	if isTerminal(stderr) {
+		bar, err := exportBar(ctx, events, rg, f, stderr)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer func() { _ = bar.Finish() }()
+		tick = func() { _ = bar.Add(1) }
+	}
+	n, err := export.Write(ctx, events, rg, f, fmtName, bw, tick)
 	if err == nil {
 		err = bw.Flush()
 	}
-	_ = bar.Finish()
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	fmt.Fprintf(stderr, "exported %d events\n", n)
 	return nil
+}
+
+// exportBar is a progress bar over the events the export will write: their
+// number is the sum of the range's distribution by type (one aggregate
+// query), so the bar shows a total and the time left.
+func exportBar(ctx context.Context, events analytics.Store, rg analytics.Range, f analytics.Filter, w io.Writer) (*progressbar.ProgressBar, error) {
+	dist, err := events.EventDistribution(ctx, rg, f)
+	if err != nil {
+		return nil, fmt.Errorf("count the events to export: %w", err)
+	}
+	var total int64
+	for _, tc := range dist {
+		total += tc.Count
+	}
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("exporting events"),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish()), nil
 }
 
 // stringList is a repeatable string flag.

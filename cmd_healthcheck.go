@@ -6,13 +6,19 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/meridian-graphql/meridian/platform/config"
 )
 
 // healthcheck asks the server on MERIDIAN_ADDR for /readyz; distroless
 // images have no curl.
-func healthcheck(ctx context.Context, cfg config.Config) error {
+func healthcheck(ctx context.Context, c *cli, args []string) error {
+	s := spec{"healthcheck", "", "Exit 0 when the server on this machine's MERIDIAN_ADDR port answers /readyz with 200\n(a container's HEALTHCHECK; distroless images have no curl)."}
+	if err := c.parse(s, c.flags(s), args); err != nil {
+		return err
+	}
+	cfg, _, err := c.config()
+	if err != nil {
+		return err
+	}
 	_, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("healthcheck: MERIDIAN_ADDR %q: %w", cfg.Addr, err)

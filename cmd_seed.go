@@ -2,29 +2,30 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics/engine"
 	"github.com/meridian-graphql/meridian/analytics/eventstore"
-	"github.com/meridian-graphql/meridian/platform/config"
 	"github.com/meridian-graphql/meridian/seed"
 )
 
-func seedCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func seedCmd(ctx context.Context, c *cli, args []string) error {
+	sp := spec{"seed", "[flags]", "Generate deterministic demo data (countries, cities, addresses, users, products, orders\nand their events) into the configured database, which must be empty."}
+	fs := c.flags(sp)
 	users := fs.Int("users", 2000, "number of users to generate")
 	s := fs.Uint64("seed", 1, "random seed: the same seed and flags give the same data")
 	ifEmpty := fs.Bool("if-empty", false, "do nothing (and succeed) when the database already holds data")
 	withEvents := fs.Bool("events", true, "also generate the matching event stream into the event store")
-	geo := fs.String("geo", "", "directory with Natural Earth countries.csv and cities.csv (e.g. ../shared/data/geo); default: the embedded table")
-	if err := fs.Parse(args); err != nil {
+	geo := fs.String("geo", "", "directory with Natural Earth countries.csv and cities.csv (the team's ../shared/data/geo, not in the repository); default: the embedded table")
+	if err := c.parse(sp, fs, args); err != nil {
 		return err
 	}
+	cfg, log, err := c.config()
+	if err != nil {
+		return err
+	}
+	stderr := c.stderr
 	if *users < 0 {
 		return fmt.Errorf("seed: --users must not be negative")
 	}
@@ -44,12 +45,15 @@ func seedCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 		}
 		return fmt.Errorf("seed: the database already holds data; seed into an empty database")
 	}
-	opts := seed.Options{Users: *users, Seed: *s, GeoDir: *geo, Progress: stderr}
+	opts := seed.Options{Users: *users, Seed: *s, GeoDir: *geo}
+	if isTerminal(stderr) {
+		opts.Progress = stderr // bars redraw a line with \r: a file would get every frame
+	}
 	sum, err := seed.Generate(ctx, db.Client, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "\nseeded %d countries, %d cities, %d addresses, %d users, %d products, %d orders in %s\n",
+	fmt.Fprintf(stderr, "seeded %d countries, %d cities, %d addresses, %d users, %d products, %d orders in %s\n",
 		sum.Countries, sum.Cities, sum.Addresses, sum.Users, sum.Products, sum.Orders, sum.Took.Round(time.Millisecond))
 	if !*withEvents {
 		return nil

@@ -9,14 +9,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/meridian-graphql/meridian/platform/config"
 	"github.com/meridian-graphql/meridian/platform/observe"
@@ -32,60 +31,65 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		usage(stdout)
-		return nil
+	c := &cli{getenv: getenv, stdout: stdout, stderr: stderr}
+	err := dispatch(ctx, c, args)
+	if errors.Is(err, errHelp) {
+		return nil // the usage asked for is printed: exit 0
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	// go-redis logs every failed dial through a process-wide logger; the
-	// cache counts and rate-limits Redis errors itself, so keep these at debug.
-	redis.SetLogger(redisLogger{log})
+	return err
+}
+
+func dispatch(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
+		cfg, log, err := c.config()
+		if err != nil {
+			return err
+		}
 		return serve(ctx, cfg, log)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(c.stdout, width(c.stdout, c.getenv))
+		return nil
+	case "-version", "--version", "version":
+		fmt.Fprintln(c.stdout, version())
+		return nil
 	case "seed":
-		return seedCmd(ctx, cfg, log, args[1:], stderr)
+		return seedCmd(ctx, c, args[1:])
 	case "export":
-		return exportCmd(ctx, cfg, log, args[1:], stdout, stderr)
+		return exportCmd(ctx, c, args[1:])
 	case "healthcheck":
-		return healthcheck(ctx, cfg)
+		return healthcheck(ctx, c, args[1:])
 	case "models":
-		return modelsCmd(ctx, args[1:], stdout, stderr)
+		return modelsCmd(ctx, c, args[1:])
 	case "apikey":
-		return apikeyCmd(ctx, cfg, log, args[1:], stdout, stderr)
+		return apikeyCmd(ctx, c, args[1:])
 	default:
-		usage(stderr)
-		return fmt.Errorf("unknown command %q", args[0])
+		usage(c.stderr, width(c.stderr, c.getenv))
+		return fmt.Errorf("unknown command %q (meridian --help lists them)", args[0])
 	}
 }
 
-func usage(w io.Writer) {
+func usage(w io.Writer, width int) {
 	fmt.Fprint(w, `Meridian — a GraphQL analytics API.
 
 Usage:
   meridian                 serve GraphQL on MERIDIAN_ADDR (GraphiQL at /, API at /query)
-  meridian seed [flags]    generate deterministic demo data (meridian seed --help)
-  meridian export [flags]  stream events as NDJSON or CSV (meridian export --help)
+  meridian seed [flags]    generate deterministic demo data
+  meridian export [flags]  stream events as NDJSON or CSV
   meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
-  meridian apikey create --name NAME --role viewer|analyst|admin
-                           create an API key and print it (shown once; only its hash is kept)
-  meridian apikey revoke --id ID
-  meridian models evaluate --cdnow DIR
-                           fit BG/NBD and Gamma-Gamma on CDNOW's calibration period and
-                           score the holdout (per-frequency means, churn AUC and Brier)
-  meridian models evaluate-recs [--users N] [--seed S]
-                           leave-last-out precision, recall and NDCG@10 of the
-                           recommender on the demo data, next to popularity
+  meridian apikey create|revoke [flags]
+                           create an API key (shown once; only its hash is kept) or revoke one
+  meridian models evaluate|evaluate-recs [flags]
+                           score the analytics models offline (CDNOW holdout; recommender)
+  meridian --version       the version, VCS revision and Go version of this build
   meridian --help          this text
+
+Every command takes --help for its own flags.
 
 Environment:
 `)
-	config.PrintHelp(w)
+	config.PrintHelp(w, width)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/ent"
 	"github.com/meridian-graphql/meridian/ent/address"
@@ -58,6 +60,14 @@ func events(ctx context.Context, client *ent.Client, store analytics.Store, opts
 		terms:  searchTerms(),
 	}
 	g.policy.MaxFuture = 0
+	if opts.Progress != nil {
+		total, err := client.User.Query().Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count users for the progress bar: %w", err)
+		}
+		g.bar = opts.bar(int64(total), "seeding events (users done)")
+		defer func() { _ = g.bar.Finish() }()
+	}
 	// An empty store that can bulk-load takes the whole stream at once;
 	// any other store (or a second run, whose events are stored already)
 	// takes Insert batches, which skip the stored ids.
@@ -123,6 +133,9 @@ func (g *eventGen) generate(ctx context.Context, client *ent.Client, page int, p
 				}
 			}
 		}
+		if g.bar != nil {
+			_ = g.bar.Add(len(users)) // a failed terminal write must not fail the seeding
+		}
 		if len(users) < page {
 			break
 		}
@@ -139,6 +152,7 @@ type eventGen struct {
 	terms  []string
 	n      int
 	batch  []analytics.Event
+	bar    *progressbar.ProgressBar // nil: no progress shown
 }
 
 // searchTerms are what demo users type into search.

@@ -70,8 +70,25 @@ type Options struct {
 	// times lie before it and are in UTC, whole seconds.
 	Now time.Time
 	// Progress, when non-nil, receives a progress bar over the users and
-	// orders inserted. Nothing is printed when it is nil.
+	// orders inserted, and one over the users whose events are generated.
+	// Nothing is printed when it is nil (the CLI passes its stderr only
+	// when that is a terminal: the bars redraw one line with \r).
 	Progress io.Writer
+}
+
+// bar is a progress bar over total items on opts.Progress, nil without one.
+func (opts Options) bar(total int64, what string) *progressbar.ProgressBar {
+	if opts.Progress == nil {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(opts.Progress),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(opts.Progress) }),
+	)
 }
 
 // Summary counts the rows a run inserted.
@@ -118,17 +135,7 @@ func Generate(ctx context.Context, client *ent.Client, opts Options) (Summary, e
 		return Summary{}, fmt.Errorf("seed: %w", err)
 	}
 
-	var bar *progressbar.ProgressBar
-	if opts.Progress != nil {
-		bar = progressbar.NewOptions64(int64(len(p.users)+len(p.orders)),
-			progressbar.OptionSetWriter(opts.Progress),
-			progressbar.OptionSetDescription("seeding users and orders"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(opts.Progress) }),
-		)
-	}
+	bar := opts.bar(int64(len(p.users)+len(p.orders)), "seeding users and orders")
 	if err := insertPlan(ctx, client, p, bar); err != nil {
 		return Summary{}, fmt.Errorf("seed: %w", err)
 	}

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/engine"
@@ -422,16 +422,41 @@ func productionHardening(c Config, bad func(string, error)) {
 	}
 }
 
-// PrintHelp writes the variables table.
-func PrintHelp(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+// PrintHelp writes the variables, each as a line "NAME (default: …)" and
+// its meaning indented below, wrapped to width columns (a table of three
+// columns was some 250 wide).
+func PrintHelp(w io.Writer, width int) {
+	const indent = "    "
 	for _, v := range Vars() {
 		d := v.Default
 		if d == "" {
-			d = "(empty)"
+			d = "empty"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, d, v.Help)
+		fmt.Fprintf(w, "%s (default: %s)\n", v.Name, d)
+		for _, line := range wrap(v.Help, max(width-len(indent), 20)) {
+			fmt.Fprintf(w, "%s%s\n", indent, line)
+		}
 	}
-	tw.Flush()
+}
+
+// wrap breaks text into lines of at most width columns at spaces (a word
+// longer than width gets a line of its own).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDefaults(t *testing.T) {
@@ -36,10 +37,17 @@ func TestOverridesAndErrors(t *testing.T) {
 
 func TestHelpListsEveryVariableOnce(t *testing.T) {
 	var b bytes.Buffer
-	PrintHelp(&b)
+	PrintHelp(&b, 80)
 	for _, v := range Vars() {
-		if n := strings.Count(b.String(), v.Name+" "); n != 1 {
+		if n := strings.Count(b.String(), v.Name+" (default: "); n != 1 {
 			t.Errorf("%s appears %d times in --help", v.Name, n)
+		}
+	}
+	// Wrapped to the width asked for (a long default may overflow its
+	// own line, nothing else).
+	for _, line := range strings.Split(b.String(), "\n") {
+		if utf8.RuneCountInString(line) > 80 && !strings.Contains(line, "(default: ") {
+			t.Errorf("line wider than 80 columns: %q", line)
 		}
 	}
 }
