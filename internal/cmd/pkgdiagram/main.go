@@ -215,7 +215,7 @@ func renderPackages(nodes map[string]bool, reduced map[string]map[string]bool) s
 			fmt.Fprintf(&b, "  %s\n", declare(members[0], label(members[0])))
 			continue
 		}
-		fmt.Fprintf(&b, "  subgraph %s[\"%s/\"]\n", "dir_"+id(f), f)
+		fmt.Fprintf(&b, "  subgraph %s[\"%s/\"]\n", "dir_"+strings.TrimPrefix(id(f), "p_"), f)
 		for _, m := range members {
 			fmt.Fprintf(&b, "    %s\n", declare(m, label(m)))
 		}
@@ -322,12 +322,13 @@ func reduce(nodes map[string]bool, edges map[string]map[string]bool) map[string]
 	return out
 }
 
-// id is a Mermaid node id for a node.
+// id is a Mermaid node id for a node, prefixed so that no package name
+// (graph, end…) is read as one of Mermaid's keywords.
 func id(n string) string {
 	if n == "" {
-		return "main"
+		return "p_main"
 	}
-	return strings.NewReplacer("/", "_", "-", "_", ".", "_").Replace(n)
+	return "p_" + strings.NewReplacer("/", "_", "-", "_", ".", "_").Replace(n)
 }
 
 // label names a node: its path in the module.

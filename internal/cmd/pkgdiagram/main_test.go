@@ -47,18 +47,18 @@ func TestRender(t *testing.T) {
 		{ImportPath: m + "/bench/x", Imports: []string{m + "/a"}},
 	}
 	got := Render(m, pkgs, Packages)
-	for _, want := range []string{"main --> a\n", "a --> a_b\n", "a --> ent\n", "a_b --> c\n", `subgraph dir_a["a/"]`, `main["meridian (main)"]`} {
+	for _, want := range []string{"p_main --> p_a\n", "p_a --> p_a_b\n", "p_a --> p_ent\n", "p_a_b --> p_c\n", `subgraph dir_a["a/"]`, `p_main["meridian (main)"]`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("packages view lacks %q:\n%s", want, got)
 		}
 	}
-	for _, unwanted := range []string{"main --> c", "main --> a_b", "storetest", "internal", "bench", "ent_user"} {
+	for _, unwanted := range []string{"p_main --> p_c\n", "p_main --> p_a_b\n", "storetest", "internal", "bench", "ent_user"} {
 		if strings.Contains(got, unwanted) {
 			t.Errorf("packages view has %q:\n%s", unwanted, got)
 		}
 	}
 	folders := Render(m, pkgs, Folders)
-	for _, want := range []string{`a["a/<br/>b"]`, "main --> a\n", "a --> c\n", "a --> ent\n"} {
+	for _, want := range []string{`p_a["a/<br/>b"]`, "p_main --> p_a\n", "p_a --> p_c\n", "p_a --> p_ent\n"} {
 		if !strings.Contains(folders, want) {
 			t.Errorf("folders view lacks %q:\n%s", want, folders)
 		}
