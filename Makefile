@@ -27,11 +27,13 @@ test-race:
 	@test -n "$(RACE_PKGS)" || { echo "internal/cmd/racepkgs found no package to race"; exit 1; }
 	$(GO) test -count=1 -race -p 1 $(RACE_PKGS)
 
-generate: ## regenerate ent and gqlgen code
+generate: ## regenerate ent and gqlgen code, the package diagrams (README.md, docs/architecture.md) and docs/configuration.md
 	$(GO) generate ./...
 
-check-generated: generate ## fail when generated code is stale
-	@if [ -n "$$(git status --porcelain -- ent graph resolvers gqlgen.yml)" ]; then git status --short -- ent graph resolvers; echo "generated code is stale: run make generate and commit"; exit 1; fi
+GENERATED := ent graph resolvers gqlgen.yml docs README.md
+
+check-generated: generate ## fail when generated code or documentation is stale
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); echo "generated code or docs are stale: run make generate and commit"; exit 1; fi
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
