@@ -25,13 +25,16 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 
 # The source is bind-mounted (read-only, not copied into a layer); the build
-# cache survives between builds. The binary has no version variable to set
-# with -X yet: the version lives in the image labels below.
+# cache survives between builds. The build context has no .git, so Go
+# cannot stamp the VCS revision: VERSION and REVISION are set with -X for
+# `meridian --version` (and in the image labels below).
+ARG VERSION=dev
+ARG REVISION=unknown
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     --mount=type=bind,target=. \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w" -o /out/meridian .
+    go build -trimpath -ldflags="-s -w -X main.stampedVersion=${VERSION} -X main.stampedRevision=${REVISION}" -o /out/meridian .
 
 # ---- run -----------------------------------------------------------------
 # distroless/static: CA certificates, tzdata and /etc/passwd, no shell, no

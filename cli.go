@@ -128,6 +128,12 @@ func isHelp(arg string) bool {
 	return false
 }
 
+// Set by builds that have no VCS information for Go to stamp (the
+// Dockerfile's context has no .git): go build -ldflags "-X
+// main.stampedVersion=… -X main.stampedRevision=…". Never written at run
+// time.
+var stampedVersion, stampedRevision string
+
 // version is the binary's version as the build stamped it: the module
 // version (a tag, or a pseudo-version from the VCS revision), the
 // revision and its time, whether the tree had local changes, and Go's
@@ -137,11 +143,14 @@ func version() string {
 	if !ok {
 		return "meridian (no build information)"
 	}
-	settings := map[string]string{}
+	settings := map[string]string{"vcs.revision": stampedRevision}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
 	v := "meridian " + bi.Main.Version
+	if stampedVersion != "" {
+		v = "meridian " + stampedVersion
+	}
 	var parts []string
 	if rev := settings["vcs.revision"]; rev != "" {
 		if len(rev) > 12 {
