@@ -449,7 +449,7 @@ ON CONFLICT (day, type, country) DO UPDATE SET count = event_counts_daily.count 
 				return fmt.Errorf("delete: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM event_counts_daily WHERE day <= ? AND count <= 0`), s.dayArg(lastDay)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM event_counts_daily WHERE day <= ? AND count <= 0`), s.dayArg(lastDay)); err != nil {
 			return fmt.Errorf("drop empty rollup rows: %w", err)
 		}
 		return nil
