@@ -66,7 +66,7 @@ func (s *Store) UpsertProfile(ctx context.Context, in analytics.ProfileInput) (*
 	j := s.jsonParam()
 	var p *analytics.Profile
 	err = s.inTx(ctx, func(tx txn) error {
-		rows, err := tx.QueryContext(ctx, s.rebind(`INSERT INTO user_profiles (`+profileCols+`)
+		rows, err := tx.QueryContext(ctx, s.db.Rebind(`INSERT INTO user_profiles (`+profileCols+`)
 VALUES (?, ?, `+j+`, ?, `+j+`, `+j+`, ?)
 ON CONFLICT (username) DO UPDATE SET `+strings.Join(set, ", ")+`
 RETURNING `+profileCols), in.Username, email, interests, level, metrics, subs, s.tsArg(s.now()))
@@ -89,7 +89,7 @@ RETURNING `+profileCols), in.Username, email, interests, level, metrics, subs, s
 
 // setInterests replaces the interest index rows of a profile.
 func (s *Store) setInterests(ctx context.Context, tx txn, username string, interests []string) error {
-	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM profile_interests WHERE username = ?`), username); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM profile_interests WHERE username = ?`), username); err != nil {
 		return fmt.Errorf("clear interests: %w", err)
 	}
 	if len(interests) == 0 {
@@ -99,7 +99,7 @@ func (s *Store) setInterests(ctx context.Context, tx txn, username string, inter
 	for _, i := range interests {
 		args = append(args, i, username)
 	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO profile_interests (interest, username) VALUES `+valuesList(len(interests), 2)), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO profile_interests (interest, username) VALUES `+valuesList(len(interests), 2)), args...); err != nil {
 		return fmt.Errorf("index interests: %w", err)
 	}
 	return nil
@@ -120,7 +120,7 @@ func (s *Store) AddInterest(ctx context.Context, username, interest string) (*an
 	}
 	var p *analytics.Profile
 	err = s.inTx(ctx, func(tx txn) error {
-		rows, err := tx.QueryContext(ctx, s.rebind(`SELECT `+profileCols+` FROM user_profiles WHERE username = ?`+lock), username)
+		rows, err := tx.QueryContext(ctx, s.db.Rebind(`SELECT `+profileCols+` FROM user_profiles WHERE username = ?`+lock), username)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Store) AddInterest(ctx context.Context, username, interest string) (*an
 		if err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, s.rebind(`UPDATE user_profiles SET interests = `+s.jsonParam()+`, updated_at = ? WHERE username = ? RETURNING `+profileCols),
+		rows, err = tx.QueryContext(ctx, s.db.Rebind(`UPDATE user_profiles SET interests = `+s.jsonParam()+`, updated_at = ? WHERE username = ? RETURNING `+profileCols),
 			list, s.tsArg(s.now()), username)
 		if err != nil {
 			return err
@@ -150,7 +150,7 @@ func (s *Store) AddInterest(ctx context.Context, username, interest string) (*an
 		if p, err = scanProfileRows(rows); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO profile_interests (interest, username) VALUES (?, ?) ON CONFLICT DO NOTHING`), interest, username); err != nil {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO profile_interests (interest, username) VALUES (?, ?) ON CONFLICT DO NOTHING`), interest, username); err != nil {
 			return fmt.Errorf("index interest: %w", err)
 		}
 		return nil
@@ -176,7 +176,7 @@ func (s *Store) UpdateMetrics(ctx context.Context, username string, metrics map[
 	if s.pg {
 		merge = "metrics || CAST(? AS jsonb)"
 	}
-	rows, err := s.db.Driver.QueryContext(ctx, s.rebind(`UPDATE user_profiles SET metrics = `+merge+`, updated_at = ? WHERE username = ? RETURNING `+profileCols),
+	rows, err := s.db.Driver.QueryContext(ctx, s.db.Rebind(`UPDATE user_profiles SET metrics = `+merge+`, updated_at = ? WHERE username = ? RETURNING `+profileCols),
 		patch, s.tsArg(s.now()), username)
 	if err != nil {
 		return nil, fmt.Errorf("update metrics of profile %s: %w", username, err)

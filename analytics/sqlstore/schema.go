@@ -229,7 +229,7 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO analytics_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO analytics_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 			m.version, m.name, s.tsArg(s.now())); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.version, err)
 		}

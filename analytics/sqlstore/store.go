@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -145,31 +144,10 @@ func commitOrRollback[T interface {
 	return nil
 }
 
-// query runs a read statement written with ? placeholders.
+// query runs a read statement written with ? placeholders (database.Rebind
+// numbers them on PostgreSQL).
 func (s *Store) query(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	return s.db.Driver.QueryContext(ctx, s.rebind(q), args...)
-}
-
-// rebind rewrites the ? placeholders to PostgreSQL's $1, $2, … The
-// statements of this package have no ? in string literals and use no
-// PostgreSQL ?-operators, so a plain scan suffices.
-func (s *Store) rebind(q string) string {
-	if !s.pg || !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + len(q)/8)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b.WriteByte(q[i])
-			continue
-		}
-		n++
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-	}
-	return b.String()
+	return s.db.Driver.QueryContext(ctx, s.db.Rebind(q), args...)
 }
 
 // dayLayout is a date (a day, week or month bucket) on SQLite. Instants

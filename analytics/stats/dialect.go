@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	entgo "entgo.io/ent"
@@ -19,30 +18,10 @@ import (
 func (s *Stats) postgres() bool { return s.db.Dialect == dialect.Postgres }
 
 // query runs one raw statement through the counting driver. The statement is
-// written with ? placeholders, rewritten to $n for PostgreSQL.
+// written with ? placeholders, rewritten to $n for PostgreSQL by
+// database.Rebind.
 func (s *Stats) query(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
-	if s.postgres() {
-		query = numberPlaceholders(query)
-	}
-	return s.db.Driver.QueryContext(ctx, query, args...)
-}
-
-// numberPlaceholders rewrites ? to $1, $2, … The statements of this package
-// contain no ? inside string literals, so a plain scan suffices.
-func numberPlaceholders(query string) string {
-	var b strings.Builder
-	b.Grow(len(query) + 8)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] != '?' {
-			b.WriteByte(query[i])
-			continue
-		}
-		n++
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-	}
-	return b.String()
+	return s.db.Driver.QueryContext(ctx, s.db.Rebind(query), args...)
 }
 
 // idSet is a subquery yielding the ids of a JSON array bound as one argument

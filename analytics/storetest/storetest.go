@@ -13,70 +13,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meridian-graphql/meridian/analytics"
 )
-
-// Now is the fixture's reference time: Sunday 2026-03-15 12:00 UTC.
-var now = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
-
-func at(s string) time.Time {
-	t, err := time.Parse("2006-01-02 15:04", s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
-var (
-	kyiv   = &analytics.Geo{Country: "UA", City: "Kyiv", Lat: 50.4501, Lon: 30.5234}
-	kyiv2  = &analytics.Geo{Country: "UA", City: "Kyiv", Lat: 50.4600, Lon: 30.5300}
-	lviv   = &analytics.Geo{Country: "UA", City: "Lviv", Lat: 49.8397, Lon: 24.0297}
-	paris  = &analytics.Geo{Country: "FR", City: "Paris", Lat: 48.8566, Lon: 2.3522}
-	london = &analytics.Geo{Country: "GB", City: "London", Lat: 51.5074, Lon: -0.1278}
-)
-
-type in struct {
-	id, typ string
-	user    int
-	ts      string
-	meta    map[string]any
-	geo     *analytics.Geo
-}
-
-// fixture (weeks start on Monday: A = 03-02…03-08, B = 03-09…03-15).
-func fixture() []in {
-	return []in{
-		{"e01", "page_view", 1, "2026-03-02 10:00", map[string]any{"path": "/"}, kyiv},
-		{"e02", "click", 1, "2026-03-02 11:00", nil, kyiv},
-		{"e03", "purchase", 1, "2026-03-03 09:00", map[string]any{"price": 10.0, "quantity": 2.0, "category": "books", "product_id": "p1"}, kyiv},
-		{"e04", "page_view", 2, "2026-03-03 12:00", nil, lviv},
-		{"e05", "purchase", 2, "2026-03-09 08:00", map[string]any{"price": 5.0, "category": "music"}, lviv},
-		{"e06", "page_view", 3, "2026-03-09 09:00", nil, paris},
-		{"e07", "purchase", 3, "2026-03-10 10:00", map[string]any{"price": 7.5, "category": "books"}, paris},
-		{"e08", "login", 1, "2026-03-10 11:00", nil, nil},
-		{"e09", "search", 4, "2026-02-20 10:00", map[string]any{"q": "go"}, london},
-		{"e10", "purchase", 1, "2026-03-14 10:00", map[string]any{"price": 12.25, "category": "books"}, nil},
-		{"e11", "page_view", 5, "2026-03-14 10:00", nil, kyiv2},
-		{"e12", "click", 2, "2026-02-23 10:00", nil, lviv},
-		{"e13", "click", 1, "2026-03-14 10:00", nil, nil},
-	}
-}
-
-func prepare(t *testing.T, items []in) []analytics.Event {
-	t.Helper()
-	out := make([]analytics.Event, len(items))
-	for i, it := range items {
-		id, ts := it.id, at(it.ts)
-		e, err := analytics.DefaultPolicy().Prepare(analytics.EventInput{ID: &id, UserID: it.user, Type: it.typ, Timestamp: &ts, Metadata: it.meta, Geo: it.geo}, now)
-		if err != nil {
-			t.Fatalf("fixture %s: %v", it.id, err)
-		}
-		out[i] = e
-	}
-	return out
-}
 
 // Run runs the contract against fresh stores from open.
 func Run(t *testing.T, open func(t *testing.T) analytics.Store) {
@@ -450,65 +389,4 @@ func Run(t *testing.T, open func(t *testing.T) analytics.Store) {
 			t.Error(err)
 		}
 	})
-}
-
-func export(t *testing.T, s analytics.Store, r analytics.Range, f analytics.Filter) []analytics.Event {
-	t.Helper()
-	var out []analytics.Event
-	if err := s.Export(context.Background(), r, f, func(e *analytics.Event) error {
-		out = append(out, *e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func ids(es []analytics.Event) string {
-	var s []string
-	for _, e := range es {
-		s = append(s, e.ID)
-	}
-	return strings.Join(s, " ")
-}
-
-func nearIDs(ds []analytics.EventDistance) string {
-	var s []string
-	for _, d := range ds {
-		s = append(s, d.Event.ID)
-	}
-	return strings.Join(s, " ")
-}
-
-func retentionString(rows []analytics.RetentionRow) string {
-	var s []string
-	for _, r := range rows {
-		s = append(s, fmt.Sprintf("%s:%d%v", r.CohortStart.Format("01-02"), r.CohortSize, r.Values))
-	}
-	return strings.Join(s, " ")
-}
-
-func equalActivity(a, b []analytics.UserActivity) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].UserID != b[i].UserID || a[i].Events != b[i].Events || a[i].DistinctTypes != b[i].DistinctTypes || !a[i].LastSeen.Equal(b[i].LastSeen) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameEvent compares every stored field, times by instant.
-func sameEvent(a, b analytics.Event) bool {
-	if a.ID != b.ID || a.UserID != b.UserID || a.Type != b.Type || !a.Timestamp.Equal(b.Timestamp) ||
-		!a.Day.Equal(b.Day) || !a.Week.Equal(b.Week) || !a.Month.Equal(b.Month) ||
-		a.Cell != b.Cell || a.Revenue != b.Revenue || a.Category != b.Category {
-		return false
-	}
-	if (a.Geo == nil) != (b.Geo == nil) || (a.Geo != nil && *a.Geo != *b.Geo) {
-		return false
-	}
-	return reflect.DeepEqual(a.Metadata, b.Metadata)
 }

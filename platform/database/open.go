@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -203,22 +202,3 @@ func redact(raw string) string {
 // SQL is the connection pool, for code that needs database/sql directly
 // (the event store's bulk ingest). Statements run through it are not counted.
 func (d *DB) SQL() *sql.DB { return d.sql }
-
-// Rebind turns the ? placeholders of q into PostgreSQL's $n on PostgreSQL,
-// so hand-written statements can be shared by both dialects.
-func (d *DB) Rebind(q string) string {
-	if d.Dialect != dialect.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
