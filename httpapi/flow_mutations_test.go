@@ -52,7 +52,7 @@ func seedSmall(t *testing.T, c *gqltest.Client) ids {
 // deletes everything again in dependency order.
 func TestMutationFlow(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		id := seedSmall(t, c)
 		type olena struct {
 			User struct {
@@ -108,7 +108,7 @@ func TestMutationFlow(t *testing.T) {
 // with no data written.
 func TestRefusedMutationAnswersCodeAndField(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		id := seedSmall(t, c)
 		const count = `{ countries { totalCount } cities { totalCount } users { totalCount } orders { totalCount } }`
 		before := string(c.MustDo(count, nil, nil).Data)
@@ -137,7 +137,7 @@ func TestRefusedMutationAnswersCodeAndField(t *testing.T) {
 // error per failed row with its index, code, message and field.
 func TestImportUsersPayload(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		id := seedSmall(t, c)
 		rows := []map[string]any{
 			{"username": "good1", "email": "good1@example.com", "address": map[string]any{"street": "2 Podil", "cityID": id.city}},
@@ -168,7 +168,7 @@ func TestImportUsersPayload(t *testing.T) {
 
 func TestQueryInputErrors(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		for q, code := range map[string]string{
 			`{ countries(first: 5000) { totalCount } }`:               "BAD_USER_INPUT",
 			`{ users(first: 1, last: 1) { totalCount } }`:             "BAD_USER_INPUT",

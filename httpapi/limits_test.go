@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/httpapi/limits"
 	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
@@ -24,7 +25,7 @@ import (
 // runs, with its code.
 func TestHostileQueries(t *testing.T) {
 	cfg := limits.DefaultConfig() // production: introspection off, depth 12
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Limits: &cfg, MaxBodyBytes: 64 << 10})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), Limits: &cfg, MaxBodyBytes: 64 << 10})
 
 	// countries → cities → country → cities → …: 4 levels per round trip.
 	deep := "code"
@@ -78,7 +79,7 @@ func TestRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RateLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), RateLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	post := func(forwarded string) *http.Response {
 		body, _ := json.Marshal(map[string]any{"query": "{ countries(first: 1) { totalCount } }"})
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, c.URL()+"/query", bytes.NewReader(body))
@@ -122,7 +123,7 @@ func TestRateLimit(t *testing.T) {
 // handler for as long as it likes.
 func TestSlowBody(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RequestTimeout: timeout})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), RequestTimeout: timeout})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(c.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
