@@ -21,8 +21,11 @@ import (
 	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
-// TestHostileQueries: each kind of abusive request is refused before it
-// runs, with its code.
+// TestHostileQueries: abusive requests are refused before they run, with
+// their code and no data — a query past the production limits (package
+// limits tests each limit on the real schema; here the depth and the
+// introspection switch show the server applies them), a fragment cycle, a document that does not parse, and a
+// body over the size limit — and the server still answers a normal query.
 func TestHostileQueries(t *testing.T) {
 	cfg := limits.DefaultConfig() // production: introspection off, depth 12
 	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), Limits: &cfg, MaxBodyBytes: 64 << 10})
@@ -33,19 +36,8 @@ func TestHostileQueries(t *testing.T) {
 		deep = "cities(first: 1) { edges { node { country { " + deep + " } } } }"
 	}
 	deep = "{ countries(first: 1) { edges { node { " + deep + " } } } }"
-	var aliases strings.Builder
-	aliases.WriteString("{")
-	for i := range 40 {
-		fmt.Fprintf(&aliases, " a%d: countries(first: 1) { totalCount }", i)
-	}
-	aliases.WriteString(" }")
-	tokens := "{ countries(first: 1) { totalCount " + strings.Repeat("__typename ", 5100) + "} }"
 	for name, tc := range map[string]struct{ query, code string }{
 		"deep nesting":    {deep, "QUERY_TOO_DEEP"},
-		"alias flood":     {aliases.String(), "TOO_MANY_ALIASES"},
-		"huge first":      {`{ countries(first: 100000) { totalCount } }`, "BAD_USER_INPUT"},
-		"costly nesting":  {`{ countries(first: 1000) { edges { node { cities(first: 1000) { edges { node { name } } } } } } }`, "QUERY_TOO_COMPLEX"},
-		"token flood":     {tokens, "TOO_MANY_TOKENS"},
 		"introspection":   {`{ __schema { types { name } } }`, "INTROSPECTION_DISABLED"},
 		"fragment cycle":  {`query { countries(first: 1) { ...A } } fragment A on CountryConnection { totalCount ...B } fragment B on CountryConnection { ...A }`, "GRAPHQL_VALIDATION_FAILED"},
 		"malformed query": {`{ countries(first: 1) { totalCount `, "GRAPHQL_PARSE_FAILED"},
