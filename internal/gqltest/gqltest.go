@@ -1,6 +1,8 @@
 // Package gqltest drives Meridian's real HTTP handler in tests: it posts
 // GraphQL operations and decodes the data, the errors with their
 // extensions.code, and the statement count the server reports.
+//
+// Tested by httpapi's flow tests, which drive the handler through it.
 package gqltest
 
 import (
