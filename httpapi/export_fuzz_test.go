@@ -8,113 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/export"
+	"github.com/meridian-graphql/meridian/analytics/export/exporttest"
 )
-
-// fuzzExportQueries seed the export targets.
-var fuzzExportQueries = []string{
-	``,
-	`format=csv`,
-	`format=ndjson&type=purchase&type=click`,
-	`from=2026-01-05T00:00:00Z&to=2026-01-12T00:00:00Z`,
-	`from=2026-01-06T10:00:00%2B02:00&to=2026-01-07T00:00:00.5Z&format=csv`,
-	`user=1&country=aa`,
-	`user=0`, `user=-1`, `user=9223372036854775808`, `user=1e3`, `user=%201%20`,
-	`from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
-	`from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
-	`from=yesterday`, `to=2026-13-01T00:00:00Z`, `from=0000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z`,
-	`from=2026-01-05T00:00:00%2B23:59`,
-	`format=xml`, `format=CSV`, `format=%20csv%20`,
-	`type=&type=%20&type=purchase`,
-	`country=%00`, `country=%FF%FE`, `country=ab%25`, `type=%27%20OR%201%3D1--`,
-	`from=2026-01-05T00:00:00Z&from=2026-01-06T00:00:00Z`,
-	`%ZZ=1&format=csv`, `;`, `&&&=&=`,
-}
-
-// FuzzExportParams checks the export's query-parameter decoder: a refusal
-// names its parameter; an accepted request has a known format, an ordered
-// UTC range, non-empty trimmed types, a positive user id when one was
-// given, an upper-case country — and re-encoding what it read gives the
-// same reading.
-func FuzzExportParams(f *testing.F) {
-	for _, q := range fuzzExportQueries {
-		f.Add(q)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		q, _ := url.ParseQuery(raw) // what the handler gets, errors and all
-		rg, flt, format, err := export.Params(q)
-		if err != nil {
-			msg := err.Error()
-			if !slices.ContainsFunc([]string{"from: ", "to: ", "type: ", "user: ", "country: ", "format: ", "parameter "}, func(p string) bool { return strings.HasPrefix(msg, p) }) {
-				t.Fatalf("ExportParams(%q) refused without naming the parameter: %q", raw, msg)
-			}
-			return
-		}
-		if format != "ndjson" && format != "csv" {
-			t.Fatalf("ExportParams(%q) format %q", raw, format)
-		}
-		for _, tm := range []time.Time{rg.From, rg.To} {
-			if !tm.IsZero() && tm.Location() != time.UTC {
-				t.Fatalf("ExportParams(%q): %v not in UTC", raw, tm)
-			}
-		}
-		if !rg.From.IsZero() && !rg.To.IsZero() && !rg.From.Before(rg.To) {
-			t.Fatalf("ExportParams(%q): empty range %v – %v", raw, rg.From, rg.To)
-		}
-		for _, typ := range flt.Types {
-			if typ == "" || typ != strings.TrimSpace(typ) {
-				t.Fatalf("ExportParams(%q): type %q", raw, typ)
-			}
-		}
-		if len(flt.Types) > len(q["type"]) {
-			t.Fatalf("ExportParams(%q): %d types from %d parameters", raw, len(flt.Types), len(q["type"]))
-		}
-		if u := strings.TrimSpace(fuzzFirst(q["user"])); u != "" && flt.UserID <= 0 || u == "" && flt.UserID != 0 {
-			t.Fatalf("ExportParams(%q): user %d", raw, flt.UserID)
-		}
-		if flt.Country != strings.ToUpper(strings.TrimSpace(fuzzFirst(q["country"]))) {
-			t.Fatalf("ExportParams(%q): country %q", raw, flt.Country)
-		}
-		// Re-encode what was read and read it again.
-		v := url.Values{"format": {format}}
-		if !rg.From.IsZero() {
-			v.Set("from", rg.From.Format(time.RFC3339Nano))
-		}
-		if !rg.To.IsZero() {
-			v.Set("to", rg.To.Format(time.RFC3339Nano))
-		}
-		v["type"] = flt.Types
-		if flt.UserID != 0 {
-			v.Set("user", strconv.Itoa(flt.UserID))
-		}
-		if flt.Country != "" {
-			v.Set("country", flt.Country)
-		}
-		rg2, flt2, format2, err := export.Params(v)
-		if err != nil {
-			t.Fatalf("ExportParams(%q) read %+v %+v %s, which re-encoded as %q is refused: %v", raw, rg, flt, format, v.Encode(), err)
-		}
-		if !rg2.From.Equal(rg.From) || !rg2.To.Equal(rg.To) || format2 != format || flt2.UserID != flt.UserID ||
-			!slices.Equal(flt2.Types, flt.Types) || flt2.Country != strings.ToUpper(strings.TrimSpace(flt.Country)) {
-			t.Fatalf("ExportParams round trip of %q: %+v %+v %s → %q → %+v %+v %s", raw, rg, flt, format, v.Encode(), rg2, flt2, format2)
-		}
-	})
-}
-
-func fuzzFirst(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
 
 // FuzzExportEndpoint sends GET /export/events with any query string to the
 // real handler over the fixture's events. A refusal is a 400 JSON body with
@@ -124,7 +26,7 @@ func fuzzFirst(v []string) string {
 // event left out.
 func FuzzExportEndpoint(f *testing.F) {
 	api := newFuzzAPI(f)
-	for _, q := range fuzzExportQueries {
+	for _, q := range exporttest.Queries {
 		f.Add(q)
 	}
 	f.Add("user=" + strconv.Itoa(api.userIDs[0]) + "&type=purchase&format=csv")

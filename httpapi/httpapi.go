@@ -69,8 +69,10 @@ type Deps struct {
 	// Bus, when it implements broker.Admin, backs the admin queries of
 	// queue depths and the dead-letter mutations.
 	Bus broker.Bus
-	// Auth identifies callers and enforces @hasRole; nil makes every
-	// caller an admin (tests only).
+	// Auth identifies callers and enforces @hasRole. Nil fails closed: it
+	// is the zero Authenticator, which verifies no credential and refuses
+	// callers without one (401 UNAUTHENTICATED), so a handler built
+	// without authentication grants nobody anything.
 	Auth *auth.Authenticator
 	// Limits bound each query before it runs; nil uses the defaults with
 	// a depth of 15 and introspection on (tests).
@@ -149,9 +151,10 @@ func NewHandler(d Deps) http.Handler {
 		d.Cache = c
 	}
 	if d.Auth == nil {
-		// Tests and benchmarks that do not care about roles: every caller
-		// is an admin. The server always passes its authenticator.
-		d.Auth = &auth.Authenticator{Anonymous: auth.Admin, AnonymousWrites: true, Log: d.Logger}
+		// Nobody is trusted without an authenticator: no keys, no JWTs,
+		// no anonymous access. The server always passes its own; tests
+		// ask for the access they need (gqltest.Grant).
+		d.Auth = &auth.Authenticator{Log: d.Logger}
 	}
 	if d.Limits == nil {
 		l := limits.DefaultConfig()

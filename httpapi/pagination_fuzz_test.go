@@ -204,7 +204,7 @@ func TestPaginationLastActiveAt(t *testing.T) {
 		}
 		// A user who becomes never active again through the GraphQL update
 		// input's clearLastActiveAt, and one active at the tie through it.
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		for name, in := range map[string]map[string]any{
 			"u0_0_2":     {"clearLastActiveAt": true},
 			"act_never2": {"lastActiveAt": activityTie.Format(time.RFC3339)},

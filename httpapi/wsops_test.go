@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/broker/inproc"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
@@ -16,14 +17,15 @@ import (
 
 var wsProtocols = []string{"graphql-transport-ws", "graphql-ws"}
 
-// wsServer serves deps on SQLite with the in-process bus and a live hub.
+// wsServer serves deps on SQLite with the in-process bus and a live hub,
+// to callers who are all admins.
 func wsServer(t *testing.T, ctx context.Context, deps httpapi.Deps) *gqltest.Client {
 	t.Helper()
 	bus := inproc.New(inproc.Options{})
 	t.Cleanup(func() { bus.Close() })
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	deps.DB, deps.Live = testdb.Open(t, "sqlite"), hub
+	deps.DB, deps.Live, deps.Auth = testdb.Open(t, "sqlite"), hub, gqltest.Grant(auth.Admin)
 	return gqltest.Serve(t, deps)
 }
 

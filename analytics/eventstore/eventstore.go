@@ -1,6 +1,10 @@
 // Package eventstore chooses and runs the event store backend: MongoDB when
 // MONGODB_URI is set, else the SQL database that ent uses. It also runs the
 // retention job that deletes old events where no TTL index does.
+//
+// Tested by the module root's end-to-end tests, which open it as the server
+// does (attack_helpers_test.go, on the SQL database); the backends
+// themselves are tested in analytics/sqlstore and analytics/mongostore.
 package eventstore
 
 import (

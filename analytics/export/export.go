@@ -1,7 +1,8 @@
 // Package export owns the event export: the parameters that select events
 // (the same for GET /export/events and the export command) and the NDJSON
-// and CSV encodings they are streamed in. Its tests are in httpapi
-// (export_fuzz_test.go), which runs them through the endpoint too.
+// and CSV encodings they are streamed in. FuzzExportParams checks the
+// parameters here; httpapi's FuzzExportEndpoint runs them, and the
+// encodings, through the endpoint.
 package export
 
 import (

@@ -2,6 +2,9 @@
 // runs it (SQLite and PostgreSQL always, MongoDB through FerretDB, and a real
 // MongoDB when MONGODB_TEST_URI is set). The fixture is small and every
 // expected number below is worked out by hand from it.
+//
+// Tested by the backends it checks: the contract_test.go of
+// analytics/sqlstore and analytics/mongostore run it.
 package storetest
 
 import (

@@ -61,6 +61,9 @@
 // fewer than 99% of the expected deliveries arrived or a server exited (the
 // summary is still printed), 2 on a setup error (a client process that
 // failed included).
+//
+// Tested by running it: bench/run.sh (make bench) runs it against a fresh
+// server; it has no unit tests.
 package main
 
 import (

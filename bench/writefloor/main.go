@@ -14,6 +14,9 @@
 // the writes is the floor.
 //
 //	go run ./bench/writefloor -conns 5000 -size 260
+//
+// Tested by running it: bench/run.sh (make bench) runs it; it has no unit
+// tests.
 package main
 
 import (

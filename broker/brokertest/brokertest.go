@@ -2,6 +2,9 @@
 // Keeping one suite is what lets the in-process adapter stand in for
 // RabbitMQ: if a behaviour matters to the application it is asserted here,
 // against both.
+//
+// Tested by the adapters it checks: broker/inproc's and broker/rabbit's
+// tests run it.
 package brokertest
 
 import (

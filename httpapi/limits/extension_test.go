@@ -43,7 +43,13 @@ type gqlResponse struct {
 
 func newServer(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
-	srv := handler.New(fakeSchema{testSchema(t)})
+	return newServerOn(t, testSchema(t), cfg)
+}
+
+// newServerOn serves schema, without resolvers, through the extension.
+func newServerOn(t *testing.T, schema *ast.Schema, cfg Config) *httptest.Server {
+	t.Helper()
+	srv := handler.New(fakeSchema{schema})
 	srv.AddTransport(transport.POST{})
 	srv.Use(New(cfg))
 	ts := httptest.NewServer(srv)

@@ -1,6 +1,8 @@
 // Package gqltest drives Meridian's real HTTP handler in tests: it posts
 // GraphQL operations and decodes the data, the errors with their
 // extensions.code, and the statement count the server reports.
+//
+// Tested by httpapi's flow tests, which drive the handler through it.
 package gqltest
 
 import (
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/platform/database"
 )
@@ -25,18 +28,29 @@ type Client struct {
 	authorization string
 }
 
-// New starts the handler over db, with the SQL event store in the same
-// database and a local-only cache. Loaders collect keys for 250 ms instead
-// of production's 10 ms: the statement-count tests assert exact counts, and
-// under the race detector on a busy 2-core CI machine the goroutines of one
-// level were seen to need more than 20 ms to all reach their loader.
-func New(t testing.TB, db *database.DB) *Client {
+// NewAdmin starts the handler over db for callers who are all admins
+// (Grant(auth.Admin)), with the SQL event store in the same database and a
+// local-only cache: for the tests of what admins may do, every mutation
+// included, that do not test the roles themselves.
+func NewAdmin(t testing.TB, db *database.DB) *Client {
 	t.Helper()
-	return Serve(t, httpapi.Deps{DB: db})
+	return Serve(t, httpapi.Deps{DB: db, Auth: Grant(auth.Admin)})
+}
+
+// Grant returns an authenticator that gives every caller without
+// credentials role, mutations included (as far as role allows them). A test
+// asks for the access it needs with it: a handler whose Deps.Auth is nil
+// refuses every caller.
+func Grant(role auth.Role) *auth.Authenticator {
+	return &auth.Authenticator{Anonymous: role, AnonymousWrites: true}
 }
 
 // Serve starts the handler with deps, filling in the SQL event store and the
-// test loader wait when they are not set.
+// test loader wait when they are not set. Loaders collect keys for 250 ms
+// instead of production's 10 ms: the statement-count tests assert exact
+// counts, and under the race detector on a busy 2-core CI machine the
+// goroutines of one level were seen to need more than 20 ms to all reach
+// their loader. Deps.Auth is left as given: nil refuses every caller.
 func Serve(t testing.TB, deps httpapi.Deps) *Client {
 	t.Helper()
 	if deps.Events == nil {

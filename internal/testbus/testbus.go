@@ -1,6 +1,9 @@
 // Package testbus connects tests to the real RabbitMQ: each test gets its
 // own topology prefix, shared by every bus it opens (several server
 // instances on one broker), and the topology is deleted when it ends.
+//
+// Tested by the tests that use it: broker/rabbit's, broker/consumers' and
+// httpapi's flow tests across instances.
 package testbus
 
 import (

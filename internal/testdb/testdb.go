@@ -1,6 +1,9 @@
 // Package testdb gives each test its own fresh database — an SQLite file in
 // the test's temporary directory, or a new PostgreSQL database on the server
 // named by TEST_DATABASE_URL — so that the whole suite runs on both backends.
+//
+// Tested by every test that runs on it: each testdb.Each test runs once per
+// backend it opens.
 package testdb
 
 import (

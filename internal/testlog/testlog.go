@@ -1,6 +1,9 @@
 // Package testlog gives tests a log destination that concurrent writers
 // (a server's goroutines, slog handlers) share safely, to read back what
 // was logged.
+//
+// Tested by the tests that read logs back through it (platform/observe's,
+// broker/outbox's, …), some of them under the race detector.
 package testlog
 
 import (

@@ -2,6 +2,9 @@
 // 127.0.0.1:6379) and simulates its failures: a proxy that goes down and
 // comes back on the same address, and a black hole that accepts
 // connections and never answers.
+//
+// Tested by the tests that use it: cache's and httpapi/ratelimit's outage
+// tests go through its proxy and black hole.
 package testredis
 
 import (

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/cache"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/fixture"
@@ -70,7 +71,7 @@ func TestCachedFieldHitsAndInvalidation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.Serve(t, httpapi.Deps{DB: db, Cache: newCache(t, testRedis, prefix())})
+		c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, testRedis, prefix())})
 		var d countryStats
 		r1 := c.MustDo(aaStats, nil, &d)
 		if d.Country.Stats.UserCount != 6 || r1.Extensions.SQLStatements != 2 {
@@ -117,8 +118,8 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := prefix()
-	a := gqltest.Serve(t, httpapi.Deps{DB: db, Cache: newCache(t, testRedis, p)})
-	b := gqltest.Serve(t, httpapi.Deps{DB: db, Cache: newCache(t, testRedis, p)})
+	a := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, testRedis, p)})
+	b := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, testRedis, p)})
 	var d countryStats
 	for _, c := range []*gqltest.Client{a, b, b} {
 		if c.MustDo(aaStats, nil, &d); d.Country.Stats.UserCount != 2 {
@@ -151,7 +152,7 @@ func TestRedisDownKeepsAnswering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := gqltest.Serve(t, httpapi.Deps{DB: db, Cache: newCache(t, "redis://127.0.0.1:1/0", prefix())})
+	c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, "redis://127.0.0.1:1/0", prefix())})
 	var d countryStats
 	start := time.Now()
 	for range 5 {
@@ -175,7 +176,7 @@ func TestRedisDownKeepsAnswering(t *testing.T) {
 
 func TestCacheControlAndPersistedQueries(t *testing.T) {
 	db := testdb.Open(t, "sqlite")
-	c := gqltest.Serve(t, httpapi.Deps{DB: db, Cache: newCache(t, testRedis, prefix())})
+	c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, testRedis, prefix())})
 	post := func(body map[string]any) (*http.Response, map[string]any) {
 		b, _ := json.Marshal(body)
 		res, err := http.Post(c.URL()+"/query", "application/json", bytes.NewReader(b))
@@ -217,4 +218,22 @@ func TestCacheControlAndPersistedQueries(t *testing.T) {
 	if _, out = post(map[string]any{"extensions": ext}); out["errors"] != nil || out["data"] == nil {
 		t.Fatalf("by hash: %v", out)
 	}
+}
+
+// TestResultCacheOff: with NoResultCache (MERIDIAN_RESULT_CACHE=false) a
+// @cached field resolves on every read, running its SQL each time.
+func TestResultCacheOff(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		if _, err := fixture.NewGrid(context.Background(), db.Client, 2, 2, 3); err != nil {
+			t.Fatal(err)
+		}
+		c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Cache: newCache(t, testRedis, prefix()), NoResultCache: true})
+		for i := 1; i <= 2; i++ {
+			var d countryStats
+			r := c.MustDo(aaStats, nil, &d)
+			if d.Country.Stats.UserCount != 6 || r.Extensions.SQLStatements != 2 {
+				t.Fatalf("read %d: %d users, %d statements (want 6 users and the stats resolved: 2 statements)", i, d.Country.Stats.UserCount, r.Extensions.SQLStatements)
+			}
+		}
+	})
 }

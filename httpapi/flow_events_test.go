@@ -19,7 +19,7 @@ import (
 
 func TestTrackEventsValidatesPerItem(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		ts := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 		items := []map[string]any{
 			{"id": "ok-1", "userId": 1, "type": "page_view", "timestamp": ts, "geo": map[string]any{"country": "ua", "city": "Kyiv", "lon": 30.52, "lat": 50.45}},
@@ -96,7 +96,7 @@ func TestUserEventsBatchAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		base := time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Hour)
 		var items []map[string]any
 		for i, u := range g.Users {

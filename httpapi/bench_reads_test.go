@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/fixture"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
 	"github.com/meridian-graphql/meridian/platform/database"
 	"github.com/meridian-graphql/meridian/seed"
@@ -24,7 +26,7 @@ func benchServer(b *testing.B, db *database.DB, resolvers bool) *httptest.Server
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, NoCompiledReads: resolvers}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), Events: events, NoCompiledReads: resolvers}))
 	b.Cleanup(srv.Close)
 	return srv
 }

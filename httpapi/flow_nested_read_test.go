@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/fixture"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
@@ -273,5 +274,5 @@ func TestEveryPathBatches(t *testing.T) {
 // loaders (no compiled reads): these tests prove the batching of that path,
 // which answers every shape the compiler leaves to it.
 func resolverPath(t *testing.T, db *database.DB) *gqltest.Client {
-	return gqltest.Serve(t, httpapi.Deps{DB: db, NoCompiledReads: true})
+	return gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), NoCompiledReads: true})
 }

@@ -20,7 +20,7 @@ func TestAnalyticsOverGraphQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		var d struct {
 			UserStats struct {
 				Total, Active        int

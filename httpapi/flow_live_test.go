@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/broker"
 	"github.com/meridian-graphql/meridian/broker/inproc"
 	"github.com/meridian-graphql/meridian/httpapi"
@@ -32,7 +33,7 @@ func instance(t *testing.T, dbURL string, bus broker.Bus) *gqltest.Client {
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
 	db := testdb.OpenURL(t, dbURL)
-	return gqltest.Serve(t, httpapi.Deps{DB: db, Live: hub})
+	return gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), Live: hub})
 }
 
 // TestSubscriptionAcrossInstances: a subscriber connected to instance B
@@ -184,7 +185,7 @@ func liveServer(t *testing.T, ctx context.Context) *gqltest.Client {
 	t.Cleanup(func() { bus.Close() })
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
-	return gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub})
+	return gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Analyst), Live: hub})
 }
 
 // subscribeSSE starts a subscription over Server-Sent Events; the body is
@@ -215,7 +216,7 @@ func TestSubscriptionOutlivesRequestTimeout(t *testing.T) {
 	hub := live.New(bus, nil)
 	go hub.Run(ctx) //nolint:errcheck // ends with ctx
 	const timeout = 300 * time.Millisecond
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Live: hub, RequestTimeout: timeout})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Analyst), Live: hub, RequestTimeout: timeout})
 
 	conn, _, err := websocket.Dial(ctx, strings.Replace(c.URL(), "http", "ws", 1)+"/query", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/httpapi/limits"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
@@ -15,7 +16,7 @@ import (
 // to refuse each kind of abusive query (the issue asks for under 10 ms).
 func BenchmarkRefuseHostile(b *testing.B) {
 	cfg := limits.DefaultConfig()
-	c := gqltest.Serve(b, httpapi.Deps{DB: testdb.Open(b, "sqlite"), Limits: &cfg})
+	c := gqltest.Serve(b, httpapi.Deps{DB: testdb.Open(b, "sqlite"), Auth: gqltest.Grant(auth.Viewer), Limits: &cfg})
 	var aliases strings.Builder
 	aliases.WriteString("{")
 	for i := range 200 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/broker"
 	"github.com/meridian-graphql/meridian/broker/consumers"
 	"github.com/meridian-graphql/meridian/broker/inproc"
@@ -46,7 +47,7 @@ func wired(t *testing.T, db *database.DB, bus broker.Bus) *gqltest.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := httpapi.Deps{DB: db, Events: events, Cache: c, Live: hub, Bus: bus, Outbox: outbox.NewWriter(db), Committed: relay.Notify}
+	deps := httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Events: events, Cache: c, Live: hub, Bus: bus, Outbox: outbox.NewWriter(db), Committed: relay.Notify}
 	ready := make(chan struct{})
 	go func() {
 		_ = consumers.New(consumers.Deps{Bus: bus, DB: db, Events: deps.EventService(), Cache: c, Backoff: []time.Duration{20 * time.Millisecond}}).Run(ctx, func() { close(ready) })

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/cache"
 	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
 	"github.com/meridian-graphql/meridian/seed"
 )
@@ -32,7 +34,7 @@ func BenchmarkCachedAnalytics(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, Cache: c}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), Events: events, Cache: c}))
 	defer srv.Close()
 	const q = `{ userStats { total active avgSpent totalSpent } registrationCohorts(period: MONTH, periods: 6) { start signups retained revenue } }`
 	median := func(d []time.Duration) time.Duration {

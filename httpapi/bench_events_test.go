@@ -18,7 +18,9 @@ import (
 
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
@@ -33,7 +35,7 @@ func BenchmarkTrackEvents(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events}))
+			srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), Events: events}))
 			defer srv.Close()
 			const batch = 10000
 			types := analytics.DefaultTypes()
@@ -127,7 +129,7 @@ func BenchmarkExport1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: store}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), Events: store}))
 	defer srv.Close()
 	var growth float64
 	for b.Loop() {

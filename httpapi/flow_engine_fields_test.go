@@ -7,6 +7,7 @@ import (
 
 	"github.com/meridian-graphql/meridian/analytics/engine"
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
@@ -35,7 +36,7 @@ func TestEngineFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := gqltest.Serve(t, httpapi.Deps{DB: db, Events: events, Engine: eng})
+	c := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Events: events, Engine: eng})
 
 	var st struct {
 		RefitModels struct {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
@@ -19,7 +20,7 @@ import (
 // the robustness list: every refusal has its status and a coded error, and
 // 10 MB bodies are refused without the server's memory growing.
 func TestHTTPRules(t *testing.T) {
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite")})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer)})
 	do := func(method, ctype, accept, body string) (*http.Response, []byte) {
 		t.Helper()
 		req, err := http.NewRequest(method, c.URL()+"/query", strings.NewReader(body))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/ent/user"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
@@ -53,8 +54,8 @@ func TestCompiledReadsAnswerAsTheResolvers(t *testing.T) {
 			Edges []struct{ Node struct{ Code string } }
 		}
 	}
-	compiled := gqltest.Serve(t, httpapi.Deps{DB: db})
-	resolved := gqltest.Serve(t, httpapi.Deps{DB: db, NoCompiledReads: true})
+	compiled := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst)})
+	resolved := gqltest.Serve(t, httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Analyst), NoCompiledReads: true})
 	resolved.MustDo(`{ users(first: 1, orderBy: {field: TOTAL_SPENT, direction: DESC}) { edges { node { username } } }
 		countries(first: 1, where: {hasCitiesWith: {hasAddressesWith: {hasUsers: true}}}) { edges { node { code } } } }`, nil, &someone)
 	rich := someone.Users.Edges[0].Node.Username

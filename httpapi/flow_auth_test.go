@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +252,49 @@ func TestNoAnonymousAccess(t *testing.T) {
 				t.Fatal("no event on the authenticated subscription")
 			}
 		}
+	}
+}
+
+// TestNilAuthGrantsNothing: a handler built without an authenticator fails
+// closed. An admin mutation over HTTP is refused with 401 UNAUTHENTICATED —
+// without credentials, with a made-up one, and with a real admin key, since
+// no Authenticator means none is verified — and writes nothing; admin
+// queries, plain reads and the export are refused the same way.
+func TestNilAuthGrantsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t, "sqlite")
+	keys := auth.NewKeys(db)
+	if err := keys.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, admin, err := keys.Create(ctx, "admin", auth.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gqltest.Serve(t, httpapi.Deps{DB: db, Keys: keys})
+	create := `mutation { createCountry(input: {code: "UA", name: "Ukraine", continent: "Europe"}) { id } }`
+	for _, call := range []struct{ as, query string }{
+		{"", create},
+		{"Bearer mrd_nope_nope", create},
+		{admin, create},
+		{"Bearer " + admin, create},
+		{"", `{ cacheStats { localHits } }`},
+		{"", `{ countries(first: 1) { totalCount } }`},
+	} {
+		r := c.As(call.as).Do(call.query, nil)
+		if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || r.Data != nil {
+			t.Errorf("%.12s… %s: status %d, data %s, errors %+v; want 401 UNAUTHENTICATED", call.as, call.query, r.Status, r.Data, r.Errors)
+		}
+	}
+	if n := db.Client.Country.Query().CountX(ctx); n != 0 {
+		t.Errorf("a refused createCountry stored %d countries", n)
+	}
+	res, err := http.Get(c.URL() + "/export/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("export without an authenticator: status %d, want 401", res.StatusCode)
 	}
 }

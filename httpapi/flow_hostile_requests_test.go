@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/httpapi/limits"
 	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
@@ -20,11 +21,14 @@ import (
 	"github.com/meridian-graphql/meridian/internal/testdb"
 )
 
-// TestHostileQueries: each kind of abusive request is refused before it
-// runs, with its code.
+// TestHostileQueries: abusive requests are refused before they run, with
+// their code and no data — a query past the production limits (package
+// limits tests each limit on the real schema; here the depth and the
+// introspection switch show the server applies them), a fragment cycle, a document that does not parse, and a
+// body over the size limit — and the server still answers a normal query.
 func TestHostileQueries(t *testing.T) {
 	cfg := limits.DefaultConfig() // production: introspection off, depth 12
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Limits: &cfg, MaxBodyBytes: 64 << 10})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), Limits: &cfg, MaxBodyBytes: 64 << 10})
 
 	// countries → cities → country → cities → …: 4 levels per round trip.
 	deep := "code"
@@ -32,19 +36,8 @@ func TestHostileQueries(t *testing.T) {
 		deep = "cities(first: 1) { edges { node { country { " + deep + " } } } }"
 	}
 	deep = "{ countries(first: 1) { edges { node { " + deep + " } } } }"
-	var aliases strings.Builder
-	aliases.WriteString("{")
-	for i := range 40 {
-		fmt.Fprintf(&aliases, " a%d: countries(first: 1) { totalCount }", i)
-	}
-	aliases.WriteString(" }")
-	tokens := "{ countries(first: 1) { totalCount " + strings.Repeat("__typename ", 5100) + "} }"
 	for name, tc := range map[string]struct{ query, code string }{
 		"deep nesting":    {deep, "QUERY_TOO_DEEP"},
-		"alias flood":     {aliases.String(), "TOO_MANY_ALIASES"},
-		"huge first":      {`{ countries(first: 100000) { totalCount } }`, "BAD_USER_INPUT"},
-		"costly nesting":  {`{ countries(first: 1000) { edges { node { cities(first: 1000) { edges { node { name } } } } } } }`, "QUERY_TOO_COMPLEX"},
-		"token flood":     {tokens, "TOO_MANY_TOKENS"},
 		"introspection":   {`{ __schema { types { name } } }`, "INTROSPECTION_DISABLED"},
 		"fragment cycle":  {`query { countries(first: 1) { ...A } } fragment A on CountryConnection { totalCount ...B } fragment B on CountryConnection { ...A }`, "GRAPHQL_VALIDATION_FAILED"},
 		"malformed query": {`{ countries(first: 1) { totalCount `, "GRAPHQL_PARSE_FAILED"},
@@ -78,7 +71,7 @@ func TestRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RateLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), RateLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	post := func(forwarded string) *http.Response {
 		body, _ := json.Marshal(map[string]any{"query": "{ countries(first: 1) { totalCount } }"})
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, c.URL()+"/query", bytes.NewReader(body))
@@ -122,7 +115,7 @@ func TestRateLimit(t *testing.T) {
 // handler for as long as it likes.
 func TestSlowBody(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), RequestTimeout: timeout})
+	c := gqltest.Serve(t, httpapi.Deps{DB: testdb.Open(t, "sqlite"), Auth: gqltest.Grant(auth.Viewer), RequestTimeout: timeout})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(c.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)

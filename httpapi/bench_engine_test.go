@@ -9,7 +9,9 @@ import (
 
 	"github.com/meridian-graphql/meridian/analytics/engine"
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
+	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
 	"github.com/meridian-graphql/meridian/seed"
 )
@@ -46,7 +48,7 @@ func engineServer(b *testing.B, users int) (*httptest.Server, *engine.Engine) {
 	if _, err := eng.Refit(ctx); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Events: events, Engine: eng}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db, Auth: gqltest.Grant(auth.Admin), Events: events, Engine: eng}))
 	b.Cleanup(srv.Close)
 	return srv, eng
 }

@@ -13,7 +13,7 @@ import (
 
 func TestProfilesOverGraphQL(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		var p struct {
 			UpsertProfile struct {
 				Username, ExpertiseLevel string
@@ -60,7 +60,7 @@ func TestProfilesOverGraphQL(t *testing.T) {
 
 func TestEventQueriesOverGraphQL(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := gqltest.New(t, db)
+		c := gqltest.NewAdmin(t, db)
 		// Monday 10:00 two weeks ago: all of a week's events stay in it.
 		_, monday, _ := analytics.Buckets(time.Now().UTC().AddDate(0, 0, -14))
 		week := monday.Add(10 * time.Hour)
