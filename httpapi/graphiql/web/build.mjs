@@ -21,7 +21,7 @@ const noMonacoCSS = {
   setup(build) {
     build.onResolve({ filter: /\.css$/ }, (args) =>
       args.importer.includes('/node_modules/monaco-editor/') ? { path: args.path, namespace: 'no-monaco-css' } : undefined);
-    build.onLoad({ filter: /.*/, namespace: 'no-monaco-css' }, () => ({ contents: '', loader: 'css' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-monaco-css' }, () => ({ contents: '', loader: 'empty' }));
   },
 };
 

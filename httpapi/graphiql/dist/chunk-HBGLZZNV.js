@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-MV43G24G.js";import"./chunk-P4RSCOLN.js";import"./chunk-WXJBLKMI.js";import"./chunk-BBVQPK2W.js";import"./chunk-MFQB75NU.js";import"./chunk-4L5RI3VG.js";export{b as getWorker,a as jsonDefaults};
