@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path"
@@ -25,18 +24,11 @@ import (
 	"time"
 )
 
+// dist is the bundle: index.html, app.js, app.css, the chunks app.js
+// imports lazily (chunk-*.js) and monaco's workers (*.worker.js).
+//
 //go:embed dist
 var dist embed.FS
-
-// Files is the bundle: index.html, app.js, app.css, the chunks app.js
-// imports lazily (chunk-*.js) and monaco's workers (*.worker.js).
-func Files() fs.FS {
-	sub, err := fs.Sub(dist, "dist")
-	if err != nil {
-		panic("graphiql: embedded dist: " + err.Error()) // the directory is embedded above
-	}
-	return sub
-}
 
 // CSP is the IDE's Content-Security-Policy for a request to host. Scripts,
 // workers and connections are this origin's only (the WebSocket of
@@ -115,16 +107,15 @@ var (
 func lookup(name string) *asset {
 	loadAssets.Do(func() {
 		assets = map[string]*asset{}
-		files := Files()
-		entries, err := fs.ReadDir(files, ".")
+		entries, err := dist.ReadDir("dist")
 		if err != nil {
-			panic("graphiql: embedded dist: " + err.Error())
+			panic("graphiql: embedded dist: " + err.Error()) // the directory is embedded above
 		}
 		for _, e := range entries {
 			if e.IsDir() {
 				continue
 			}
-			body, err := fs.ReadFile(files, e.Name())
+			body, err := dist.ReadFile("dist/" + e.Name())
 			if err != nil {
 				panic("graphiql: embedded dist: " + err.Error())
 			}
