@@ -84,6 +84,10 @@ try {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  let received = 0;
+  page.on('requestfinished', async (r) => {
+    received += (await r.sizes().catch(() => ({ responseBodySize: 0 }))).responseBodySize;
+  });
   page.on('request', (r) => {
     requests.push(r.url());
     if (!loopback(r.url())) outside.push(r.url());
@@ -165,7 +169,7 @@ try {
 
   const violations = await page.evaluate(() => globalThis.__violations);
   check(violations.length === 0, 'CSP: no violation', `CSP violations: ${violations.join('; ')}`);
-  check(outside.length === 0, `network: ${requests.length} requests, all to loopback; 0 outside`, `network: ${outside.length} request(s) outside loopback: ${[...new Set(outside)].slice(0, 10).join(', ')}`);
+  check(outside.length === 0, `network: ${requests.length} requests (${(received / 1048576).toFixed(1)} MiB received), all to loopback; 0 outside`, `network: ${outside.length} request(s) outside loopback: ${[...new Set(outside)].slice(0, 10).join(', ')}`);
   if (errors.length) for (const e of errors) fail(`console error: ${e}`);
   else ok('no console errors');
   await ctx.close();
