@@ -13,6 +13,7 @@ import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
 import './style.css';
+import { storage } from './storage.js';
 
 const ws = location.protocol === 'https:' ? 'wss:' : 'ws:';
 // The toolkit sends the headers editor's headers (an Authorization: Bearer
@@ -40,5 +41,5 @@ const defaultQuery = `# Meridian's GraphQL API. Run with Ctrl-Enter (Cmd-Enter o
 const plugins = [HISTORY_PLUGIN, explorerPlugin()];
 
 createRoot(document.getElementById('graphiql')).render(
-  createElement(GraphiQL, { fetcher, plugins, defaultQuery }),
+  createElement(GraphiQL, { fetcher, plugins, defaultQuery, storage }),
 );

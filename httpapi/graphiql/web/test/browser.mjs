@@ -167,6 +167,13 @@ try {
     `subscription: event ${tracked} arrived over ${sockets.join(', ')}`, `subscription: nothing arrived (sockets: ${sockets.join(', ') || 'none'}): ${(await readModel(page, 'response.json')).slice(0, 200)}`);
   await page.click('.graphiql-execute-button'); // stop it
 
+  // GraphiQL keeps headers only when asked to (shouldPersistHeaders, off):
+  // the key must not outlive the tab in localStorage, once the tabs'
+  // debounced store has run.
+  await page.waitForTimeout(700);
+  const stored = await page.evaluate((k) => Object.entries(localStorage).filter(([, v]) => v.includes(k)).map(([name]) => name), adminKey);
+  check(stored.length === 0, 'storage: the API key is not kept in localStorage', `storage: the API key is in localStorage under ${stored.join(', ')}`);
+
   const violations = await page.evaluate(() => globalThis.__violations);
   check(violations.length === 0, 'CSP: no violation', `CSP violations: ${violations.join('; ')}`);
   check(outside.length === 0, `network: ${requests.length} requests (${(received / 1048576).toFixed(1)} MiB received), all to loopback; 0 outside`, `network: ${outside.length} request(s) outside loopback: ${[...new Set(outside)].slice(0, 10).join(', ')}`);
