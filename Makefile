@@ -8,7 +8,7 @@ GO        ?= go
 RACE_PKGS := $(shell $(GO) run ./internal/cmd/racepkgs 2>/dev/null)
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: dashboard check-dashboard run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
+.PHONY: dashboard check-dashboard graphiql check-graphiql run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,6 +61,14 @@ dashboard: ## rebuild the dashboard bundle (httpapi/dashboard/dist, committed) w
 
 check-dashboard: dashboard ## fail when the committed dashboard bundle is stale
 	@if [ -n "$$(git status --porcelain -- httpapi/dashboard/dist)" ]; then git status --short -- httpapi/dashboard/dist; echo "dashboard bundle is stale: run make dashboard and commit"; exit 1; fi
+
+GRAPHIQL_WEB := httpapi/graphiql/web
+
+graphiql: ## rebuild the GraphiQL bundle (httpapi/graphiql/dist, committed) with esbuild from npm
+	cd $(GRAPHIQL_WEB) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && node build.mjs
+
+check-graphiql: graphiql ## fail when the committed GraphiQL bundle is stale
+	@if [ -n "$$(git status --porcelain -- httpapi/graphiql/dist)" ]; then git status --short -- httpapi/graphiql/dist; echo "GraphiQL bundle is stale: run make graphiql and commit"; exit 1; fi
 
 seed: ## seed demo data into DATABASE_URL (or the embedded file): make seed USERS=100000
 	$(GO) run . seed --users $${USERS:-2000}

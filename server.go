@@ -49,7 +49,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("serving", "playground", "http://"+displayAddr(ln.Addr())+"/", "graphql", "http://"+displayAddr(ln.Addr())+"/query")
+	if cfg.GraphiQL {
+		log.Info("serving", "graphiql", "http://"+displayAddr(ln.Addr())+"/", "graphql", "http://"+displayAddr(ln.Addr())+"/query")
+	} else {
+		log.Info("serving", "graphql", "http://"+displayAddr(ln.Addr())+"/query", "graphiql", "off (MERIDIAN_GRAPHIQL)")
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.MetricsAddr != "" {
@@ -168,6 +172,7 @@ func (a *app) handlerDeps(drain *httpapi.Drain) httpapi.Deps {
 		WSMaxOperations:  cfg.WSMaxOperations,
 		Drain:            drain,
 		Engine:           a.engine,
+		NoGraphiQL:       !cfg.GraphiQL,
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package httpapi assembles Meridian's HTTP surface: the GraphQL endpoint
 // (gqlgen with per-request loaders, error codes and statement counts), the
-// GraphiQL playground, and the health and readiness probes.
+// GraphiQL IDE and the dashboard (both served from the binary), and the
+// health and readiness probes.
 package httpapi
 
 import (
@@ -17,8 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/engine"
 	"github.com/meridian-graphql/meridian/analytics/stats"
@@ -29,6 +28,7 @@ import (
 	"github.com/meridian-graphql/meridian/cache/gqlcache"
 	"github.com/meridian-graphql/meridian/httpapi/dashboard"
 	"github.com/meridian-graphql/meridian/httpapi/gqlhttp"
+	"github.com/meridian-graphql/meridian/httpapi/graphiql"
 	"github.com/meridian-graphql/meridian/httpapi/limits"
 	"github.com/meridian-graphql/meridian/httpapi/ratelimit"
 	"github.com/meridian-graphql/meridian/live"
@@ -122,11 +122,15 @@ type Deps struct {
 	// Drain is the server's shutdown switch for streams and readiness;
 	// nil gives one that never begins.
 	Drain *Drain
+	// NoGraphiQL turns the IDE off (MERIDIAN_GRAPHIQL=false, the
+	// production default): / answers 404 saying so and no asset of it is
+	// served.
+	NoGraphiQL bool
 }
 
 // NewHandler returns the server's routes:
 //
-//	/         GraphiQL
+//	/         GraphiQL, its assets under /graphiql/ (package graphiql), unless NoGraphiQL
 //	/query    GraphQL (POST and GET)
 //	/dashboard/  the built-in dashboard, a client of /query (package dashboard)
 //	/export/events  events as NDJSON or CSV, streamed
@@ -171,7 +175,12 @@ func NewHandler(d Deps) http.Handler {
 	fields.Bypass = d.NoResultCache
 	gql := NewGraphQL(d, st, fields)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Handler("Meridian", "/query"))
+	if d.NoGraphiQL {
+		mux.Handle("GET /{$}", graphiql.Off())
+	} else {
+		mux.Handle("GET /{$}", graphiql.Page())
+		mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
+	}
 	mux.Handle("GET /dashboard", dashboard.Handler("/dashboard/"))
 	mux.Handle("GET /dashboard/", dashboard.Handler("/dashboard/"))
 	query := loaders.Middleware(loaders.Config{

@@ -155,15 +155,11 @@ func (c *wsConn) WriteClose(code int, reason string) error {
 }
 
 func (c *wsConn) closeWith(code ws.StatusCode, reason string) {
-	c.mu.Lock()
-	if c.closing || c.err != nil {
-		c.mu.Unlock()
-		return
+	// queue sets closing with the frame: nothing is queued after it.
+	if !c.queue(false, ws.OpClose, ws.NewCloseFrameBody(code, reason)) {
+		return // another close, or a failed write, came first
 	}
-	c.mu.Unlock()
-	c.queue(false, ws.OpClose, ws.NewCloseFrameBody(code, reason))
 	c.mu.Lock()
-	c.closing = true
 	peerGone := c.peerGone
 	c.mu.Unlock()
 	go func() {

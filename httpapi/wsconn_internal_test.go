@@ -158,3 +158,44 @@ func TestWriteAfterTheSlowPathDeadline(t *testing.T) {
 		t.Fatalf("frame of %d bytes", n)
 	}
 }
+
+// TestNoFrameAfterTheCloseFrame: a close frame is the last frame a
+// connection sends, however a write races it (RFC 6455 §5.5.1; Chromium
+// fails the connection, "Data frame received after close", when a
+// subscription's complete raced the close handshake as GraphiQL stopped
+// it). Each round, one goroutine writes frames while another closes; a
+// frame that slipped in behind the close frame follows it at once, so the
+// reader waits a little for one before the next round.
+func TestNoFrameAfterTheCloseFrame(t *testing.T) {
+	for round := range 300 {
+		server, client := tcpPair(t)
+		c := &wsConn{nc: server, maxPending: 1 << 20, closed: make(chan struct{})}
+		c.raw, _ = server.(*net.TCPConn).SyscallConn()
+		go func() {
+			for c.WriteJSON(map[string]string{"type": "complete"}) == nil {
+			}
+		}()
+		_ = c.WriteClose(1000, "")
+		r := bufio.NewReader(client)
+		_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for closed := false; ; {
+			h, err := ws.ReadHeader(r)
+			if closed {
+				if err == nil {
+					t.Fatalf("round %d: a %v frame after the close frame", round, h.OpCode)
+				}
+				break
+			}
+			if err != nil {
+				t.Fatalf("round %d: no close frame: %v", round, err)
+			}
+			if _, err := io.CopyN(io.Discard, r, h.Length); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if closed = h.OpCode == ws.OpClose; closed {
+				_ = client.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+			}
+		}
+		c.closeNow()
+	}
+}

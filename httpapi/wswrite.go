@@ -78,6 +78,12 @@ func (c *wsConn) queue(droppable bool, op ws.OpCode, parts ...[]byte) bool {
 	for _, p := range parts {
 		c.out = append(c.out, p...)
 	}
+	if op == ws.OpClose {
+		// Under the same lock as the frame: a write racing the close
+		// (a subscription's complete as the peer closes) must not be
+		// queued behind it, which the peer takes for a broken handshake.
+		c.closing = true
+	}
 	if c.writing {
 		// The writer takes it with whatever else is pending: one write.
 		c.mu.Unlock()

@@ -76,6 +76,7 @@ func Vars() []Var {
 		{"MERIDIAN_MAX_BODY_BYTES", "1048576", "largest request body"},
 		{"MERIDIAN_WS_MAX_OPERATIONS", "100", "operations (subscriptions, queries, mutations) one WebSocket may run at once; more are refused with TOO_MANY_OPERATIONS"},
 		{"MERIDIAN_INTROSPECTION", "", "allow __schema/__type: true or false (default true in development, false in production)"},
+		{"MERIDIAN_GRAPHIQL", "", "serve the GraphiQL IDE at / from the binary (nothing from a CDN): true or false (default true in development, false in production, where / answers 404); its completion, docs and explorer need MERIDIAN_INTROSPECTION"},
 		{"MERIDIAN_RATE_LIMIT", "50", "requests per second per caller (API key, JWT subject, or IP for anonymous callers); 0: no limit"},
 		{"MERIDIAN_RATE_BURST", "100", "requests a caller may make at once before the rate applies"},
 		{"MERIDIAN_AUTH_FAILURES_PER_MINUTE", "10", "failed authentications per minute per client address; past the burst, credentials from it get 429 without being looked up (0: no limit, refused in production)"},
@@ -134,6 +135,8 @@ type Config struct {
 	CORS            gqlhttp.Config
 	SlowQuery       time.Duration
 	CompiledReads   bool
+	// GraphiQL serves the IDE at / (MERIDIAN_GRAPHIQL).
+	GraphiQL        bool
 	LiveFanout      bool
 	OTLPEndpoint    string
 	OTLPTraces      string
@@ -368,6 +371,14 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := get("MERIDIAN_INTROSPECTION"); v != "" {
 		if c.Limits.Introspection, err = strconv.ParseBool(v); err != nil {
 			bad("MERIDIAN_INTROSPECTION", err)
+		}
+	}
+	// The IDE is a developer's tool: production leaves it off unless asked,
+	// like introspection, which it needs for completion and the explorer.
+	c.GraphiQL = !c.Production
+	if v := get("MERIDIAN_GRAPHIQL"); v != "" {
+		if c.GraphiQL, err = strconv.ParseBool(v); err != nil {
+			bad("MERIDIAN_GRAPHIQL", err)
 		}
 	}
 	c.MetricsToken = get("MERIDIAN_METRICS_TOKEN")

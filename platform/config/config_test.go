@@ -157,3 +157,36 @@ func TestProductionHardening(t *testing.T) {
 		t.Error("a negative failure rate accepted")
 	}
 }
+
+// TestGraphiQLSwitch: the IDE is on in development and off in production
+// unless MERIDIAN_GRAPHIQL says otherwise.
+func TestGraphiQLSwitch(t *testing.T) {
+	load := func(env map[string]string) Config {
+		t.Helper()
+		c, err := Load(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	prod := func(graphiql string) map[string]string {
+		return map[string]string{"MERIDIAN_ENV": "production", "DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "AMQP_URL": "amqp://q", "MERIDIAN_METRICS_ADDR": ":9090", "MERIDIAN_GRAPHIQL": graphiql}
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"development", nil, true},
+		{"development, off", map[string]string{"MERIDIAN_GRAPHIQL": "false"}, false},
+		{"production", prod(""), false},
+		{"production, on", prod("true"), true},
+	} {
+		if got := load(tc.env).GraphiQL; got != tc.want {
+			t.Errorf("%s: GraphiQL %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if _, err := Load(func(k string) string { return map[string]string{"MERIDIAN_GRAPHIQL": "sometimes"}[k] }); err == nil || !strings.Contains(err.Error(), "MERIDIAN_GRAPHIQL") {
+		t.Errorf("MERIDIAN_GRAPHIQL=sometimes: %v", err)
+	}
+}

@@ -1,0 +1,1 @@
+import{a,b}from"./chunk-SD44VKCT.js";import"./chunk-BF72JD23.js";import"./chunk-WXJBLKMI.js";import"./chunk-BBVQPK2W.js";import"./chunk-MFQB75NU.js";import"./chunk-4L5RI3VG.js";export{b as getWorker,a as jsonDefaults};
