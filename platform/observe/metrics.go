@@ -42,8 +42,8 @@ type Metrics struct {
 	gqlErrors     *prometheus.CounterVec   // field, code
 	sqlStatements *prometheus.HistogramVec // operation, type
 
-	httpRequests *prometheus.CounterVec   // code, method
-	httpDuration *prometheus.HistogramVec // code, method
+	httpRequests *prometheus.CounterVec   // code, method, route
+	httpDuration *prometheus.HistogramVec // code, method, route
 
 	busConsumed    *prometheus.CounterVec // queue, outcome
 	busRedelivered *prometheus.CounterVec // queue
@@ -96,13 +96,13 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 		}, []string{"operation", "type"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "meridian_http_requests_total",
-			Help: "HTTP requests served, by status code and method.",
-		}, []string{"code", "method"}),
+			Help: `HTTP requests served, by status code, method and route (the ServeMux pattern's path; "unmatched" when none matched).`,
+		}, []string{"code", "method", "route"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "meridian_http_request_duration_seconds",
-			Help:    "HTTP request latency, by status code and method (WebSocket and SSE streams excluded).",
+			Help:    `HTTP request latency, by status code, method and route (the ServeMux pattern's path; "unmatched" when none matched), WebSocket and SSE streams excluded.`,
 			Buckets: latencyBuckets(),
-		}, []string{"code", "method"}),
+		}, []string{"code", "method", "route"}),
 		busConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "meridian_bus_consumed_total",
 			Help: "Bus messages handled, by queue and outcome (ok, retry, dead_letter).",
