@@ -31,7 +31,8 @@ func cacheStats(c *cache.Cache) observe.CacheStats {
 		f[k] = observe.HitsMisses{Hits: v.Hits, Misses: v.Misses}
 	}
 	return observe.CacheStats{LocalHits: s.LocalHits, LocalMisses: s.LocalMisses, RedisHits: s.RedisHits, RedisMisses: s.RedisMisses,
-		Sets: s.Sets, Evictions: s.Evictions, Invalidations: s.Invalidations, RedisErrors: s.RedisErrors, RedisSkipped: s.RedisSkipped, RedisUp: s.RedisUp, Fields: f}
+		Sets: s.Sets, Evictions: s.Evictions, Invalidations: s.Invalidations, RedisErrors: s.RedisErrors, RedisSkipped: s.RedisSkipped, RedisUp: s.RedisUp,
+		BreakerOpen: s.BreakerOpen, Fields: f}
 }
 
 // liveStats adapts the hub's and the fan-out's counters (fan may be nil)

@@ -35,6 +35,9 @@ type CacheStats struct {
 	RedisErrors            int64
 	RedisSkipped           int64 // calls skipped while the circuit breaker was open
 	RedisUp                bool
+	// BreakerOpen: the circuit breaker is skipping Redis (its failures
+	// reached the threshold, and no probe has succeeded since).
+	BreakerOpen bool
 	// Fields are hits and misses per GraphQL field ("Type.field"); their
 	// names come from the schema, so the label stays bounded.
 	Fields map[string]HitsMisses
@@ -69,9 +72,10 @@ type QueueDepth struct {
 type sourcesCollector struct {
 	src Sources
 
-	cacheHits, cacheMisses, cacheRatio      *prometheus.Desc
+	cacheHits, cacheMisses                  *prometheus.Desc
 	cacheSets, cacheEvictions, cacheInval   *prometheus.Desc
 	cacheRedisErrors, cacheSkipped, cacheUp *prometheus.Desc
+	cacheBreakerOpen                        *prometheus.Desc
 	cacheFieldHits, cacheFieldMisses        *prometheus.Desc
 	liveSubscribers, livePublished          *prometheus.Desc
 	liveDropped, liveLost                   *prometheus.Desc
@@ -102,15 +106,15 @@ func newSourcesCollector(src Sources) *sourcesCollector {
 	}
 	return &sourcesCollector{
 		src:              src,
-		cacheHits:        d("meridian_cache_hits_total", "Cache lookups answered, by tier (local, redis).", "tier"),
+		cacheHits:        d("meridian_cache_hits_total", "Cache lookups answered, by tier (local, redis). Redis is asked only after a local miss: the hit ratio over both tiers is the sum of both tiers' hits over the local tier's lookups.", "tier"),
 		cacheMisses:      d("meridian_cache_misses_total", "Cache lookups not answered, by tier (local, redis).", "tier"),
-		cacheRatio:       d("meridian_cache_hit_ratio", "Hits over lookups since start (0 before the first), by tier: local, redis, and overall (either tier answered a lookup).", "tier"),
 		cacheSets:        d("meridian_cache_sets_total", "Values stored in the cache."),
 		cacheEvictions:   d("meridian_cache_evictions_total", "Local entries removed for size or expiry."),
 		cacheInval:       d("meridian_cache_invalidations_total", "Cache tags invalidated on this instance."),
 		cacheRedisErrors: d("meridian_cache_redis_errors_total", "Failed or timed-out Redis calls."),
 		cacheSkipped:     d("meridian_cache_redis_skipped_total", "Redis calls skipped while the circuit breaker was open."),
 		cacheUp:          d("meridian_cache_redis_up", "1 when the last Redis call succeeded and the breaker is closed."),
+		cacheBreakerOpen: d("meridian_cache_breaker_open", "1 while the cache's circuit breaker skips Redis (consecutive failures; every lookup is local until a probe succeeds)."),
 		cacheFieldHits:   d("meridian_cache_field_hits_total", `Cache hits per GraphQL field ("Type.field").`, "field"),
 		cacheFieldMisses: d("meridian_cache_field_misses_total", `Cache misses per GraphQL field ("Type.field").`, "field"),
 		liveSubscribers:  d("meridian_live_subscribers", "Open live (GraphQL subscription) subscribers."),
@@ -125,8 +129,8 @@ func newSourcesCollector(src Sources) *sourcesCollector {
 func (c *sourcesCollector) Describe(ch chan<- *prometheus.Desc) {
 	if c.src.Cache != nil {
 		for _, d := range []*prometheus.Desc{
-			c.cacheHits, c.cacheMisses, c.cacheRatio, c.cacheSets, c.cacheEvictions, c.cacheInval,
-			c.cacheRedisErrors, c.cacheSkipped, c.cacheUp, c.cacheFieldHits, c.cacheFieldMisses,
+			c.cacheHits, c.cacheMisses, c.cacheSets, c.cacheEvictions, c.cacheInval,
+			c.cacheRedisErrors, c.cacheSkipped, c.cacheUp, c.cacheBreakerOpen, c.cacheFieldHits, c.cacheFieldMisses,
 		} {
 			ch <- d
 		}
@@ -151,17 +155,13 @@ func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.cacheHits, s.RedisHits, "redis")
 		counter(c.cacheMisses, s.LocalMisses, "local")
 		counter(c.cacheMisses, s.RedisMisses, "redis")
-		gauge(c.cacheRatio, ratio(s.LocalHits, s.LocalHits+s.LocalMisses), "local")
-		gauge(c.cacheRatio, ratio(s.RedisHits, s.RedisHits+s.RedisMisses), "redis")
-		// Redis is only asked after a local miss, so local lookups are all
-		// the lookups, and a hit in either tier is a hit.
-		gauge(c.cacheRatio, ratio(s.LocalHits+s.RedisHits, s.LocalHits+s.LocalMisses), "overall")
 		counter(c.cacheSets, s.Sets)
 		counter(c.cacheEvictions, s.Evictions)
 		counter(c.cacheInval, s.Invalidations)
 		counter(c.cacheRedisErrors, s.RedisErrors)
 		counter(c.cacheSkipped, s.RedisSkipped)
 		gauge(c.cacheUp, boolFloat(s.RedisUp))
+		gauge(c.cacheBreakerOpen, boolFloat(s.BreakerOpen))
 		for f, hm := range s.Fields {
 			counter(c.cacheFieldHits, hm.Hits, f)
 			counter(c.cacheFieldMisses, hm.Misses, f)
@@ -207,13 +207,6 @@ func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(ready, prometheus.GaugeValue, float64(d.Ready), d.Queue)
 		ch <- prometheus.MustNewConstMetric(dead, prometheus.GaugeValue, float64(d.DeadLetters), d.Queue)
 	}
-}
-
-func ratio(n, d int64) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / float64(d)
 }
 
 func boolFloat(b bool) float64 {
