@@ -196,14 +196,15 @@ func (a *app) openBus(ctx context.Context) error {
 	return nil
 }
 
-// openMetrics builds the metrics over the cache and the queues, and the
-// bus whose publishes they count.
+// openMetrics builds the metrics over the cache, the queues, the outbox and
+// the database pool, and the bus whose publishes they count.
 func (a *app) openMetrics(context.Context) error {
 	c := a.cache
 	m, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
 		Cache:  func() observe.CacheStats { return cacheStats(c) },
 		Queues: queueDepths(a.admin),
-	}, Token: a.cfg.MetricsToken})
+		Outbox: outboxBacklog(a.db),
+	}, SQL: a.db.SQL(), Token: a.cfg.MetricsToken})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

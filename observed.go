@@ -5,9 +5,11 @@ import (
 
 	"github.com/meridian-graphql/meridian/broker"
 	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/broker/outbox"
 	"github.com/meridian-graphql/meridian/cache"
 	"github.com/meridian-graphql/meridian/live"
 	"github.com/meridian-graphql/meridian/live/fanout"
+	"github.com/meridian-graphql/meridian/platform/database"
 	"github.com/meridian-graphql/meridian/platform/observe"
 )
 
@@ -61,5 +63,13 @@ func queueDepths(bus broker.Bus) func(context.Context) []observe.QueueDepth {
 			}
 		}
 		return out
+	}
+}
+
+// outboxBacklog reads the outbox's backlog at each scrape.
+func outboxBacklog(db *database.DB) func(context.Context) (observe.OutboxBacklog, error) {
+	return func(ctx context.Context) (observe.OutboxBacklog, error) {
+		b, err := outbox.ReadBacklog(ctx, db)
+		return observe.OutboxBacklog{Pending: b.Pending, Oldest: b.Oldest}, err
 	}
 }

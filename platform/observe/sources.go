@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,6 +24,17 @@ type Sources struct {
 	// under the scrape request's context; queues it cannot measure are left
 	// out.
 	Queues func(ctx context.Context) []QueueDepth
+	// Outbox returns the transactional outbox's backlog (meridian:
+	// outbox.ReadBacklog). Like Queues it runs under the scrape request's
+	// context; on an error the outbox metrics are left out of the scrape.
+	Outbox func(ctx context.Context) (OutboxBacklog, error)
+}
+
+// OutboxBacklog are the outbox rows not yet published, shaped after
+// meridian's outbox.Backlog.
+type OutboxBacklog struct {
+	Pending int
+	Oldest  time.Time // when the oldest pending row occurred; zero when none
 }
 
 // CacheStats are cumulative counters of the cache, shaped after
@@ -84,11 +96,11 @@ type sourcesCollector struct {
 
 // AddSources registers the Cache and Live sources of parts built after the
 // metrics: the live hub publishes through the bus that the metrics count,
-// so it can only exist once they do. Queues are read per scrape and can be
-// given only to NewMetrics; AddSources refuses them.
+// so it can only exist once they do. Queues and Outbox are read per scrape
+// and can be given only to NewMetrics; AddSources refuses them.
 func (m *Metrics) AddSources(src Sources) error {
-	if src.Queues != nil {
-		return errors.New("metrics: queue depths are a NewMetrics option")
+	if src.Queues != nil || src.Outbox != nil {
+		return errors.New("metrics: queue depths and the outbox backlog are NewMetrics options")
 	}
 	if sc := newSourcesCollector(src); sc != nil {
 		return m.reg.Register(sc)
@@ -178,34 +190,61 @@ func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// queueCollector reports queue depths; one is built per scrape to carry the
+// scrapeCollector reports what is measured under the scrape's context:
+// queue depths and the outbox backlog. One is built per scrape to carry the
 // scrape's context (see Metrics.Handler).
-type queueCollector struct {
+type scrapeCollector struct {
 	ctx    context.Context
 	queues func(context.Context) []QueueDepth
+	outbox func(context.Context) (OutboxBacklog, error)
 }
 
-func queueDescs() (ready, dead *prometheus.Desc) {
-	return prometheus.NewDesc("meridian_bus_queue_ready", "Messages waiting in a bus work queue.", []string{"queue"}, nil),
-		prometheus.NewDesc("meridian_bus_dead_letters", "Messages in a bus queue's dead-letter queue.", []string{"queue"}, nil)
+// scrapeDescs are the descriptions of scrapeCollector's metrics.
+type scrapeDescs struct{ ready, dead, pending, oldest *prometheus.Desc }
+
+func newScrapeDescs() scrapeDescs {
+	return scrapeDescs{
+		ready:   prometheus.NewDesc("meridian_bus_queue_ready", "Messages waiting in a bus work queue.", []string{"queue"}, nil),
+		dead:    prometheus.NewDesc("meridian_bus_dead_letters", "Messages in a bus queue's dead-letter queue.", []string{"queue"}, nil),
+		pending: prometheus.NewDesc("meridian_outbox_pending", "Outbox rows not yet published to the bus (the table is shared: every instance reports the same backlog).", nil, nil),
+		oldest:  prometheus.NewDesc("meridian_outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet published; 0 when none is pending.", nil, nil),
+	}
 }
 
-func (q queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	ready, dead := queueDescs()
-	ch <- ready
-	ch <- dead
+func (c scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := newScrapeDescs()
+	if c.queues != nil {
+		ch <- d.ready
+		ch <- d.dead
+	}
+	if c.outbox != nil {
+		ch <- d.pending
+		ch <- d.oldest
+	}
 }
 
-func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ready, dead := queueDescs()
-	seen := map[string]bool{}
-	for _, d := range q.queues(q.ctx) {
-		if seen[d.Queue] {
-			continue // a duplicate would fail the whole scrape
+func (c scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	d := newScrapeDescs()
+	if c.queues != nil {
+		seen := map[string]bool{}
+		for _, q := range c.queues(c.ctx) {
+			if seen[q.Queue] {
+				continue // a duplicate would fail the whole scrape
+			}
+			seen[q.Queue] = true
+			ch <- prometheus.MustNewConstMetric(d.ready, prometheus.GaugeValue, float64(q.Ready), q.Queue)
+			ch <- prometheus.MustNewConstMetric(d.dead, prometheus.GaugeValue, float64(q.DeadLetters), q.Queue)
 		}
-		seen[d.Queue] = true
-		ch <- prometheus.MustNewConstMetric(ready, prometheus.GaugeValue, float64(d.Ready), d.Queue)
-		ch <- prometheus.MustNewConstMetric(dead, prometheus.GaugeValue, float64(d.DeadLetters), d.Queue)
+	}
+	if c.outbox != nil {
+		if b, err := c.outbox(c.ctx); err == nil {
+			age := 0.0
+			if !b.Oldest.IsZero() {
+				age = max(time.Since(b.Oldest).Seconds(), 0)
+			}
+			ch <- prometheus.MustNewConstMetric(d.pending, prometheus.GaugeValue, float64(b.Pending))
+			ch <- prometheus.MustNewConstMetric(d.oldest, prometheus.GaugeValue, age)
+		}
 	}
 }
 
