@@ -196,8 +196,8 @@ func (a *app) openBus(ctx context.Context) error {
 	return nil
 }
 
-// openMetrics builds the metrics over the cache, the queues, the outbox and
-// the database pool, and the bus whose publishes they count.
+// openMetrics builds the metrics over the cache and the queues, and the
+// bus whose publishes they count.
 func (a *app) openMetrics(context.Context) error {
 	c := a.cache
 	m, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
