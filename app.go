@@ -203,7 +203,8 @@ func (a *app) openMetrics(context.Context) error {
 	m, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
 		Cache:  func() observe.CacheStats { return cacheStats(c) },
 		Queues: queueDepths(a.admin),
-	}, Token: a.cfg.MetricsToken})
+		Outbox: outboxBacklog(a.db),
+	}, SQL: a.db.SQL(), Token: a.cfg.MetricsToken})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

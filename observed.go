@@ -5,9 +5,11 @@ import (
 
 	"github.com/meridian-graphql/meridian/broker"
 	"github.com/meridian-graphql/meridian/broker/consumers"
+	"github.com/meridian-graphql/meridian/broker/outbox"
 	"github.com/meridian-graphql/meridian/cache"
 	"github.com/meridian-graphql/meridian/live"
 	"github.com/meridian-graphql/meridian/live/fanout"
+	"github.com/meridian-graphql/meridian/platform/database"
 	"github.com/meridian-graphql/meridian/platform/observe"
 )
 
@@ -31,7 +33,8 @@ func cacheStats(c *cache.Cache) observe.CacheStats {
 		f[k] = observe.HitsMisses{Hits: v.Hits, Misses: v.Misses}
 	}
 	return observe.CacheStats{LocalHits: s.LocalHits, LocalMisses: s.LocalMisses, RedisHits: s.RedisHits, RedisMisses: s.RedisMisses,
-		Sets: s.Sets, Evictions: s.Evictions, Invalidations: s.Invalidations, RedisErrors: s.RedisErrors, RedisSkipped: s.RedisSkipped, RedisUp: s.RedisUp, Fields: f}
+		Sets: s.Sets, Evictions: s.Evictions, Invalidations: s.Invalidations, RedisErrors: s.RedisErrors, RedisSkipped: s.RedisSkipped, RedisUp: s.RedisUp,
+		BreakerOpen: s.BreakerOpen, Fields: f}
 }
 
 // liveStats adapts the hub's and the fan-out's counters (fan may be nil)
@@ -60,5 +63,13 @@ func queueDepths(bus broker.Bus) func(context.Context) []observe.QueueDepth {
 			}
 		}
 		return out
+	}
+}
+
+// outboxBacklog reads the outbox's backlog at each scrape.
+func outboxBacklog(db *database.DB) func(context.Context) (observe.OutboxBacklog, error) {
+	return func(ctx context.Context) (observe.OutboxBacklog, error) {
+		b, err := outbox.ReadBacklog(ctx, db)
+		return observe.OutboxBacklog{Pending: b.Pending, Oldest: b.Oldest}, err
 	}
 }

@@ -31,6 +31,9 @@ type Stats struct {
 	RedisSkipped int64
 	// RedisUp: the last Redis call succeeded and the breaker is closed.
 	RedisUp bool
+	// BreakerOpen: the circuit breaker skips Redis (BreakerThreshold
+	// consecutive failures, and no probe has succeeded since).
+	BreakerOpen bool
 	// Subscribed: Run holds the invalidation subscription.
 	Subscribed bool
 	// Broadcasts counts the coalesced sends of Broadcast that succeeded;
@@ -60,6 +63,7 @@ func (c *Cache) Stats() Stats {
 		RedisErrors:     c.st.redisErrors.Load(),
 		RedisSkipped:    c.st.redisSkipped.Load(),
 		RedisUp:         c.rdb != nil && !c.closed.Load() && c.redisUp.Load() && !c.br.isOpen(),
+		BreakerOpen:     c.rdb != nil && c.br.isOpen(),
 		Subscribed:      c.subscribed.Load(),
 		Broadcasts:      c.st.broadcasts.Load(),
 		BroadcastErrors: c.st.broadcastErrors.Load(),

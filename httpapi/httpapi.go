@@ -207,6 +207,7 @@ func NewHandler(d Deps) http.Handler {
 		if !d.Drain.Ready() {
 			// At once, without asking the backends: the load balancer
 			// must stop sending here.
+			observeReady(d.Metrics, false)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 			return
 		}
@@ -222,6 +223,7 @@ func NewHandler(d Deps) http.Handler {
 				checks[name] = "ok"
 			}
 		}
+		observeReady(d.Metrics, status == http.StatusOK)
 		writeJSON(w, status, checks)
 	})
 	// Outermost first: the request id reaches logs and spans, the trace id
@@ -234,6 +236,13 @@ func NewHandler(d Deps) http.Handler {
 		h = d.Tracing.Middleware(h)
 	}
 	return readDeadline(d, clientAddr(d.TrustedProxies, observe.RequestID(h)))
+}
+
+// observeReady records a readiness answer in m (meridian_ready), if any.
+func observeReady(m *observe.Metrics, ready bool) {
+	if m != nil {
+		m.ObserveReady(ready)
+	}
 }
 
 // readDeadline bounds reading each request's body, outermost, before

@@ -188,16 +188,6 @@ func (r *Relay) Prune(ctx context.Context) error {
 
 // Pending counts rows not yet published (for tests and admin queries).
 func (r *Relay) Pending(ctx context.Context) (int, error) {
-	rows, err := r.db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`)
-	if err != nil {
-		return 0, fmt.Errorf("outbox: count: %w", err)
-	}
-	defer rows.Close()
-	n := 0
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
+	b, err := ReadBacklog(ctx, r.db)
+	return b.Pending, err
 }

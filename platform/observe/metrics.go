@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,9 +17,13 @@ type MetricsOptions struct {
 	// request of ctx (meridian: database.CounterFrom(ctx).N(), guarded for
 	// nil). Without it the statements histogram stays empty.
 	StatementsOf func(ctx context.Context) int64
-	// Sources feed the cache, live-subscription and queue-depth metrics at
-	// scrape time.
+	// Sources feed the cache, live-subscription, queue-depth and outbox
+	// metrics at scrape time.
 	Sources Sources
+	// SQL, when set, is the database pool whose statistics are exported
+	// (go_sql_*{db_name="meridian"}: open, in-use and idle connections,
+	// waits for one).
+	SQL *sql.DB
 	// MaxLabelValues caps the distinct values of each client- or
 	// caller-influenced label (operation names, error codes, queues,
 	// exchanges); later newcomers are counted as "other". Default 200.
@@ -36,18 +41,21 @@ type Metrics struct {
 	reg          *prometheus.Registry
 	statementsOf func(context.Context) int64
 	queues       func(context.Context) []QueueDepth
+	outbox       func(context.Context) (OutboxBacklog, error)
 	token        string
 
 	opDuration    *prometheus.HistogramVec // operation, type
 	gqlErrors     *prometheus.CounterVec   // field, code
 	sqlStatements *prometheus.HistogramVec // operation, type
 
-	httpRequests *prometheus.CounterVec   // code, method
-	httpDuration *prometheus.HistogramVec // code, method
+	httpRequests *prometheus.CounterVec   // code, method, route
+	httpDuration *prometheus.HistogramVec // code, method, route
 
 	busConsumed    *prometheus.CounterVec // queue, outcome
 	busRedelivered *prometheus.CounterVec // queue
 	busPublished   *prometheus.CounterVec // exchange, outcome
+
+	ready *prometheus.GaugeVec // no labels: absent until the first readiness check
 
 	ops, codes, queueNames, exchanges *labelSet
 }
@@ -79,6 +87,7 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 		reg:          reg,
 		statementsOf: o.StatementsOf,
 		queues:       o.Sources.Queues,
+		outbox:       o.Sources.Outbox,
 		token:        o.Token,
 		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "meridian_graphql_operation_duration_seconds",
@@ -96,13 +105,13 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 		}, []string{"operation", "type"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "meridian_http_requests_total",
-			Help: "HTTP requests served, by status code and method.",
-		}, []string{"code", "method"}),
+			Help: `HTTP requests served, by status code, method and route (the ServeMux pattern's path; "unmatched" when none matched).`,
+		}, []string{"code", "method", "route"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "meridian_http_request_duration_seconds",
-			Help:    "HTTP request latency, by status code and method (WebSocket and SSE streams excluded).",
+			Help:    `HTTP request latency, by status code, method and route (the ServeMux pattern's path; "unmatched" when none matched), WebSocket and SSE streams excluded.`,
 			Buckets: latencyBuckets(),
-		}, []string{"code", "method"}),
+		}, []string{"code", "method", "route"}),
 		busConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "meridian_bus_consumed_total",
 			Help: "Bus messages handled, by queue and outcome (ok, retry, dead_letter).",
@@ -115,6 +124,10 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 			Name: "meridian_bus_published_total",
 			Help: "Bus messages published, by exchange and outcome (ok, error).",
 		}, []string{"exchange", "outcome"}),
+		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "meridian_ready",
+			Help: "1 when the last readiness check (GET /readyz) found every backend answering and the server not draining, 0 when it did not; absent until the first check.",
+		}, nil),
 		ops:        newLabelSet(o.MaxLabelValues),
 		codes:      newLabelSet(o.MaxLabelValues),
 		queueNames: newLabelSet(o.MaxLabelValues),
@@ -123,9 +136,12 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 	cs := []prometheus.Collector{
 		m.opDuration, m.gqlErrors, m.sqlStatements,
 		m.httpRequests, m.httpDuration,
-		m.busConsumed, m.busRedelivered, m.busPublished,
+		m.busConsumed, m.busRedelivered, m.busPublished, m.ready,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	if o.SQL != nil {
+		cs = append(cs, collectors.NewDBStatsCollector(o.SQL, "meridian"))
 	}
 	if sc := newSourcesCollector(o.Sources); sc != nil {
 		cs = append(cs, sc)
@@ -142,11 +158,17 @@ func NewMetrics(reg *prometheus.Registry, o MetricsOptions) (*Metrics, error) {
 // own collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
+// ObserveReady records the answer of a readiness check (meridian_ready):
+// the server's GET /readyz calls it each time it answers, which the proxy
+// and the container's health check do every few seconds.
+func (m *Metrics) ObserveReady(ready bool) { m.ready.WithLabelValues().Set(boolFloat(ready)) }
+
 // Handler serves the metrics in the Prometheus text format (or OpenMetrics,
-// with exemplars, when the scraper asks for it). Queue depths are gathered
-// under the scrape request's context, so a slow broker cannot outlive the
-// scrape. With MetricsOptions.Token set it answers 401 to a request
-// without "Authorization: Bearer TOKEN".
+// with exemplars, when the scraper asks for it). Queue depths and the
+// outbox backlog are gathered under the scrape request's context, so a
+// slow broker or database cannot outlive the scrape. With
+// MetricsOptions.Token set it answers 401 to a request without
+// "Authorization: Bearer TOKEN".
 func (m *Metrics) Handler() http.Handler {
 	if m.token == "" {
 		return m.scrape()
@@ -166,14 +188,14 @@ func (m *Metrics) Handler() http.Handler {
 // scrape serves the metrics without asking for a token.
 func (m *Metrics) scrape() http.Handler {
 	opts := promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: m.reg}
-	if m.queues == nil {
+	if m.queues == nil && m.outbox == nil {
 		return promhttp.HandlerFor(m.reg, opts)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// prometheus.Collector.Collect takes no context, so the depths are
-		// collected by a registry made for this one scrape.
+		// prometheus.Collector.Collect takes no context, so the depths and
+		// the backlog are collected by a registry made for this one scrape.
 		scrape := prometheus.NewRegistry()
-		scrape.MustRegister(queueCollector{ctx: r.Context(), queues: m.queues})
+		scrape.MustRegister(scrapeCollector{ctx: r.Context(), queues: m.queues, outbox: m.outbox})
 		promhttp.HandlerFor(prometheus.Gatherers{m.reg, scrape}, opts).ServeHTTP(w, r)
 	})
 }

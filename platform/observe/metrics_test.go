@@ -39,9 +39,9 @@ func TestOperationMetricsOnGqlgenTestserver(t *testing.T) {
 		// counts the operations.
 		`meridian_sql_statements_per_request_count{operation="Hello",type="query"} 2`,
 		`meridian_sql_statements_per_request_sum{operation="Hello",type="query"} 0`,
-		`meridian_http_requests_total{code="200",method="POST"} 4`,
-		`meridian_http_requests_total{code="422",method="POST"} 1`,
-		`meridian_http_request_duration_seconds_count{code="200",method="POST"} 4`,
+		`meridian_http_requests_total{code="200",method="POST",route="/query"} 4`,
+		`meridian_http_requests_total{code="422",method="POST",route="/query"} 1`,
+		`meridian_http_request_duration_seconds_count{code="200",method="POST",route="/query"} 4`,
 	)
 	for _, family := range []string{"go_goroutines", "go_memstats_alloc_bytes", "process_cpu_seconds_total"} {
 		if !strings.Contains(page, "\n"+family+" ") {
@@ -149,11 +149,72 @@ func TestHTTPMetrics(t *testing.T) {
 		resp.Body.Close()
 	}
 	wantLines(t, s.scrape(t, ""),
-		`meridian_http_requests_total{code="404",method="GET"} 1`,
+		`meridian_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		// gqlgen has no transport for BREW.
-		`meridian_http_requests_total{code="400",method="other"} 1`,
-		`meridian_http_requests_total{code="200",method="GET"} 1`,
+		`meridian_http_requests_total{code="400",method="other",route="/query"} 1`,
+		`meridian_http_requests_total{code="200",method="GET",route="/metrics"} 1`,
 	)
+}
+
+// TestHTTPMetricsRouteIsThePattern: over real HTTP, requests are labelled
+// with the path of the ServeMux pattern that served them (a wildcard
+// route's once for all its paths, the mux's redirect to a pattern's with
+// that pattern); a path no pattern matches and a method the pattern
+// refuses are "unmatched". No request path reaches a label.
+func TestHTTPMetricsRouteIsThePattern(t *testing.T) {
+	m, err := NewMetrics(nil, MetricsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("/query", ok)
+	mux.HandleFunc("GET /readyz", ok)
+	mux.HandleFunc("GET /items/{id}", ok)
+	mux.HandleFunc("GET /dashboard/", ok)
+	mux.Handle("GET /metrics", m.Handler())
+	srv := httptest.NewServer(m.Middleware(mux))
+	defer srv.Close()
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	random := fmt.Sprintf("/nowhere-%d/%x", time.Now().UnixNano(), time.Now().UnixNano()*7)
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/query"}, {"GET", "/query"}, {"GET", "/readyz"}, {"POST", "/readyz"},
+		{"GET", "/items/a1"}, {"GET", "/items/b2"}, {"GET", "/dashboard/app.js"},
+		{"GET", "/dashboard"}, {"GET", random},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	resp, err := client.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	wantLines(t, page,
+		`meridian_http_requests_total{code="204",method="POST",route="/query"} 1`,
+		`meridian_http_requests_total{code="204",method="GET",route="/query"} 1`,
+		`meridian_http_requests_total{code="204",method="GET",route="/readyz"} 1`,
+		`meridian_http_requests_total{code="405",method="POST",route="unmatched"} 1`,
+		`meridian_http_requests_total{code="204",method="GET",route="/items/{id}"} 2`,
+		`meridian_http_requests_total{code="204",method="GET",route="/dashboard/"} 1`,
+		// The mux redirects /dashboard to the pattern it would match.
+		`meridian_http_requests_total{code="307",method="GET",route="/dashboard/"} 1`,
+		`meridian_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`meridian_http_request_duration_seconds_count{code="204",method="GET",route="/readyz"} 1`,
+	)
+	for _, leak := range []string{"nowhere", "a1", "b2", "app.js"} {
+		if strings.Contains(page, leak) {
+			t.Errorf("request path %q reached the metrics:\n%s", leak, grepMeridian(page))
+		}
+	}
 }
 
 func TestHTTPMetricsCountPanics(t *testing.T) {
@@ -167,7 +228,7 @@ func TestHTTPMetricsCountPanics(t *testing.T) {
 		}()
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	}()
-	if got := testutil.ToFloat64(m.httpRequests.WithLabelValues("500", "GET")); got != 1 {
+	if got := testutil.ToFloat64(m.httpRequests.WithLabelValues("500", "GET", "unmatched")); got != 1 {
 		t.Fatalf("500s = %v", got)
 	}
 }
@@ -205,8 +266,8 @@ func TestStreamsCountButAreNotTimed(t *testing.T) {
 	}
 
 	page := s.scrape(t, "")
-	wantLines(t, page, `meridian_http_requests_total{code="200",method="POST"} 1`)
-	if strings.Contains(page, `meridian_http_request_duration_seconds_count{code="200",method="POST"}`) {
+	wantLines(t, page, `meridian_http_requests_total{code="200",method="POST",route="/query"} 1`)
+	if strings.Contains(page, `meridian_http_request_duration_seconds_count{code="200",method="POST",route="/query"}`) {
 		t.Error("an SSE stream was timed")
 	}
 	if strings.Contains(page, `type="subscription"`) {
@@ -239,7 +300,7 @@ func TestHijackedConnectionsAreNotTimed(t *testing.T) {
 	for testutil.CollectAndCount(m.httpRequests) == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if got := testutil.ToFloat64(m.httpRequests.WithLabelValues("101", "GET")); got != 1 {
+	if got := testutil.ToFloat64(m.httpRequests.WithLabelValues("101", "GET", "unmatched")); got != 1 {
 		t.Fatalf("101s = %v", got)
 	}
 	if n := testutil.CollectAndCount(m.httpDuration); n != 0 {

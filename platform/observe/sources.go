@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,6 +24,17 @@ type Sources struct {
 	// under the scrape request's context; queues it cannot measure are left
 	// out.
 	Queues func(ctx context.Context) []QueueDepth
+	// Outbox returns the transactional outbox's backlog (meridian:
+	// outbox.ReadBacklog). Like Queues it runs under the scrape request's
+	// context; on an error the outbox metrics are left out of the scrape.
+	Outbox func(ctx context.Context) (OutboxBacklog, error)
+}
+
+// OutboxBacklog are the outbox rows not yet published, shaped after
+// meridian's outbox.Backlog.
+type OutboxBacklog struct {
+	Pending int
+	Oldest  time.Time // when the oldest pending row occurred; zero when none
 }
 
 // CacheStats are cumulative counters of the cache, shaped after
@@ -35,6 +47,9 @@ type CacheStats struct {
 	RedisErrors            int64
 	RedisSkipped           int64 // calls skipped while the circuit breaker was open
 	RedisUp                bool
+	// BreakerOpen: the circuit breaker is skipping Redis (its failures
+	// reached the threshold, and no probe has succeeded since).
+	BreakerOpen bool
 	// Fields are hits and misses per GraphQL field ("Type.field"); their
 	// names come from the schema, so the label stays bounded.
 	Fields map[string]HitsMisses
@@ -69,9 +84,10 @@ type QueueDepth struct {
 type sourcesCollector struct {
 	src Sources
 
-	cacheHits, cacheMisses, cacheRatio      *prometheus.Desc
+	cacheHits, cacheMisses                  *prometheus.Desc
 	cacheSets, cacheEvictions, cacheInval   *prometheus.Desc
 	cacheRedisErrors, cacheSkipped, cacheUp *prometheus.Desc
+	cacheBreakerOpen                        *prometheus.Desc
 	cacheFieldHits, cacheFieldMisses        *prometheus.Desc
 	liveSubscribers, livePublished          *prometheus.Desc
 	liveDropped, liveLost                   *prometheus.Desc
@@ -80,11 +96,11 @@ type sourcesCollector struct {
 
 // AddSources registers the Cache and Live sources of parts built after the
 // metrics: the live hub publishes through the bus that the metrics count,
-// so it can only exist once they do. Queues are read per scrape and can be
-// given only to NewMetrics; AddSources refuses them.
+// so it can only exist once they do. Queues and Outbox are read per scrape
+// and can be given only to NewMetrics; AddSources refuses them.
 func (m *Metrics) AddSources(src Sources) error {
-	if src.Queues != nil {
-		return errors.New("metrics: queue depths are a NewMetrics option")
+	if src.Queues != nil || src.Outbox != nil {
+		return errors.New("metrics: queue depths and the outbox backlog are NewMetrics options")
 	}
 	if sc := newSourcesCollector(src); sc != nil {
 		return m.reg.Register(sc)
@@ -102,15 +118,15 @@ func newSourcesCollector(src Sources) *sourcesCollector {
 	}
 	return &sourcesCollector{
 		src:              src,
-		cacheHits:        d("meridian_cache_hits_total", "Cache lookups answered, by tier (local, redis).", "tier"),
+		cacheHits:        d("meridian_cache_hits_total", "Cache lookups answered, by tier (local, redis). Redis is asked only after a local miss: the hit ratio over both tiers is the sum of both tiers' hits over the local tier's lookups.", "tier"),
 		cacheMisses:      d("meridian_cache_misses_total", "Cache lookups not answered, by tier (local, redis).", "tier"),
-		cacheRatio:       d("meridian_cache_hit_ratio", "Hits over lookups since start (0 before the first), by tier: local, redis, and overall (either tier answered a lookup).", "tier"),
 		cacheSets:        d("meridian_cache_sets_total", "Values stored in the cache."),
 		cacheEvictions:   d("meridian_cache_evictions_total", "Local entries removed for size or expiry."),
 		cacheInval:       d("meridian_cache_invalidations_total", "Cache tags invalidated on this instance."),
 		cacheRedisErrors: d("meridian_cache_redis_errors_total", "Failed or timed-out Redis calls."),
 		cacheSkipped:     d("meridian_cache_redis_skipped_total", "Redis calls skipped while the circuit breaker was open."),
 		cacheUp:          d("meridian_cache_redis_up", "1 when the last Redis call succeeded and the breaker is closed."),
+		cacheBreakerOpen: d("meridian_cache_breaker_open", "1 while the cache's circuit breaker skips Redis (consecutive failures; every lookup is local until a probe succeeds)."),
 		cacheFieldHits:   d("meridian_cache_field_hits_total", `Cache hits per GraphQL field ("Type.field").`, "field"),
 		cacheFieldMisses: d("meridian_cache_field_misses_total", `Cache misses per GraphQL field ("Type.field").`, "field"),
 		liveSubscribers:  d("meridian_live_subscribers", "Open live (GraphQL subscription) subscribers."),
@@ -125,8 +141,8 @@ func newSourcesCollector(src Sources) *sourcesCollector {
 func (c *sourcesCollector) Describe(ch chan<- *prometheus.Desc) {
 	if c.src.Cache != nil {
 		for _, d := range []*prometheus.Desc{
-			c.cacheHits, c.cacheMisses, c.cacheRatio, c.cacheSets, c.cacheEvictions, c.cacheInval,
-			c.cacheRedisErrors, c.cacheSkipped, c.cacheUp, c.cacheFieldHits, c.cacheFieldMisses,
+			c.cacheHits, c.cacheMisses, c.cacheSets, c.cacheEvictions, c.cacheInval,
+			c.cacheRedisErrors, c.cacheSkipped, c.cacheUp, c.cacheBreakerOpen, c.cacheFieldHits, c.cacheFieldMisses,
 		} {
 			ch <- d
 		}
@@ -151,17 +167,13 @@ func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.cacheHits, s.RedisHits, "redis")
 		counter(c.cacheMisses, s.LocalMisses, "local")
 		counter(c.cacheMisses, s.RedisMisses, "redis")
-		gauge(c.cacheRatio, ratio(s.LocalHits, s.LocalHits+s.LocalMisses), "local")
-		gauge(c.cacheRatio, ratio(s.RedisHits, s.RedisHits+s.RedisMisses), "redis")
-		// Redis is only asked after a local miss, so local lookups are all
-		// the lookups, and a hit in either tier is a hit.
-		gauge(c.cacheRatio, ratio(s.LocalHits+s.RedisHits, s.LocalHits+s.LocalMisses), "overall")
 		counter(c.cacheSets, s.Sets)
 		counter(c.cacheEvictions, s.Evictions)
 		counter(c.cacheInval, s.Invalidations)
 		counter(c.cacheRedisErrors, s.RedisErrors)
 		counter(c.cacheSkipped, s.RedisSkipped)
 		gauge(c.cacheUp, boolFloat(s.RedisUp))
+		gauge(c.cacheBreakerOpen, boolFloat(s.BreakerOpen))
 		for f, hm := range s.Fields {
 			counter(c.cacheFieldHits, hm.Hits, f)
 			counter(c.cacheFieldMisses, hm.Misses, f)
@@ -178,42 +190,62 @@ func (c *sourcesCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// queueCollector reports queue depths; one is built per scrape to carry the
+// scrapeCollector reports what is measured under the scrape's context:
+// queue depths and the outbox backlog. One is built per scrape to carry the
 // scrape's context (see Metrics.Handler).
-type queueCollector struct {
+type scrapeCollector struct {
 	ctx    context.Context
 	queues func(context.Context) []QueueDepth
+	outbox func(context.Context) (OutboxBacklog, error)
 }
 
-func queueDescs() (ready, dead *prometheus.Desc) {
-	return prometheus.NewDesc("meridian_bus_queue_ready", "Messages waiting in a bus work queue.", []string{"queue"}, nil),
-		prometheus.NewDesc("meridian_bus_dead_letters", "Messages in a bus queue's dead-letter queue.", []string{"queue"}, nil)
+// scrapeDescs are the descriptions of scrapeCollector's metrics.
+type scrapeDescs struct{ ready, dead, pending, oldest *prometheus.Desc }
+
+func newScrapeDescs() scrapeDescs {
+	return scrapeDescs{
+		ready:   prometheus.NewDesc("meridian_bus_queue_ready", "Messages waiting in a bus work queue.", []string{"queue"}, nil),
+		dead:    prometheus.NewDesc("meridian_bus_dead_letters", "Messages in a bus queue's dead-letter queue.", []string{"queue"}, nil),
+		pending: prometheus.NewDesc("meridian_outbox_pending", "Outbox rows not yet published to the bus (the table is shared: every instance reports the same backlog).", nil, nil),
+		oldest:  prometheus.NewDesc("meridian_outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet published; 0 when none is pending.", nil, nil),
+	}
 }
 
-func (q queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	ready, dead := queueDescs()
-	ch <- ready
-	ch <- dead
+func (c scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := newScrapeDescs()
+	if c.queues != nil {
+		ch <- d.ready
+		ch <- d.dead
+	}
+	if c.outbox != nil {
+		ch <- d.pending
+		ch <- d.oldest
+	}
 }
 
-func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ready, dead := queueDescs()
-	seen := map[string]bool{}
-	for _, d := range q.queues(q.ctx) {
-		if seen[d.Queue] {
-			continue // a duplicate would fail the whole scrape
+func (c scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	d := newScrapeDescs()
+	if c.queues != nil {
+		seen := map[string]bool{}
+		for _, q := range c.queues(c.ctx) {
+			if seen[q.Queue] {
+				continue // a duplicate would fail the whole scrape
+			}
+			seen[q.Queue] = true
+			ch <- prometheus.MustNewConstMetric(d.ready, prometheus.GaugeValue, float64(q.Ready), q.Queue)
+			ch <- prometheus.MustNewConstMetric(d.dead, prometheus.GaugeValue, float64(q.DeadLetters), q.Queue)
 		}
-		seen[d.Queue] = true
-		ch <- prometheus.MustNewConstMetric(ready, prometheus.GaugeValue, float64(d.Ready), d.Queue)
-		ch <- prometheus.MustNewConstMetric(dead, prometheus.GaugeValue, float64(d.DeadLetters), d.Queue)
 	}
-}
-
-func ratio(n, d int64) float64 {
-	if d <= 0 {
-		return 0
+	if c.outbox != nil {
+		if b, err := c.outbox(c.ctx); err == nil {
+			age := 0.0
+			if !b.Oldest.IsZero() {
+				age = max(time.Since(b.Oldest).Seconds(), 0)
+			}
+			ch <- prometheus.MustNewConstMetric(d.pending, prometheus.GaugeValue, float64(b.Pending))
+			ch <- prometheus.MustNewConstMetric(d.oldest, prometheus.GaugeValue, age)
+		}
 	}
-	return float64(n) / float64(d)
 }
 
 func boolFloat(b bool) float64 {

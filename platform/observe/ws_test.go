@@ -70,13 +70,13 @@ func TestWebSocketQuery(t *testing.T) {
 	// The connection's handler returns, and is counted, once the server
 	// has seen the close.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(s.scrape(t, ""), `meridian_http_requests_total{code="101",method="GET"} 1`) && time.Now().Before(deadline) {
+	for !strings.Contains(s.scrape(t, ""), `meridian_http_requests_total{code="101",method="GET",route="/query"} 1`) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	page := s.scrape(t, "")
 	wantLines(t, page,
 		`meridian_graphql_operation_duration_seconds_count{operation="W",type="query"} 1`,
-		`meridian_http_requests_total{code="101",method="GET"} 1`,
+		`meridian_http_requests_total{code="101",method="GET",route="/query"} 1`,
 	)
 	if strings.Contains(page, `meridian_http_request_duration_seconds_count{code="101"`) {
 		t.Error("the WebSocket connection was timed")
