@@ -111,9 +111,9 @@ func TestTraceOfAMutation(t *testing.T) {
 	}
 
 	op := tr.gql
-	http := tr.parent(op)
-	if http == nil || http.SpanKind() != trace.SpanKindServer || http.Parent().IsValid() {
-		t.Fatalf("the GraphQL operation's parent is %v, want the HTTP server span at the root", http)
+	server := tr.parent(op)
+	if server == nil || server.SpanKind() != trace.SpanKindServer || server.Parent().IsValid() {
+		t.Fatalf("the GraphQL operation's parent is %v, want the HTTP server span at the root", server)
 	}
 	id := op.SpanContext().TraceID()
 	var sqlSpans, redisSpans []string

@@ -17,7 +17,8 @@
 // a trace of its own, linked to each message's publish span.
 //
 // With the no-op provider (tracing off) no span records, but a trace
-// context that came in with a request still travels with its messages.
+// context that came in with a request still travels with its messages;
+// messages without one pass through untouched.
 package bustrace
 
 import (
@@ -29,6 +30,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/meridian-graphql/meridian/broker"
 )
@@ -97,6 +99,9 @@ type Bus struct {
 	broker.Bus
 	tracer trace.Tracer
 	system string
+	// off: tp is the no-op provider. Messages and contexts without trace
+	// context then pass straight through, costing nothing.
+	off bool
 	// publishNames are the span names of the topology's exchanges, made
 	// once rather than per message.
 	publishNames map[string]string
@@ -109,12 +114,30 @@ func Wrap(b broker.Bus, tp trace.TracerProvider, system string) *Bus {
 	for _, ex := range broker.Exchanges() {
 		names[ex] = "publish " + ex
 	}
-	return &Bus{Bus: b, tracer: tp.Tracer(tracerName), system: system, publishNames: names}
+	_, off := tp.(noop.TracerProvider)
+	return &Bus{Bus: b, tracer: tp.Tracer(tracerName), system: system, off: off, publishNames: names}
+}
+
+// untraced reports whether tracing is off and neither ctx nor any of msgs
+// carries a trace context, so that there is nothing to do.
+func (b *Bus) untraced(ctx context.Context, msgs ...broker.Message) bool {
+	if !b.off || trace.SpanContextFromContext(ctx).IsValid() || baggage.FromContext(ctx).Len() > 0 {
+		return false
+	}
+	for _, m := range msgs {
+		if len(m.Headers) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Publish publishes msgs, each under a PRODUCER span whose context replaces
 // the message's headers.
 func (b *Bus) Publish(ctx context.Context, exchange string, msgs ...broker.Message) error {
+	if b.untraced(ctx, msgs...) {
+		return b.Bus.Publish(ctx, exchange, msgs...)
+	}
 	name, ok := b.publishNames[exchange]
 	if !ok {
 		name = "publish " + exchange
@@ -187,9 +210,12 @@ func (b *Bus) messageAttrs(m broker.Message) []attribute.KeyValue {
 // Consume runs h under a CONSUMER span per message.
 func (b *Bus) Consume(ctx context.Context, sub broker.Subscription, h broker.Handler) error {
 	p := b.process(sub)
+	one := func(ctx context.Context, msgs []broker.Message) error { return h(ctx, msgs[0]) }
 	return b.Bus.Consume(ctx, sub, func(ctx context.Context, m broker.Message) error {
-		msgs := [1]broker.Message{m}
-		return p(ctx, msgs[:], func(ctx context.Context, msgs []broker.Message) error { return h(ctx, msgs[0]) })
+		if b.untraced(ctx, m) {
+			return h(ctx, m)
+		}
+		return p(ctx, []broker.Message{m}, one)
 	})
 }
 
@@ -212,6 +238,9 @@ func (b *Bus) process(sub broker.Subscription) func(context.Context, []broker.Me
 	}
 	name := "process " + dest
 	return func(ctx context.Context, msgs []broker.Message, h broker.BatchHandler) error {
+		if b.untraced(ctx, msgs...) {
+			return h(ctx, msgs)
+		}
 		opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
 		for _, m := range msgs {
 			if sc := spanContextOf(m.Headers); sc.IsValid() {
