@@ -13,9 +13,9 @@ import (
 )
 
 // WithTracerProvider traces every statement on tp (XSAM/otelsql around the
-// database/sql driver, pgx and SQLite alike): a CLIENT span per statement
-// and per BEGIN, COMMIT and ROLLBACK, named by its operation ("SELECT",
-// "INSERT", …), with the statement's text in db.query.text once its
+// database/sql driver, pgx and SQLite alike): a CLIENT span per statement,
+// per BEGIN, COMMIT and ROLLBACK and per new connection ("connect"), named
+// by its operation ("SELECT", "INSERT", …), with the statement's text in db.query.text once its
 // literals are replaced by "?" (ent and the raw statements pass values as
 // parameters, which are never recorded). Rows, prepares and session
 // resets get no span of their own. Without it (tracing off) the driver is
