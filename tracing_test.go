@@ -19,10 +19,7 @@ import (
 
 	"github.com/meridian-graphql/meridian/broker/consumers"
 	"github.com/meridian-graphql/meridian/httpapi"
-	"github.com/meridian-graphql/meridian/internal/testbus"
 	"github.com/meridian-graphql/meridian/internal/testdb"
-	"github.com/meridian-graphql/meridian/internal/testredis"
-	"github.com/meridian-graphql/meridian/platform/config"
 )
 
 // TestTraceOfAMutation assembles the real app on PostgreSQL, Redis and
@@ -39,19 +36,7 @@ func TestTraceOfAMutation(t *testing.T) {
 	if !slices.Contains(testdb.Backends(), "postgres") {
 		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
 	}
-	rdb := testredis.Client(t)
-	env := map[string]string{
-		"DATABASE_URL":              testdb.NewPostgresDatabase(t),
-		"REDIS_URL":                 testredis.URL(),
-		"MERIDIAN_CACHE_PREFIX":     testredis.Prefix(t, rdb, "trace"),
-		"AMQP_URL":                  testbus.VHost(t),
-		"MERIDIAN_ANONYMOUS_ROLE":   "admin",
-		"MERIDIAN_ANONYMOUS_WRITES": "true",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := backedConfig(t, map[string]string{"MERIDIAN_ANONYMOUS_ROLE": "admin", "MERIDIAN_ANONYMOUS_WRITES": "true"})
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	a, err := openApp(t.Context(), cfg, slog.New(slog.DiscardHandler), withTracerProvider(tp))
