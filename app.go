@@ -14,6 +14,7 @@ import (
 	"github.com/meridian-graphql/meridian/analytics/eventstore"
 	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/bustrace"
 	"github.com/meridian-graphql/meridian/broker/consumers"
 	"github.com/meridian-graphql/meridian/broker/inproc"
 	"github.com/meridian-graphql/meridian/broker/outbox"
@@ -48,7 +49,7 @@ type app struct {
 	cache   *cache.Cache
 	admin   broker.Bus // the bus as opened, for broker.Admin (the admin fields, queue depths)
 	metrics *observe.Metrics
-	bus     broker.Bus // admin, its publishes counted in metrics
+	bus     broker.Bus // admin, its publishes counted in metrics, publishes and handlers traced
 	hub     *live.Hub
 	fan     *fanout.Registry // nil: MERIDIAN_LIVE_FANOUT=false
 	service *analytics.Service
@@ -66,9 +67,22 @@ type app struct {
 	closers closers
 }
 
+// appOption changes how openApp builds the app.
+type appOption func(*app)
+
+// withTracerProvider makes the app trace on tp instead of the provider
+// that SetupTracing builds from the configuration; the caller flushes and
+// stops it (tests pass one over an in-memory recorder).
+func withTracerProvider(tp trace.TracerProvider) appOption {
+	return func(a *app) { a.tracer = tp }
+}
+
 // openApp builds the app. On an error it closes what it had built.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...appOption) (*app, error) {
 	a := &app{cfg: cfg, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	for _, step := range []func(context.Context) error{
 		a.openTracing, // first, so that it flushes last
 		a.openStores,
@@ -95,6 +109,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 func (a *app) close() error { return a.closers.close() }
 
 func (a *app) openTracing(ctx context.Context) error {
+	if a.tracer != nil {
+		return nil // withTracerProvider
+	}
 	shutdown, tp, err := observe.SetupTracing(ctx, observe.TracingConfig{Endpoint: a.cfg.OTLPEndpoint, TracesEndpoint: a.cfg.OTLPTraces, ServiceName: "meridian"})
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -109,17 +126,34 @@ func (a *app) openTracing(ctx context.Context) error {
 	return nil
 }
 
+// clientTracer is the provider of the SQL, Redis and MongoDB clients'
+// spans, nil when tracing is off: their instrumentation is then left out
+// altogether. Their spans are only children (observe.ChildSpansOnly): the
+// background loops' statements and commands start no trace of their own.
+func (a *app) clientTracer() trace.TracerProvider {
+	if !observe.TracingOn(a.tracer) {
+		return nil
+	}
+	return observe.ChildSpansOnly(a.tracer)
+}
+
 // openStores opens the database, migrated by the registry (migrations.go),
 // and the event store on it or on MongoDB.
 func (a *app) openStores(ctx context.Context) error {
-	db, err := openDatabase(ctx, a.cfg, a.log)
+	var dbOpts []database.Option
+	var evOpts []eventstore.Option
+	if tp := a.clientTracer(); tp != nil {
+		dbOpts = append(dbOpts, database.WithTracerProvider(tp))
+		evOpts = append(evOpts, eventstore.WithTracerProvider(tp))
+	}
+	db, err := openDatabase(ctx, a.cfg, a.log, dbOpts...)
 	if err != nil {
 		return err
 	}
 	a.db = db
 	a.closers.add("database", db.Close)
 	a.log.Info("database ready", "dialect", db.Dialect, "embedded", db.Embedded)
-	events, backend, err := eventstore.Open(ctx, a.cfg.MongoURI, a.cfg.MongoDatabase, db)
+	events, backend, err := eventstore.Open(ctx, a.cfg.MongoURI, a.cfg.MongoDatabase, db, evOpts...)
 	if err != nil {
 		return err
 	}
@@ -167,6 +201,11 @@ func (a *app) openCache(ctx context.Context) error {
 		}
 		a.redis = rdb
 		a.closers.add("redis", rdb.Close)
+		if tp := a.clientTracer(); tp != nil {
+			if err := cache.TraceRedis(rdb, tp); err != nil {
+				return err
+			}
+		}
 	}
 	c, err := cache.New(ctx, cache.Config{RedisURL: a.cfg.RedisURL, Redis: a.redis, Prefix: a.cfg.CachePrefix, Logger: a.log})
 	if err != nil {
@@ -197,7 +236,7 @@ func (a *app) openBus(ctx context.Context) error {
 }
 
 // openMetrics builds the metrics over the cache and the queues, and the
-// bus whose publishes they count.
+// bus whose publishes they count and trace.
 func (a *app) openMetrics(context.Context) error {
 	c := a.cache
 	m, err := observe.NewMetrics(nil, observe.MetricsOptions{StatementsOf: httpapi.Statements, Sources: observe.Sources{
@@ -209,7 +248,13 @@ func (a *app) openMetrics(context.Context) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	a.metrics = m
-	a.bus = observedBus{Bus: a.admin, m: m}
+	system := bustrace.SystemInproc
+	if a.cfg.AMQPURL != "" {
+		system = bustrace.SystemRabbitMQ
+	}
+	// Traced always: even with tracing off, a trace context that came in
+	// with a request travels on with its messages (for the logs).
+	a.bus = bustrace.Wrap(observedBus{Bus: a.admin, m: m}, a.tracer, system)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,18 +50,7 @@ func TestAppAssembly(t *testing.T) {
 	if !slices.Contains(testdb.Backends(), "postgres") {
 		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
 	}
-	rdb := testredis.Client(t)
-	env := map[string]string{
-		"DATABASE_URL":          testdb.NewPostgresDatabase(t),
-		"REDIS_URL":             testredis.URL(),
-		"MERIDIAN_CACHE_PREFIX": testredis.Prefix(t, rdb, "app"),
-		"AMQP_URL":              testbus.VHost(t),
-		"MERIDIAN_RATE_LIMIT":   "10",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := backedConfig(t, map[string]string{"MERIDIAN_RATE_LIMIT": "10"})
 	ctx := t.Context()
 	a, err := openApp(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -98,6 +88,26 @@ func TestAppAssembly(t *testing.T) {
 	if err := a.admin.Publish(ctx, broker.ExchangeAnalytics, broker.Message{ID: "x", Type: "t"}); err == nil {
 		t.Error("the bus publishes after close")
 	}
+}
+
+// backedConfig is the configuration of an app on a fresh PostgreSQL
+// database, the test Redis (under a prefix of the test's own) and a fresh
+// RabbitMQ vhost, with more set on top.
+func backedConfig(t *testing.T, more map[string]string) config.Config {
+	t.Helper()
+	rdb := testredis.Client(t)
+	env := map[string]string{
+		"DATABASE_URL":          testdb.NewPostgresDatabase(t),
+		"REDIS_URL":             testredis.URL(),
+		"MERIDIAN_CACHE_PREFIX": testredis.Prefix(t, rdb, "app"),
+		"AMQP_URL":              testbus.VHost(t),
+	}
+	maps.Copy(env, more)
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // TestAppFailedStart: a part that cannot be built ends the start with an

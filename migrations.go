@@ -28,8 +28,8 @@ func migrations(cfg config.Config) []database.Migration {
 
 // openDatabase opens the configured database and runs the registry, for
 // the server and the commands alike: whichever starts first on a fresh
-// database creates every table.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*database.DB, error) {
-	return database.Open(ctx, cfg.DatabaseURL, cfg.DataDir,
-		database.WithLogger(log), database.WithPool(cfg.DBPool), database.WithMigrations(migrations(cfg)...))
+// database creates every table. extra adds options (the server's tracing).
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, extra ...database.Option) (*database.DB, error) {
+	opts := append([]database.Option{database.WithLogger(log), database.WithPool(cfg.DBPool), database.WithMigrations(migrations(cfg)...)}, extra...)
+	return database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, opts...)
 }

@@ -30,7 +30,10 @@ type Message struct {
 	// Deferrals counts the retries caused by Unavailable failures, which
 	// do not spend attempts; it only makes their delays grow.
 	Deferrals int
-	Body      []byte // JSON payload
+	// Headers carry the trace context of the operation that caused the
+	// message (see Headers); nil when there is none.
+	Headers Headers
+	Body    []byte // JSON payload
 }
 
 // Publisher sends messages to an exchange of the topology.

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/analytics/mongostore"
 	"github.com/meridian-graphql/meridian/analytics/sqlstore"
@@ -29,11 +31,27 @@ func Migrations(mongoURI string) []database.Migration {
 	return []database.Migration{sqlstore.Migration()}
 }
 
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ tp trace.TracerProvider }
+
+// WithTracerProvider spans the MongoDB backend's commands on tp. The SQL
+// backend's statements are traced by its database
+// (database.WithTracerProvider).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tp = tp }
+}
+
 // Open returns the configured backend: MongoDB at mongoURI when it is set,
 // else the tables in db, which Migrations has created.
-func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB) (analytics.Store, string, error) {
+func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB, opts ...Option) (analytics.Store, string, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if mongoURI != "" {
-		s, err := mongostore.New(ctx, mongoURI, mongoDatabase)
+		s, err := mongostore.NewWithOptions(ctx, mongoURI, mongoDatabase, mongostore.Options{TracerProvider: o.tp})
 		if err != nil {
 			return nil, "", fmt.Errorf("event store (MongoDB): %w", err)
 		}

@@ -111,6 +111,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/meridian-graphql/meridian/analytics"
 )
@@ -137,6 +138,9 @@ type Options struct {
 	// passes the capability probe: tests run the fallback path against a
 	// real MongoDB with it.
 	ForceFallback bool
+	// TracerProvider, when set, spans every command (see newCommandMonitor);
+	// give it only when tracing is on, ideally observe.ChildSpansOnly.
+	TracerProvider trace.TracerProvider
 }
 
 // Store is the MongoDB implementation of analytics.Store.
@@ -169,7 +173,11 @@ func NewWithOptions(ctx context.Context, uri, database string, opts Options) (*S
 	if database == "" {
 		return nil, errors.New("mongostore: empty database name")
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	copts := options.Client().ApplyURI(uri)
+	if opts.TracerProvider != nil {
+		copts.SetMonitor(newCommandMonitor(opts.TracerProvider))
+	}
+	client, err := mongo.Connect(copts)
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: connect: %w", err)
 	}

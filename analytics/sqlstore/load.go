@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	stdsql "database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"maps"
@@ -138,6 +139,9 @@ type eventIndex struct{ name, def string }
 // loadPG runs the load in a pgx transaction on conn's driver connection.
 func (s *Store) loadPG(ctx context.Context, conn *stdsql.Conn, f *feed) (n int, err error) {
 	err = conn.Raw(func(dc any) error {
+		if w, ok := dc.(interface{ Raw() driver.Conn }); ok {
+			dc = w.Raw() // the tracing wrapper (database.WithTracerProvider)
+		}
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection %T is not pgx", dc)

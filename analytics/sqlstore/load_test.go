@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/meridian-graphql/meridian/analytics"
 	"github.com/meridian-graphql/meridian/internal/testdb"
@@ -170,4 +173,24 @@ func TestLoadAllOrNone(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLoadOnATracedDatabase: the bulk load reaches pgx's connection
+// through the tracing wrapper of database.WithTracerProvider.
+func TestLoadOnATracedDatabase(t *testing.T) {
+	if !slices.Contains(testdb.Backends(), "postgres") {
+		t.Skip("PostgreSQL left out by MERIDIAN_TEST_BACKENDS")
+	}
+	ctx := context.Background()
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(ctx) })
+	db, err := database.Open(ctx, testdb.NewPostgresDatabase(t), "", database.WithTracerProvider(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	events := loadEvents(t, 300)
+	if n, err := open(t, db).Load(ctx, putAll(events, 100)); err != nil || n != len(events) {
+		t.Fatalf("Load = %d, %v; want %d", n, err, len(events))
+	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) broker.Bus) {
 		{"SlowSubscriberDoesNotBlockOthers", testSlowSubscriber},
 		{"BatchSettlesEachMessage", testBatch},
 		{"UnavailableRetriesWithoutSpendingAttempts", testUnavailable},
+		{"HeadersTravelAndSurviveRetry", testHeaders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

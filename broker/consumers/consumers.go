@@ -203,14 +203,15 @@ func (c *Consumers) RunUntil(stop, hard context.Context, ready func()) error {
 	return first
 }
 
-// finishing runs h under a context that keeps the values of stop but ends
-// only with hard, whatever the adapter's context does (it ends with stop).
+// finishing runs h under a context that keeps the values of the adapter's
+// (stop's, and the consumer span of bustrace) but ends only with hard,
+// whatever the adapter's context does (it ends with stop).
 func finishing(stop, hard context.Context, h broker.BatchHandler) broker.BatchHandler {
 	if stop == hard {
 		return h
 	}
-	return func(_ context.Context, msgs []broker.Message) error {
-		ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+	return func(actx context.Context, msgs []broker.Message) error {
+		ctx, cancel := context.WithCancel(context.WithoutCancel(actx))
 		defer cancel()
 		defer context.AfterFunc(hard, cancel)()
 		return h(ctx, msgs)

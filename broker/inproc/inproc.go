@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -130,6 +131,7 @@ func (b *Bus) Publish(ctx context.Context, exchange string, msgs ...broker.Messa
 
 		m.Attempt, m.Deferrals = 1, 0
 		m.Body = bytes.Clone(m.Body) // the caller may reuse its buffer; a real broker copies too
+		m.Headers = maps.Clone(m.Headers)
 		for _, q := range targets {
 			if err := b.put(ctx, q, m); err != nil {
 				return fmt.Errorf("inproc: publish %s to %s: %w", m.ID, q.name, err)

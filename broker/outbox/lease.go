@@ -33,7 +33,7 @@ func (r *Relay) claim(ctx context.Context) ([]row, int64, error) {
 		// other rows instead of waiting for these.
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	q += `) RETURNING id, exchange, type, body, occurred_at, correlation_id, schema_version`
+	q += `) RETURNING id, exchange, type, body, occurred_at, correlation_id, schema_version, headers`
 	// A transaction only so that SQLite takes its write lock at BEGIN
 	// (txlock=immediate) instead of upgrading a read; it commits before any
 	// network I/O to the broker.
@@ -49,14 +49,15 @@ func (r *Relay) claim(ctx context.Context) ([]row, int64, error) {
 	var pending []row
 	for rows.Next() {
 		var (
-			rw   row
-			body string
+			rw            row
+			body, headers string
 		)
-		if err := rows.Scan(&rw.msg.ID, &rw.exchange, &rw.msg.Type, &body, &rw.occurred, &rw.msg.CorrelationID, &rw.msg.SchemaVersion); err != nil {
+		if err := rows.Scan(&rw.msg.ID, &rw.exchange, &rw.msg.Type, &body, &rw.occurred, &rw.msg.CorrelationID, &rw.msg.SchemaVersion, &headers); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("outbox: claim: scan: %w", err)
 		}
 		rw.msg.Body = []byte(body)
+		rw.msg.Headers = decodeHeaders(headers)
 		rw.msg.OccurredAt = time.UnixMilli(rw.occurred).UTC()
 		pending = append(pending, rw)
 	}

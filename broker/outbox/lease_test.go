@@ -64,8 +64,9 @@ func TestLeaseOfADeadRelayRunsOut(t *testing.T) {
 	})
 }
 
-// TestMigrateAddsTheLeaseColumn: an outbox created before leases gets its
-// claimed_until column, keeps its rows, and relays them.
+// TestMigrateAddsTheLeaseColumn: an outbox created before leases (and
+// trace headers) gets its claimed_until and headers columns, keeps its
+// rows, and relays them, without headers.
 func TestMigrateAddsTheLeaseColumn(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
@@ -86,6 +87,9 @@ func TestMigrateAddsTheLeaseColumn(t *testing.T) {
 		bus := &recordingBus{}
 		if n, err := NewRelay(db, bus, nil).Flush(ctx); err != nil || n != 1 || bus.msgs[0].ID != "01OLD" {
 			t.Fatalf("flush of the old row = %d, %v, %+v", n, err, bus.msgs)
+		}
+		if h := bus.msgs[0].Headers; h != nil {
+			t.Errorf("the old row was relayed with headers %v", h)
 		}
 	})
 }

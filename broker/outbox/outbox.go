@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/meridian-graphql/meridian/broker"
+	"github.com/meridian-graphql/meridian/broker/bustrace"
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
@@ -40,7 +42,8 @@ func schema(d string) []string {
 			correlation_id ` + text + ` NOT NULL DEFAULT '',
 			schema_version INTEGER NOT NULL DEFAULT 1,
 			sent_at BIGINT,
-			claimed_until BIGINT
+			claimed_until BIGINT,
+			headers ` + text + ` NOT NULL DEFAULT ''
 		)`,
 		`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (occurred_at, id) WHERE sent_at IS NULL`,
 		`CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL`,
@@ -60,21 +63,26 @@ func Migrate(ctx context.Context, db *database.DB) error {
 				return fmt.Errorf("outbox schema: %w", err)
 			}
 		}
-		return addLeaseColumn(ctx, db)
+		// claimed_until came with the relay's leases, headers with the
+		// trace context.
+		if err := addColumn(ctx, db, "claimed_until", "BIGINT"); err != nil {
+			return err
+		}
+		return addColumn(ctx, db, "headers", "TEXT NOT NULL DEFAULT ''")
 	})
 }
 
-// addLeaseColumn adds claimed_until to an outbox table created before the
-// relay leased rows. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks
-// the table first; the migration lock keeps replicas from racing.
-func addLeaseColumn(ctx context.Context, db *database.DB) error {
+// addColumn adds column name of type def to an outbox table created before
+// it existed. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks the table
+// first; the migration lock keeps replicas from racing.
+func addColumn(ctx context.Context, db *database.DB, name, def string) error {
 	if db.Dialect == dialect.Postgres {
-		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until BIGINT`); err != nil {
-			return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS `+name+` `+def); err != nil {
+			return fmt.Errorf("outbox schema: add %s: %w", name, err)
 		}
 		return nil
 	}
-	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'`)
+	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("outbox schema: inspect columns: %w", err)
 	}
@@ -91,8 +99,8 @@ func addLeaseColumn(ctx context.Context, db *database.DB) error {
 	if n > 0 {
 		return nil
 	}
-	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT`); err != nil {
-		return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN `+name+` `+def); err != nil {
+		return fmt.Errorf("outbox schema: add %s: %w", name, err)
 	}
 	return nil
 }
@@ -112,13 +120,47 @@ func NewWriter(db *database.DB) *Writer { return &Writer{db: db} }
 
 // Add writes one event of type typ with body (JSON) for exchange, in tx.
 // The event id is a new ULID; correlation ids travel in ctx (WithCorrelation).
+// The trace context of ctx is stored with the row (its W3C traceparent,
+// tracestate and baggage, as JSON in the headers column), so that the
+// relay publishes the event, later and from its own loop, as part of the
+// trace of the operation that wrote it.
 func (w *Writer) Add(ctx context.Context, tx Execer, exchange, typ string, body []byte) error {
 	id := ulid.MustNew(ulid.Now(), rand.Reader).String()
-	q := w.db.Rebind(`INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if _, err := tx.ExecContext(ctx, q, id, exchange, typ, string(body), time.Now().UnixMilli(), correlationFrom(ctx), SchemaVersion); err != nil {
+	headers, err := encodeHeaders(bustrace.Inject(ctx))
+	if err != nil {
+		return fmt.Errorf("outbox: add %s: %w", typ, err)
+	}
+	q := w.db.Rebind(`INSERT INTO outbox (id, exchange, type, body, occurred_at, correlation_id, schema_version, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if _, err := tx.ExecContext(ctx, q, id, exchange, typ, string(body), time.Now().UnixMilli(), correlationFrom(ctx), SchemaVersion, headers); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", typ, err)
 	}
 	return nil
+}
+
+// encodeHeaders is the headers column's text: "" for none, else a JSON
+// object of strings.
+func encodeHeaders(h broker.Headers) (string, error) {
+	if len(h) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("encode headers: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeHeaders reads the headers column. Trace context is worth no
+// failed publish: a value that does not parse is dropped.
+func decodeHeaders(s string) broker.Headers {
+	if s == "" {
+		return nil
+	}
+	var h broker.Headers
+	if err := json.Unmarshal([]byte(s), &h); err != nil || len(h) == 0 {
+		return nil
+	}
+	return h
 }
 
 type correlationKey struct{}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/meridian-graphql/meridian/broker"
 	"github.com/meridian-graphql/meridian/broker/brokertest"
@@ -76,5 +79,48 @@ func TestMutationsPublishThroughTheOutbox(t *testing.T) {
 			t.Errorf("second flush = %d, %v; want nothing to send", n, err)
 		}
 		got.ExpectNone(t)
+	})
+}
+
+// TestOutboxCarriesTraceContext: the trace context of the mutation that
+// wrote an event is stored with its row and relayed in the message's
+// headers, with the mutation's span as the parent to be; an event written
+// outside any trace is relayed without headers.
+func TestOutboxCarriesTraceContext(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		if err := outbox.Migrate(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		st := store.New(db.Client, store.Config{Outbox: outbox.NewWriter(db)})
+		bus := inproc.New(inproc.Options{})
+		t.Cleanup(func() { bus.Close() })
+		got := brokertest.NewCollector(10)
+		brokertest.Start(t, bus, broker.Subscription{Queue: "signups", Exchange: broker.ExchangeDataProcessing, Bindings: []string{"user.created"}}, got.Handle)
+
+		sc := trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID: trace.TraceID{0xa1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+			SpanID:  trace.SpanID{0xb1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled,
+		})
+		ctx := trace.ContextWithSpanContext(t.Context(), sc)
+		if _, err := st.CreateUser(ctx, ent.CreateUserInput{Username: "traced", Email: "traced@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateUser(t.Context(), ent.CreateUserInput{Username: "untraced", Email: "untraced@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		// The relay's own context carries no trace: the rows' do.
+		if n, err := outbox.NewRelay(db, bus, nil).Flush(context.Background()); err != nil || n != 2 {
+			t.Fatalf("flush = %d, %v", n, err)
+		}
+		for _, m := range got.Expect(t, 2) {
+			traced := strings.Contains(string(m.Body), `"traced"`)
+			tp := m.Headers["traceparent"]
+			switch {
+			case traced && tp != "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-01":
+				t.Errorf("traced event relayed with traceparent %q, want the mutation's %s/%s", tp, sc.TraceID(), sc.SpanID())
+			case !traced && m.Headers != nil:
+				t.Errorf("untraced event relayed with headers %v", m.Headers)
+			}
+		}
 	})
 }

@@ -5,6 +5,7 @@ package rabbit
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -26,6 +27,16 @@ func encode(m broker.Message) amqp.Publishing {
 	if attempt < 1 {
 		attempt = 1
 	}
+	headers := amqp.Table{
+		headerAttempt:       int64(attempt),
+		headerDeferrals:     int64(m.Deferrals),
+		headerSchemaVersion: int64(m.SchemaVersion),
+		headerOccurredAt:    m.OccurredAt.Format(time.RFC3339Nano),
+	}
+	c := TableCarrier(headers)
+	for k, v := range m.Headers {
+		c.Set(k, v)
+	}
 	return amqp.Publishing{
 		ContentType:   "application/json",
 		DeliveryMode:  amqp.Persistent,
@@ -33,13 +44,8 @@ func encode(m broker.Message) amqp.Publishing {
 		Type:          m.Type,
 		CorrelationId: m.CorrelationID,
 		Timestamp:     m.OccurredAt, // seconds only; the header keeps full precision
-		Headers: amqp.Table{
-			headerAttempt:       int64(attempt),
-			headerDeferrals:     int64(m.Deferrals),
-			headerSchemaVersion: int64(m.SchemaVersion),
-			headerOccurredAt:    m.OccurredAt.Format(time.RFC3339Nano),
-		},
-		Body: m.Body,
+		Headers:       headers,
+		Body:          m.Body,
 	}
 }
 
@@ -54,6 +60,13 @@ func decode(d amqp.Delivery) broker.Message {
 		Deferrals:     int(headerInt(d.Headers, headerDeferrals, 0)),
 		Body:          d.Body,
 	}
+	c := TableCarrier(d.Headers)
+	if keys := c.Keys(); len(keys) > 0 {
+		m.Headers = make(broker.Headers, len(keys))
+		for _, k := range keys {
+			m.Headers[k] = c.Get(k)
+		}
+	}
 	if s, ok := d.Headers[headerOccurredAt].(string); ok {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			m.OccurredAt = t
@@ -64,6 +77,41 @@ func decode(d amqp.Delivery) broker.Message {
 	}
 	return m
 }
+
+// TableCarrier is OpenTelemetry's propagation.TextMapCarrier over the
+// headers of an AMQP message: the trace context travels as string headers
+// under their W3C names ("traceparent", "tracestate", "baggage"), the way
+// other AMQP clients' instrumentations read and write them. The "x-"
+// headers are the adapter's own (attempts, delays, errors): Set never
+// overwrites them and Keys does not list them. Set needs a non-nil table.
+type TableCarrier amqp.Table
+
+// Get returns the string header key, "" when absent or of another type.
+func (c TableCarrier) Get(key string) string {
+	s, _ := c[key].(string)
+	return s
+}
+
+// Set stores value as the string header key, unless key is an "x-" header.
+func (c TableCarrier) Set(key, value string) {
+	if isOwnHeader(key) {
+		return
+	}
+	c[key] = value
+}
+
+// Keys lists the string headers other than the "x-" ones.
+func (c TableCarrier) Keys() []string {
+	var out []string
+	for k, v := range c {
+		if _, ok := v.(string); ok && !isOwnHeader(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func isOwnHeader(key string) bool { return strings.HasPrefix(strings.ToLower(key), "x-") }
 
 // headerInt accepts every integer width because other clients (and the
 // management UI) may write headers with a different AMQP type.

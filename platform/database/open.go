@@ -14,7 +14,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" driver
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"github.com/meridian-graphql/meridian/ent"
 	"github.com/meridian-graphql/meridian/ent/migrate"
@@ -30,6 +31,7 @@ type DB struct {
 	sql      *sql.DB
 	log      *slog.Logger // nil: slog.Default()
 	pool     Pool
+	tp       trace.TracerProvider // nil: statements are not traced
 	// migrations are the other schema owners' (WithMigrations), run by
 	// Migrate after ent's.
 	migrations []Migration
@@ -91,10 +93,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 		}
 		where = filepath.Join(dataDir, "meridian.db")
-		db, err = openSQLite(where)
+		db, err = openSQLite(where, set.tp)
 		dia, embedded = dialect.SQLite, true
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		db, err = sql.Open("pgx", databaseURL)
+		db, err = sqlOpen("pgx", databaseURL, "postgresql", set.tp)
 		dia = dialect.Postgres
 		if err == nil {
 			set.pool.apply(db)
@@ -106,7 +108,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 			path = path[:i]
 		}
 		where = path
-		db, err = openSQLite(path)
+		db, err = openSQLite(path, set.tp)
 		dia, embedded = dialect.SQLite, true
 	default:
 		return nil, fmt.Errorf("DATABASE_URL: unsupported scheme in %q (want postgres://, sqlite: or empty for the embedded default)", redact(databaseURL))
@@ -143,7 +145,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 // writers never deadlock upgrading a read lock. Times are stored in SQLite's
 // own format, converted to UTC, so that its date functions and string
 // comparisons work on them whatever zone a client sent.
-func openSQLite(path string) (*sql.DB, error) {
+func openSQLite(path string, tp trace.TracerProvider) (*sql.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create directory for %s: %w", path, err)
@@ -157,7 +159,7 @@ func openSQLite(path string) (*sql.DB, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	q.Set("_timezone", "UTC")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlOpen("sqlite", "file:"+path+"?"+q.Encode(), "sqlite", tp)
 	if err != nil {
 		return nil, err
 	}
