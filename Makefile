@@ -8,7 +8,7 @@ GO        ?= go
 RACE_PKGS := $(shell $(GO) run ./internal/cmd/racepkgs 2>/dev/null)
 PKGS      := $(shell $(GO) list ./... 2>/dev/null | grep -v -e /ent -e /graph$$)
 
-.PHONY: dashboard check-dashboard graphiql check-graphiql run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
+.PHONY: outdated dashboard check-dashboard graphiql check-graphiql run test test-race test-unit generate check-generated lint bench bench-peers faults fuzz audit-http seed help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ GENERATED := ent graph resolvers gqlgen.yml docs README.md
 
 check-generated: generate ## fail when generated code or documentation is stale
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); echo "generated code or docs are stale: run make generate and commit"; exit 1; fi
+
+outdated: ## direct Go dependencies with a newer version available (what Renovate's weekly PRs would bump)
+	@$(GO) list -m -u -f '{{if and (not .Indirect) .Update}}{{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all | grep . || echo "every direct dependency is current"
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
