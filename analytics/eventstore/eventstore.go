@@ -15,18 +15,8 @@ import (
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
-// Migrations are the event store's entries in the database's migration
-// registry (database.WithMigrations): the SQL store's tables unless the
-// events live in MongoDB (mongoURI set), whose indexes Open creates.
-func Migrations(mongoURI string) []database.Migration {
-	if mongoURI != "" {
-		return nil
-	}
-	return []database.Migration{sqlstore.Migration()}
-}
-
 // Open returns the configured backend: MongoDB at mongoURI when it is set,
-// else the tables in db, which Migrations has created.
+// else the tables in db, which its migrations have created.
 func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB) (analytics.Store, string, error) {
 	if mongoURI != "" {
 		s, err := mongostore.New(ctx, mongoURI, mongoDatabase)

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/meridian-graphql/meridian/broker"
@@ -27,7 +26,9 @@ import (
 const SchemaVersion = 1
 
 // schema creates the table; times are Unix milliseconds so that both
-// dialects store and compare them the same way.
+// dialects store and compare them the same way. claimed_until is the
+// relay's lease; tables made before the relay leased rows got it from the
+// baseline migration's catch-up (see database.Migrate).
 func schema(d string) []string {
 	text := "TEXT"
 	return []string{
@@ -47,52 +48,16 @@ func schema(d string) []string {
 	}
 }
 
-// Migration is the outbox's entry in the database's migration registry
-// (database.WithMigrations).
-func Migration() database.Migration { return database.Migration{Owner: "outbox", Run: Migrate} }
+// Tables declares the outbox table for the versioned migrations
+// (internal/dbschema lists it; see database.Tables).
+func Tables() database.Tables { return database.Tables{Owner: "outbox", DDL: schema} }
 
-// Migrate creates the outbox table and its indexes, under the migration
-// lock: replicas starting together would otherwise race on CREATE.
+// Migrate makes sure db has the outbox table: it applies db's pending
+// migrations (database.DB.Migrate), whose files create it. database.Open
+// has done so already, unless it was told not to migrate.
 func Migrate(ctx context.Context, db *database.DB) error {
-	return db.WithMigrationLock(ctx, func(ctx context.Context) error {
-		for _, stmt := range schema(db.Dialect) {
-			if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("outbox schema: %w", err)
-			}
-		}
-		return addLeaseColumn(ctx, db)
-	})
-}
-
-// addLeaseColumn adds claimed_until to an outbox table created before the
-// relay leased rows. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks
-// the table first; the migration lock keeps replicas from racing.
-func addLeaseColumn(ctx context.Context, db *database.DB) error {
-	if db.Dialect == dialect.Postgres {
-		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until BIGINT`); err != nil {
-			return fmt.Errorf("outbox schema: add claimed_until: %w", err)
-		}
-		return nil
-	}
-	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'`)
-	if err != nil {
-		return fmt.Errorf("outbox schema: inspect columns: %w", err)
-	}
-	n := 0
-	if rows.Next() {
-		err = rows.Scan(&n)
-	}
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("outbox schema: inspect columns: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT`); err != nil {
-		return fmt.Errorf("outbox schema: add claimed_until: %w", err)
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("outbox schema: %w", err)
 	}
 	return nil
 }
