@@ -105,7 +105,7 @@ func (d *DB) destructiveReplayed(ctx context.Context, all, pending []migrate.Fil
 			return nil, fmt.Errorf("migration %s: %w", f.Name(), err)
 		}
 		for _, w := range dropped(changes) {
-			found = append(found, Destructive{File: f.Name(), Stmt: attribute(stmts, w), What: w.what})
+			found = append(found, Destructive{File: f.Name(), Stmt: bare(attribute(stmts, w)), What: w.what})
 		}
 	}
 	return found, nil
@@ -216,18 +216,18 @@ func destructiveStmts(f migrate.File) ([]Destructive, error) {
 	var found []Destructive
 	for _, s := range stmts {
 		n := normalize(s.Text)
-		add := func(what string) { found = append(found, Destructive{File: f.Name(), Stmt: s.Text, What: what}) }
+		add := func(what string) { found = append(found, Destructive{File: f.Name(), Stmt: bare(s.Text), What: what}) }
 		if m := dropRE.FindStringSubmatch(n); m != nil {
 			for _, name := range splitTop(m[4]) {
 				if m[1] == "index" && recreated[unquote(name)] {
 					continue
 				}
-				add(m[1] + " " + name)
+				add(fmt.Sprintf("%s %q", m[1], unquote(name)))
 			}
 			continue
 		}
 		if m := truncateRE.FindStringSubmatch(n); m != nil {
-			add("the rows of " + m[3])
+			add(fmt.Sprintf("the rows of %q", unquote(m[3])))
 			continue
 		}
 		if m := alterTableRE.FindStringSubmatch(n); m != nil {
@@ -236,7 +236,7 @@ func destructiveStmts(f migrate.File) ([]Destructive, error) {
 				if c == nil || c[1] == "" && c[3] == "constraint" {
 					continue
 				}
-				add(fmt.Sprintf("column %s.%s", m[3], c[3]))
+				add(fmt.Sprintf("column %q.%q", unquote(m[3]), unquote(c[3])))
 			}
 		}
 	}
@@ -308,5 +308,10 @@ func splitTop(s string) []string {
 }
 
 func unquote(name string) string { return strings.Trim(name, `"`) }
+
+// bare is a statement without its trailing semicolon and white space.
+func bare(stmt string) string {
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(stmt), ";"))
+}
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

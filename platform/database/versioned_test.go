@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func dirWith(t *testing.T, dialect string, more map[string]string) *migrate.MemD
 	for name, body := range more {
 		files = append(files, migrate.NewLocalFile(name, []byte(body)))
 	}
+	slices.SortFunc(files, func(a, b migrate.File) int { return strings.Compare(a.Name(), b.Name()) })
 	mem := &migrate.MemDir{}
 	if err := mem.CopyFiles(files); err != nil {
 		t.Fatal(err)
