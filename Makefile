@@ -30,7 +30,7 @@ test-race:
 generate: ## regenerate ent and gqlgen code, the package diagrams (README.md, docs/architecture.md) and docs/configuration.md
 	$(GO) generate ./...
 
-GENERATED := ent graph resolvers gqlgen.yml docs README.md
+GENERATED := ent graph resolvers gqlgen.yml docs README.md platform/database/migrations
 
 check-generated: generate ## fail when generated code or documentation is stale
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); echo "generated code or docs are stale: run make generate and commit"; exit 1; fi

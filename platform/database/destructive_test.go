@@ -69,12 +69,7 @@ func TestDestructiveMigrationsRefused(t *testing.T) {
 	for _, backend := range testdb.Backends() {
 		t.Run(backend, func(t *testing.T) {
 			ctx := t.Context()
-			url := testdb.URL(t, backend)
-			db, err := database.Open(ctx, url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			url, db := openMigrated(t, backend)
 			before := revisionCount(t, db)
 			for _, tc := range []struct {
 				name, body, what, stmt string
@@ -137,12 +132,7 @@ func TestHarmlessChangesApply(t *testing.T) {
 	for _, backend := range testdb.Backends() {
 		t.Run(backend, func(t *testing.T) {
 			ctx := t.Context()
-			url := testdb.URL(t, backend)
-			db, err := database.Open(ctx, url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			url, db := openMigrated(t, backend)
 			c := db.Client
 			country := c.Country.Create().SetCode("UA").SetName("Ukraine").SetContinent("Europe").SaveX(ctx)
 			city := c.City.Create().SetName("Kyiv").SetLatitude(50.45).SetLongitude(30.52).SetCountry(country).SaveX(ctx)

@@ -38,6 +38,19 @@ func dirWith(t *testing.T, dialect string, more map[string]string) *migrate.MemD
 	return mem
 }
 
+// openMigrated returns a fresh, migrated database of the backend and its
+// URL, to open it again with other options.
+func openMigrated(t *testing.T, backend string) (string, *database.DB) {
+	t.Helper()
+	url := testdb.URL(t, backend)
+	db, err := database.Open(t.Context(), url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return url, db
+}
+
 // dialectOf is the ent dialect of a testdb backend.
 func dialectOf(backend string) string {
 	if backend == "postgres" {
@@ -174,12 +187,7 @@ func TestMigrateLaterFile(t *testing.T) {
 	for _, backend := range testdb.Backends() {
 		t.Run(backend, func(t *testing.T) {
 			ctx := t.Context()
-			url := testdb.URL(t, backend)
-			db, err := database.Open(ctx, url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			url, db := openMigrated(t, backend)
 			before := revisionCount(t, db)
 			dir := dirWith(t, db.Dialect, map[string]string{"99990101000000_later.sql": "ALTER TABLE api_keys ADD COLUMN note TEXT;\nCREATE INDEX api_keys_note ON api_keys (note);\n"})
 			for range 2 {
@@ -206,15 +214,10 @@ func TestMigrateFailingFile(t *testing.T) {
 	for _, backend := range testdb.Backends() {
 		t.Run(backend, func(t *testing.T) {
 			ctx := t.Context()
-			url := testdb.URL(t, backend)
-			db, err := database.Open(ctx, url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			url, db := openMigrated(t, backend)
 			before := revisionCount(t, db)
 			dir := dirWith(t, db.Dialect, map[string]string{"99990101000000_broken.sql": "ALTER TABLE api_keys ADD COLUMN half TEXT;\nALTER TABLE no_such_table ADD COLUMN x TEXT;\n"})
-			_, err = database.Open(ctx, url, "", database.WithMigrationDir(dir))
+			_, err := database.Open(ctx, url, "", database.WithMigrationDir(dir))
 			if err == nil || !strings.Contains(err.Error(), "99990101000000_broken.sql") || !strings.Contains(err.Error(), "no_such_table") {
 				t.Fatalf("open with a failing file: %v, want the file and statement named", err)
 			}
