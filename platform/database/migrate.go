@@ -91,7 +91,8 @@ func WithAllowDestructive(allow bool) Option { return func(d *DB) { d.allowDestr
 // no revision recorded — is adopted first: brought up to the baseline (the
 // first file) and the baseline recorded as applied (see adopt). Pending
 // files with a destructive statement are refused, before any is applied,
-// unless WithAllowDestructive (see DestructiveError).
+// unless WithAllowDestructive (see DestructiveError) or the database is
+// fresh (no revision, no table of Meridian's).
 func (d *DB) Migrate(ctx context.Context) error {
 	return d.WithMigrationLock(ctx, func(ctx context.Context) error {
 		if err := d.migrate(ctx); err != nil {
@@ -113,7 +114,8 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(revs) == 0 {
+	fresh := len(revs) == 0
+	if fresh {
 		legacy, err := d.isLegacy(ctx, files[0])
 		if err != nil {
 			return err
@@ -123,16 +125,24 @@ func (d *DB) migrate(ctx context.Context) error {
 				return err
 			}
 		}
+		fresh = !legacy
 	}
-	pending, err := d.pending(ctx, dir)
-	if err != nil {
-		return err
+	// Every file is pending on a fresh database; Atlas would first inspect
+	// the whole database to tell whether it is clean, which it need not be
+	// (allow-dirty, see pending).
+	pending := files
+	if !fresh {
+		if pending, err = d.pending(ctx, dir); err != nil {
+			return err
+		}
 	}
 	d.warnUnknown(ctx, revs, files)
 	if len(pending) == 0 {
 		return nil
 	}
-	if !d.allowDestructive {
+	// A fresh database has no data for a file to drop, even one that drops
+	// what an earlier file of the same run made.
+	if !d.allowDestructive && !fresh {
 		found, err := d.destructive(ctx, files, pending)
 		if err != nil {
 			return err
@@ -196,8 +206,8 @@ func (d *DB) pending(ctx context.Context, dir migrate.Dir) ([]migrate.File, erro
 // transaction, such as CREATE INDEX CONCURRENTLY).
 func (d *DB) apply(ctx context.Context, dir migrate.Dir, f migrate.File) error {
 	start := time.Now()
-	skipped := false
-	err := d.inFileTx(ctx, txMode(f) != "none", func(q schema.ExecQuerier) error {
+	skipped, inTx := false, txMode(f) != "none"
+	err := d.inFileTx(ctx, inTx, func(q schema.ExecQuerier) error {
 		// Another process may have applied it meanwhile: on SQLite, which
 		// has no migration lock, the transaction's write lock (BEGIN
 		// IMMEDIATE) is what orders two processes migrating one file.
@@ -213,18 +223,28 @@ func (d *DB) apply(ctx context.Context, dir migrate.Dir, f migrate.File) error {
 		if err != nil {
 			return err
 		}
-		ex, err := migrate.NewExecutor(drv, dir, d.revisions(q), migrate.WithAllowDirty(true), migrate.WithOperatorVersion(operatorVersion))
+		// In a transaction, the progress Atlas records after each
+		// statement commits or rolls back with the file: only the last
+		// write need reach the table.
+		buf := &bufferedRevisions{revisions: d.revisions(q)}
+		var rrw migrate.RevisionReadWriter = buf.revisions
+		if inTx {
+			rrw = buf
+		}
+		ex, err := migrate.NewExecutor(drv, dir, rrw, migrate.WithAllowDirty(true), migrate.WithOperatorVersion(operatorVersion))
 		if err != nil {
 			return fmt.Errorf("migration executor: %w", err)
 		}
-		return ex.Execute(ctx, f)
+		if err := ex.Execute(ctx, f); err != nil {
+			return err
+		}
+		return buf.flush(ctx)
 	})
 	if err != nil {
 		var se *migrate.StmtExecError
 		if errors.As(err, &se) {
-			// The revision written after the failure is lost with the
-			// transaction (PostgreSQL refuses it anyway): the statement's
-			// error is the one to show.
+			// The revision of the failure is lost with the transaction:
+			// the statement's error is the one to show.
 			return fmt.Errorf("migration %s: statement %q: %w", f.Name(), se.Stmt.Text, se.Err)
 		}
 		return fmt.Errorf("migration %s: %w", f.Name(), err)

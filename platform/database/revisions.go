@@ -145,12 +145,34 @@ func (r *revisions) DeleteRevision(ctx context.Context, version string) error {
 	return nil
 }
 
+// bufferedRevisions keeps the revision writes of one file's transaction
+// and writes the last one when flushed, before the commit.
+type bufferedRevisions struct {
+	*revisions
+	last *migrate.Revision
+}
+
+// WriteRevision implements migrate.RevisionReadWriter: it keeps a copy.
+func (b *bufferedRevisions) WriteRevision(_ context.Context, rev *migrate.Revision) error {
+	cp := *rev
+	b.last = &cp
+	return nil
+}
+
+func (b *bufferedRevisions) flush(ctx context.Context) error {
+	if b.last == nil {
+		return nil
+	}
+	return b.revisions.WriteRevision(ctx, b.last)
+}
+
 // tableNames are the tables of the database's current schema (SQLite's
 // main), for telling a database made before versioned migrations.
 func (d *DB) tableNames(ctx context.Context) (map[string]bool, error) {
 	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
 	if d.Dialect == dialect.Postgres {
-		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+		q = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`
 	}
 	rows, err := d.sql.QueryContext(ctx, q)
 	if err != nil {
