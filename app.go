@@ -109,7 +109,7 @@ func (a *app) openTracing(ctx context.Context) error {
 	return nil
 }
 
-// openStores opens the database, migrated by the registry (migrations.go),
+// openStores opens the database, migrated (migrations.go),
 // and the event store on it or on MongoDB.
 func (a *app) openStores(ctx context.Context) error {
 	db, err := openDatabase(ctx, a.cfg, a.log)
