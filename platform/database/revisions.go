@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -204,9 +203,5 @@ func (d *DB) readRevisions(ctx context.Context) ([]*migrate.Revision, error) {
 	if !tables[RevisionTable] {
 		return nil, nil
 	}
-	revs, err := d.revisions(d.sql).ReadRevisions(ctx)
-	if errors.Is(err, migrate.ErrRevisionNotExist) {
-		return nil, nil
-	}
-	return revs, err
+	return d.revisions(d.sql).ReadRevisions(ctx)
 }

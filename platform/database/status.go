@@ -94,7 +94,9 @@ func (d *DB) MigrationStatus(ctx context.Context) (*MigrationStatus, error) {
 			st.Unknown = append(st.Unknown, r.Version+"_"+r.Description)
 		}
 	}
-	if len(pending) > 0 {
+	// As in Migrate, a fresh database is not checked: it has nothing to
+	// lose.
+	if len(pending) > 0 && (len(revs) > 0 || st.Legacy) {
 		found, err := d.destructive(ctx, files, pending)
 		if err != nil {
 			return nil, err
