@@ -1,7 +1,7 @@
 -- A database as Meridian's start-up made it before versioned migrations
 -- (commit c801bf1: ent's auto-migration with WithDropIndex, then the owners'
--- registry: event store, outbox, API keys, consumers) on an empty SQLite file,
--- dumped with sqlite3 .dump (its PRAGMA foreign_keys=OFF line removed).
+-- registry) on an empty SQLite file, dumped with sqlite3 .dump (its
+-- PRAGMA foreign_keys=OFF line removed). Written by dump.sh.
 BEGIN TRANSACTION;
 CREATE TABLE `addresses` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `street` text NOT NULL, `postal_code` text NOT NULL DEFAULT (''), `city_id` integer NOT NULL, CONSTRAINT `addresses_cities_addresses` FOREIGN KEY (`city_id`) REFERENCES `cities` (`id`) ON DELETE NO ACTION);
 CREATE TABLE `cities` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `name` text NOT NULL, `latitude` real NOT NULL, `longitude` real NOT NULL, `population` integer NOT NULL DEFAULT (0), `country_id` integer NOT NULL, CONSTRAINT `cities_countries_cities` FOREIGN KEY (`country_id`) REFERENCES `countries` (`id`) ON DELETE NO ACTION);
@@ -14,7 +14,7 @@ CREATE TABLE analytics_migrations (
 	name TEXT NOT NULL,
 	applied_at INTEGER NOT NULL
 );
-INSERT INTO analytics_migrations VALUES(1,'events, daily rollups, profiles',1796647997402);
+INSERT INTO analytics_migrations VALUES(1,'events, daily rollups, profiles',1796649805452);
 CREATE TABLE events (
 	id TEXT NOT NULL PRIMARY KEY,
 	user_id INTEGER NOT NULL,
