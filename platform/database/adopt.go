@@ -138,7 +138,7 @@ func (d *DB) catchUp(ctx context.Context, baseline migrate.File) (stmts, skipped
 				case *schema.AddColumn, *schema.AddIndex, *schema.AddForeignKey, *schema.AddCheck:
 					keep = append(keep, cc)
 				default:
-					skipped = append(skipped, fmt.Sprintf("table %s: %T", c.T.Name, cc))
+					skipped = append(skipped, c.T.Name+": "+describe(cc))
 				}
 			}
 			if len(keep) > 0 {
@@ -159,6 +159,25 @@ func (d *DB) catchUp(ctx context.Context, baseline migrate.File) (stmts, skipped
 		stmts = append(stmts, c.Cmd)
 	}
 	return stmts, skipped, nil
+}
+
+// describe says what a change the catch-up leaves alone is about.
+func describe(c schema.Change) string {
+	switch c := c.(type) {
+	case *schema.DropColumn:
+		return fmt.Sprintf("column %q is not in the baseline", c.C.Name)
+	case *schema.ModifyColumn:
+		return fmt.Sprintf("column %q differs from the baseline's", c.To.Name)
+	case *schema.DropIndex:
+		return fmt.Sprintf("index %q is not in the baseline", c.I.Name)
+	case *schema.ModifyIndex:
+		return fmt.Sprintf("index %q differs from the baseline's", c.To.Name)
+	case *schema.DropForeignKey:
+		return fmt.Sprintf("foreign key %q is not in the baseline", c.F.Symbol)
+	case *schema.ModifyForeignKey:
+		return fmt.Sprintf("foreign key %q differs from the baseline's", c.To.Symbol)
+	}
+	return fmt.Sprintf("%T", c)
 }
 
 // noQualifier plans statements without a schema name, as ent writes the
