@@ -6,7 +6,7 @@
 # tests (legacy_test.go) open these dumps. REV defaults to c801bf1, the
 # commit the versioned migrations were written on; rerun it with the last
 # commit of main before they are merged if main's schema moved meanwhile,
-# and regenerate the baseline then (see contributing.md).
+# and regenerate the baseline then (contributing.md, "The baseline").
 #
 # Needs git, sqlite3, psql and pg_dump (of the server's major version), and
 # PostgreSQL at TEST_DATABASE_URL (default: the local trust-auth server).
