@@ -27,10 +27,10 @@ test-race:
 	@test -n "$(RACE_PKGS)" || { echo "internal/cmd/racepkgs found no package to race"; exit 1; }
 	$(GO) test -count=1 -race -p 1 $(RACE_PKGS)
 
-generate: ## regenerate ent and gqlgen code, the package diagrams (README.md, docs/architecture.md) and docs/configuration.md
+generate: ## regenerate ent and gqlgen code, the package diagrams (README.md, docs/architecture.md), docs/configuration.md and a migration file per dialect when the schema changed (needs PostgreSQL at TEST_DATABASE_URL)
 	$(GO) generate ./...
 
-GENERATED := ent graph resolvers gqlgen.yml docs README.md
+GENERATED := ent graph resolvers gqlgen.yml docs README.md platform/database/migrations
 
 check-generated: generate ## fail when generated code or documentation is stale
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); echo "generated code or docs are stale: run make generate and commit"; exit 1; fi

@@ -137,7 +137,7 @@ func (a *app) clientTracer() trace.TracerProvider {
 	return observe.ChildSpansOnly(a.tracer)
 }
 
-// openStores opens the database, migrated by the registry (migrations.go),
+// openStores opens the database, migrated (migrations.go),
 // and the event store on it or on MongoDB.
 func (a *app) openStores(ctx context.Context) error {
 	var dbOpts []database.Option

@@ -20,7 +20,6 @@ import (
 	"github.com/meridian-graphql/meridian/internal/testdb"
 	"github.com/meridian-graphql/meridian/internal/testlog"
 	"github.com/meridian-graphql/meridian/internal/testredis"
-	"github.com/meridian-graphql/meridian/platform/config"
 	"github.com/meridian-graphql/meridian/platform/database"
 	"github.com/meridian-graphql/meridian/seed"
 )
@@ -173,9 +172,9 @@ const attackJWTSecret = "attack-suite-secret-of-at-least-32-bytes!"
 func seedProduction(t *testing.T, url string, keys map[auth.Role]string) {
 	t.Helper()
 	ctx := context.Background()
-	// The server's migration registry: every owner's tables, the event
-	// store's and the API keys' among them.
-	db, err := database.Open(ctx, url, "", database.WithMigrations(migrations(config.Config{})...))
+	// The server's migrations: every owner's tables, the event store's and
+	// the API keys' among them.
+	db, err := database.Open(ctx, url, "")
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}

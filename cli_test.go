@@ -28,7 +28,10 @@ func TestSubcommandHelp(t *testing.T) {
 		{[]string{"apikey", "--help"}, []string{"Usage: meridian apikey <subcommand>", "apikey create", "apikey revoke"}, nil},
 		{[]string{"apikey", "create", "--help"}, []string{"-name", "-role"}, []string{"-id"}},
 		{[]string{"apikey", "revoke", "--help"}, []string{"-id"}, []string{"-name", "-role"}},
-		{[]string{"--help"}, []string{"Usage:", "Environment:", "MERIDIAN_ADDR (default: :8080)"}, nil},
+		{[]string{"migrate", "--help"}, []string{"Usage: meridian migrate <subcommand>", "migrate status", "migrate up"}, nil},
+		{[]string{"migrate", "status", "--help"}, []string{"Usage: meridian migrate status", "changes nothing"}, []string{"-allow-destructive"}},
+		{[]string{"migrate", "up", "-h"}, []string{"Usage: meridian migrate up", "-allow-destructive"}, nil},
+		{[]string{"--help"}, []string{"Usage:", "Environment:", "MERIDIAN_ADDR (default: :8080)", "meridian migrate status|up"}, nil},
 		{[]string{"help"}, []string{"Usage:"}, nil},
 	} {
 		var out, errs bytes.Buffer
@@ -60,6 +63,9 @@ func TestCommandMistakes(t *testing.T) {
 		{"apikey"},
 		{"apikey", "rotate"},
 		{"models"},
+		{"migrate"},
+		{"migrate", "down"},
+		{"migrate", "up", "--bogus"},
 		{"nope"},
 	} {
 		var out, errs bytes.Buffer

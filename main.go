@@ -4,6 +4,7 @@
 //
 //	meridian                      serve (embedded SQLite and demo data by default)
 //	meridian seed [flags]         generate demo data into the configured database
+//	meridian migrate status|up    list or apply the schema migrations
 //	meridian --help               list commands and environment variables
 package main
 
@@ -64,6 +65,8 @@ func dispatch(ctx context.Context, c *cli, args []string) error {
 		return modelsCmd(ctx, c, args[1:])
 	case "apikey":
 		return apikeyCmd(ctx, c, args[1:])
+	case "migrate":
+		return migrateCmd(ctx, c, args[1:])
 	default:
 		usage(c.stderr, width(c.stderr, c.getenv))
 		return fmt.Errorf("unknown command %q (meridian --help lists them)", args[0])
@@ -80,6 +83,8 @@ Usage:
   meridian healthcheck     exit 0 when the local server answers /readyz (for containers)
   meridian apikey create|revoke [flags]
                            create an API key (shown once; only its hash is kept) or revoke one
+  meridian migrate status|up [flags]
+                           list the schema migrations (applied, pending) or apply the pending ones
   meridian models evaluate|evaluate-recs [flags]
                            score the analytics models offline (CDNOW holdout; recommender)
   meridian --version       the version, VCS revision and Go version of this build

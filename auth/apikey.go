@@ -26,31 +26,30 @@ type Keys struct {
 	db *database.DB
 }
 
-// NewKeys returns the key store of db; Migrate creates its table.
+// NewKeys returns the key store of db, whose migrations create its table.
 func NewKeys(db *database.DB) *Keys { return &Keys{db: db} }
 
-// Migration is the API keys' entry in the database's migration registry
-// (database.WithMigrations).
-func Migration() database.Migration {
-	return database.Migration{Owner: "api keys", Run: func(ctx context.Context, db *database.DB) error { return NewKeys(db).Migrate(ctx) }}
-}
+// Tables declares the api_keys table for the versioned migrations
+// (internal/dbschema lists it; see database.Tables).
+func Tables() database.Tables { return database.Tables{Owner: "api keys", DDL: schema} }
 
-// Migrate creates the api_keys table, under the database's migration lock:
-// concurrent CREATE TABLE IF NOT EXISTS of replicas starting together fail
-// on PostgreSQL.
-func (k *Keys) Migrate(ctx context.Context) error {
-	err := k.db.WithMigrationLock(ctx, func(ctx context.Context) error {
-		_, err := k.db.Driver.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS api_keys (
+// schema creates the api_keys table; times are Unix milliseconds.
+func schema(string) []string {
+	return []string{`CREATE TABLE IF NOT EXISTS api_keys (
 		id TEXT PRIMARY KEY,
 		name TEXT NOT NULL,
 		role TEXT NOT NULL,
 		secret_sha256 TEXT NOT NULL,
 		created_at BIGINT NOT NULL,
 		revoked_at BIGINT
-	)`)
-		return err
-	})
-	if err != nil {
+	)`}
+}
+
+// Migrate makes sure the database has the api_keys table: it applies the
+// database's pending migrations (database.DB.Migrate), whose files create
+// it. database.Open has done so already, unless it was told not to migrate.
+func (k *Keys) Migrate(ctx context.Context) error {
+	if err := k.db.Migrate(ctx); err != nil {
 		return fmt.Errorf("api keys schema: %w", err)
 	}
 	return nil

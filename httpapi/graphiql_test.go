@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meridian-graphql/meridian/auth"
 	"github.com/meridian-graphql/meridian/httpapi"
 	"github.com/meridian-graphql/meridian/internal/gqltest"
 	"github.com/meridian-graphql/meridian/internal/testdb"
@@ -29,7 +30,7 @@ func TestGraphiQLSwitch(t *testing.T) {
 		return res, string(body)
 	}
 	for _, off := range []bool{false, true} {
-		c := gqltest.Serve(t, httpapi.Deps{DB: db, NoGraphiQL: off})
+		c := gqltest.Serve(t, httpapi.Deps{DB: db, NoGraphiQL: off, Auth: gqltest.Grant(auth.Viewer)})
 		host := strings.TrimPrefix(c.URL(), "http://")
 		page, body := get(c.URL() + "/")
 		asset, _ := get(c.URL() + "/graphiql/app.js")

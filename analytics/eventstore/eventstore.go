@@ -21,16 +21,6 @@ import (
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
-// Migrations are the event store's entries in the database's migration
-// registry (database.WithMigrations): the SQL store's tables unless the
-// events live in MongoDB (mongoURI set), whose indexes Open creates.
-func Migrations(mongoURI string) []database.Migration {
-	if mongoURI != "" {
-		return nil
-	}
-	return []database.Migration{sqlstore.Migration()}
-}
-
 // Option configures Open.
 type Option func(*options)
 
@@ -44,7 +34,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // Open returns the configured backend: MongoDB at mongoURI when it is set,
-// else the tables in db, which Migrations has created.
+// else the tables in db, which its migrations have created.
 func Open(ctx context.Context, mongoURI, mongoDatabase string, db *database.DB, opts ...Option) (analytics.Store, string, error) {
 	var o options
 	for _, opt := range opts {

@@ -18,8 +18,11 @@
 //   - user_profiles and profile_interests: profiles as one row with JSON
 //     lists and metrics, plus one row per (interest, username) so that
 //     "users by interest" is a primary-key range scan in username order.
-//   - analytics_migrations: the schema versions applied, so that later
-//     changes are added as new numbered migrations.
+//
+// The tables are declared in schema.go (Tables) and created, like every
+// table of the database, by the versioned migrations of platform/database;
+// databases made before those keep an unused analytics_migrations table,
+// the store's own version record of then.
 //
 // The two backends differ only where they must: how times are stored
 // (TIMESTAMPTZ and DATE on PostgreSQL; Unix milliseconds and YYYY-MM-DD

@@ -1,29 +1,19 @@
 package sqlstore
 
 import (
-	"context"
-	"fmt"
+	"entgo.io/ent/dialect"
+
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
-// migration is one numbered, append-only schema change. Applied versions are
-// recorded in analytics_migrations; a change to the schema is a new entry at
-// the end of migrations(), never an edit of an applied one. Statements are
-// still written idempotently (IF NOT EXISTS) so that a database created
-// before the migrations table existed, or half-created by hand, converges.
-type migration struct {
-	version int
-	name    string
-	// stmts returns the statements for the dialect (pg: PostgreSQL).
-	stmts func(pg bool) []string
+// Tables declares the event store's tables for the versioned migrations
+// (internal/dbschema lists them; see database.Tables). A change to them is
+// a change here, which go generate turns into a new migration file.
+func Tables() database.Tables {
+	return database.Tables{Owner: "event store", DDL: func(d string) []string { return schema(d == dialect.Postgres) }}
 }
 
-func migrations() []migration {
-	return []migration{
-		{1, "events, daily rollups, profiles", schemaV1},
-	}
-}
-
-// schemaV1 creates the tables and indexes.
+// schema creates the tables and indexes.
 //
 //   - events.id is the primary key: the idempotency key of Insert.
 //   - On PostgreSQL every text column that is compared or ordered (id, type,
@@ -73,7 +63,7 @@ func migrations() []migration {
 //     upsert target of ingest and the range scan of EventDistribution.
 //   - profile_interests' primary key (interest, username): UsersByInterest
 //     is one key prefix, read in username order until LIMIT.
-func schemaV1(pg bool) []string {
+func schema(pg bool) []string {
 	if pg {
 		return []string{
 			`CREATE TABLE IF NOT EXISTS events (
@@ -173,69 +163,7 @@ func schemaV1(pg bool) []string {
 	}
 }
 
-// migrationLockKey is the PostgreSQL advisory lock that serialises
-// concurrent New calls (several servers starting at once): CREATE … IF NOT
-// EXISTS alone is not safe against a concurrent creation there. SQLite
-// serialises them by its write lock (transactions begin IMMEDIATE).
+// migrationLockKey is the PostgreSQL advisory lock (transaction-scoped)
+// that Load holds, so that two loads of an empty store run one after the
+// other. It must differ from database.MigrationLockName's key.
 const migrationLockKey = 0x6d6572_616e61 // "mer" "ana"
-
-// migrate applies the pending migrations in one transaction: all of them or
-// none, and the recorded versions always match the schema.
-func (s *Store) migrate(ctx context.Context) (err error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin migration: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if s.pg {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey)); err != nil {
-			return fmt.Errorf("lock migrations: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS analytics_migrations (
-	version INTEGER NOT NULL PRIMARY KEY,
-	name TEXT NOT NULL,
-	applied_at `+s.tsType()+` NOT NULL
-)`); err != nil {
-		return fmt.Errorf("create analytics_migrations: %w", err)
-	}
-	applied := map[int]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM analytics_migrations`)
-	if err != nil {
-		return fmt.Errorf("read analytics_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return fmt.Errorf("read analytics_migrations: %w", err)
-		}
-		applied[v] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read analytics_migrations: %w", err)
-	}
-	for _, m := range migrations() {
-		if applied[m.version] {
-			continue
-		}
-		for _, stmt := range m.stmts(s.pg) {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO analytics_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-			m.version, m.name, s.tsArg(s.now())); err != nil {
-			return fmt.Errorf("record migration %d: %w", m.version, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit migrations: %w", err)
-	}
-	return nil
-}

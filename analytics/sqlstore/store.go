@@ -26,41 +26,21 @@ type Store struct {
 
 var _ analytics.Store = (*Store)(nil)
 
-// New returns the store on db, creating or upgrading its tables first (see
-// schema.go). It is safe to call at every start and from several processes
-// at once. A server registers Migration with the database instead and
-// calls Open.
+// New returns the store on db after applying db's pending migrations
+// (database.DB.Migrate), whose files create the store's tables; a database
+// from database.Open has them already, so a server calls Open.
 func New(ctx context.Context, db *database.DB) (*Store, error) {
 	s, err := Open(db)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrateSchema(ctx); err != nil {
-		return nil, err
+	if err := db.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	return s, nil
 }
 
-// Migration is the event store's entry in the database's migration
-// registry (database.WithMigrations), for a database that holds the events.
-func Migration() database.Migration {
-	return database.Migration{Owner: "event store", Run: func(ctx context.Context, db *database.DB) error {
-		s, err := Open(db)
-		if err != nil {
-			return err
-		}
-		return s.migrateSchema(ctx)
-	}}
-}
-
-func (s *Store) migrateSchema(ctx context.Context) error {
-	if err := s.migrate(ctx); err != nil {
-		return fmt.Errorf("sqlstore: %w", err)
-	}
-	return nil
-}
-
-// Open returns the store on db, whose tables Migration has created.
+// Open returns the store on db, whose migrations have created its tables.
 func Open(db *database.DB) (*Store, error) {
 	if db == nil || db.Driver == nil {
 		return nil, errors.New("sqlstore: nil database")
@@ -153,14 +133,6 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*stdsql.Rows,
 // dayLayout is a date (a day, week or month bucket) on SQLite. Instants
 // are Unix milliseconds there (see schemaV1); PostgreSQL binds time.Time.
 const dayLayout = "2006-01-02"
-
-// tsType is the column type of an instant.
-func (s *Store) tsType() string {
-	if s.pg {
-		return "TIMESTAMPTZ"
-	}
-	return "INTEGER"
-}
 
 // tsArg is a stored instant as a statement argument: at millisecond
 // precision (truncated, like Prepare), as the events table holds it on both

@@ -7,20 +7,25 @@ import (
 	"github.com/meridian-graphql/meridian/platform/database"
 )
 
-// Migration is the consumers' entry in the database's migration registry
-// (database.WithMigrations).
-func Migration() database.Migration { return database.Migration{Owner: "consumers", Run: Migrate} }
+// Tables declares the consumers' tables for the versioned migrations
+// (internal/dbschema lists them; see database.Tables).
+func Tables() database.Tables { return database.Tables{Owner: "consumers", DDL: schema} }
 
-// Migrate creates the consumers' tables: the inbox of handled message ids
-// and the notifications log. Times are Unix milliseconds, as in the outbox,
-// so both dialects store and compare them alike. It runs under the
-// migration lock: replicas starting together would otherwise race on CREATE.
+// Migrate makes sure db has the consumers' tables: it applies db's pending
+// migrations (database.DB.Migrate), whose files create them. database.Open
+// has done so already, unless it was told not to migrate.
 func Migrate(ctx context.Context, db *database.DB) error {
-	return db.WithMigrationLock(ctx, func(ctx context.Context) error { return migrate(ctx, db) })
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("consumers schema: %w", err)
+	}
+	return nil
 }
 
-func migrate(ctx context.Context, db *database.DB) error {
-	for _, stmt := range []string{
+// schema creates the consumers' tables: the inbox of handled message ids
+// and the notifications log. Times are Unix milliseconds, as in the outbox,
+// so both dialects store and compare them alike.
+func schema(string) []string {
+	return []string{
 		`CREATE TABLE IF NOT EXISTS inbox (
 			consumer TEXT NOT NULL,
 			message_id TEXT NOT NULL,
@@ -41,10 +46,5 @@ func migrate(ctx context.Context, db *database.DB) error {
 		)`,
 		`CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at, id)`,
 		`CREATE INDEX IF NOT EXISTS notifications_recipient ON notifications (recipient, created_at)`,
-	} {
-		if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("consumers schema: %w", err)
-		}
 	}
-	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/meridian-graphql/meridian/broker"
@@ -29,7 +28,9 @@ import (
 const SchemaVersion = 1
 
 // schema creates the table; times are Unix milliseconds so that both
-// dialects store and compare them the same way.
+// dialects store and compare them the same way. claimed_until is the
+// relay's lease; tables made before the relay leased rows got it from the
+// baseline migration's catch-up (see database.Migrate).
 func schema(d string) []string {
 	text := "TEXT"
 	return []string{
@@ -50,57 +51,16 @@ func schema(d string) []string {
 	}
 }
 
-// Migration is the outbox's entry in the database's migration registry
-// (database.WithMigrations).
-func Migration() database.Migration { return database.Migration{Owner: "outbox", Run: Migrate} }
+// Tables declares the outbox table for the versioned migrations
+// (internal/dbschema lists it; see database.Tables).
+func Tables() database.Tables { return database.Tables{Owner: "outbox", DDL: schema} }
 
-// Migrate creates the outbox table and its indexes, under the migration
-// lock: replicas starting together would otherwise race on CREATE.
+// Migrate makes sure db has the outbox table: it applies db's pending
+// migrations (database.DB.Migrate), whose files create it. database.Open
+// has done so already, unless it was told not to migrate.
 func Migrate(ctx context.Context, db *database.DB) error {
-	return db.WithMigrationLock(ctx, func(ctx context.Context) error {
-		for _, stmt := range schema(db.Dialect) {
-			if _, err := db.Driver.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("outbox schema: %w", err)
-			}
-		}
-		// claimed_until came with the relay's leases, headers with the
-		// trace context.
-		if err := addColumn(ctx, db, "claimed_until", "BIGINT"); err != nil {
-			return err
-		}
-		return addColumn(ctx, db, "headers", "TEXT NOT NULL DEFAULT ''")
-	})
-}
-
-// addColumn adds column name of type def to an outbox table created before
-// it existed. SQLite has no ADD COLUMN IF NOT EXISTS, so it asks the table
-// first; the migration lock keeps replicas from racing.
-func addColumn(ctx context.Context, db *database.DB, name, def string) error {
-	if db.Dialect == dialect.Postgres {
-		if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS `+name+` `+def); err != nil {
-			return fmt.Errorf("outbox schema: add %s: %w", name, err)
-		}
-		return nil
-	}
-	rows, err := db.Driver.QueryContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = ?`, name)
-	if err != nil {
-		return fmt.Errorf("outbox schema: inspect columns: %w", err)
-	}
-	n := 0
-	if rows.Next() {
-		err = rows.Scan(&n)
-	}
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("outbox schema: inspect columns: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := db.Driver.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN `+name+` `+def); err != nil {
-		return fmt.Errorf("outbox schema: add %s: %w", name, err)
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("outbox schema: %w", err)
 	}
 	return nil
 }

@@ -47,17 +47,33 @@ func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 // "postgres"), closed and dropped when the test ends.
 func Open(t testing.TB, backend string) *database.DB {
 	t.Helper()
-	ctx := context.Background()
-	var dsn string
+	return open(t, backend)
+}
+
+// OpenEmpty returns a fresh database of the backend that Open has not
+// migrated (database.WithoutMigrate): no table at all, for tests of the
+// migrations themselves and of databases made before them.
+func OpenEmpty(t testing.TB, backend string) *database.DB {
+	t.Helper()
+	return open(t, backend, database.WithoutMigrate())
+}
+
+// URL returns the URL of a fresh, empty database of the backend.
+func URL(t testing.TB, backend string) string {
+	t.Helper()
 	switch backend {
 	case "sqlite":
-		dsn = "sqlite:" + t.TempDir() + "/test.db"
+		return "sqlite:" + t.TempDir() + "/test.db"
 	case "postgres":
-		dsn = NewPostgresDatabase(t)
-	default:
-		t.Fatalf("testdb: unknown backend %q", backend)
+		return NewPostgresDatabase(t)
 	}
-	db, err := database.Open(ctx, dsn, "")
+	t.Fatalf("testdb: unknown backend %q", backend)
+	return ""
+}
+
+func open(t testing.TB, backend string, opts ...database.Option) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), URL(t, backend), "", opts...)
 	if err != nil {
 		t.Fatalf("testdb: open %s: %v", backend, err)
 	}

@@ -47,6 +47,7 @@ func Vars() []Var {
 		{"MERIDIAN_OUTBOX_PUBLISH_TIMEOUT", "5s", "how long one outbox relay pass waits for the broker before it hands its rows back pending (retried at the next tick); the relay holds no database transaction meanwhile"},
 		{"MERIDIAN_DB_MAX_CONNS", "20", "PostgreSQL connections the server opens at most; all may stay idle, so a steady load does not reopen sessions"},
 		{"MERIDIAN_DB_IDLE_TIMEOUT", "5m", "an idle PostgreSQL connection closes after this"},
+		{"MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE", "false", "let the start-up apply pending migrations that drop a table, column or index; false: it refuses, naming the file and the statement (`meridian migrate up --allow-destructive` applies them once)"},
 		{"MONGODB_URI", "", "mongodb://… to keep events and profiles in MongoDB; empty keeps them in the SQL database"},
 		{"MONGODB_DATABASE", "meridian", "MongoDB database of the event store"},
 		{"MERIDIAN_EVENT_TYPES", strings.Join(analytics.DefaultTypes(), ","), "accepted event types, comma-separated"},
@@ -165,6 +166,10 @@ type Config struct {
 	// an idle keep-alive connection; both listeners use them.
 	// ExportIdleTimeout cuts an export whose client stopped reading.
 	ReadTimeout, IdleTimeout, ExportIdleTimeout time.Duration
+
+	// MigrateAllowDestructive lets the start-up apply pending migrations
+	// with destructive statements (MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE).
+	MigrateAllowDestructive bool
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -333,6 +338,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return n
 	}
 	c.DBPool = database.Pool{MaxConns: intArg("MERIDIAN_DB_MAX_CONNS", 1), IdleTimeout: dur("MERIDIAN_DB_IDLE_TIMEOUT")}
+	if c.MigrateAllowDestructive, err = strconv.ParseBool(get("MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE")); err != nil {
+		bad("MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE", err)
+	}
 	for _, o := range strings.Split(get("MERIDIAN_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CORS.AllowedOrigins = append(c.CORS.AllowedOrigins, o)

@@ -190,3 +190,17 @@ func TestGraphiQLSwitch(t *testing.T) {
 		t.Errorf("MERIDIAN_GRAPHIQL=sometimes: %v", err)
 	}
 }
+
+// TestMigrateAllowDestructive: destructive migrations are refused at start
+// unless MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE says otherwise.
+func TestMigrateAllowDestructive(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "false": false, "true": true, "1": true} {
+		c, err := Load(func(k string) string { return map[string]string{"MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE": v}[k] })
+		if err != nil || c.MigrateAllowDestructive != want {
+			t.Errorf("%q: %v, %v; want %v", v, c.MigrateAllowDestructive, err, want)
+		}
+	}
+	if _, err := Load(func(k string) string { return map[string]string{"MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE": "maybe"}[k] }); err == nil || !strings.Contains(err.Error(), "MERIDIAN_MIGRATE_ALLOW_DESTRUCTIVE") {
+		t.Errorf("a bad value: %v", err)
+	}
+}

@@ -17,8 +17,8 @@ import (
 // MigrationLockName names the PostgreSQL advisory lock that serialises the
 // start-up migrations of all processes sharing a database; its 64-bit key is
 // the FNV-1a hash of the name. It must differ from every other advisory lock
-// key in use: analytics/sqlstore takes 0x6d6572616e61 inside its own
-// migration transaction, which may run inside WithMigrationLock.
+// key in use: analytics/sqlstore's Load takes 0x6d6572616e61 in its
+// transaction, which may run while another connection holds this one.
 const MigrationLockName = "meridian.migrate"
 
 var migrationLockKey = advisoryKey(MigrationLockName)

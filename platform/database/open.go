@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -18,7 +19,6 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"github.com/meridian-graphql/meridian/ent"
-	"github.com/meridian-graphql/meridian/ent/migrate"
 )
 
 // DB is an open database: the ent client and the counting driver under it.
@@ -32,9 +32,13 @@ type DB struct {
 	log      *slog.Logger // nil: slog.Default()
 	pool     Pool
 	tp       trace.TracerProvider // nil: statements are not traced
-	// migrations are the other schema owners' (WithMigrations), run by
-	// Migrate after ent's.
-	migrations []Migration
+	// noMigrate: Open leaves the schema alone (WithoutMigrate).
+	noMigrate bool
+	// allowDestructive: Migrate applies destructive files too
+	// (WithAllowDestructive).
+	allowDestructive bool
+	// dir replaces the embedded migration directory (tests).
+	dir *migrate.MemDir
 }
 
 // Pool sizes the PostgreSQL connection pool (MERIDIAN_DB_MAX_CONNS,
@@ -71,8 +75,8 @@ type Option func(*DB)
 func WithLogger(log *slog.Logger) Option { return func(d *DB) { d.log = log } }
 
 // Open connects to databaseURL, or — when it is empty — to the embedded
-// SQLite file meridian.db in dataDir, and migrates the schema: ent's and
-// those of WithMigrations (see Migrate).
+// SQLite file meridian.db in dataDir, and migrates the schema (see
+// Migrate) unless WithoutMigrate.
 func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB, error) {
 	var (
 		db       *sql.DB
@@ -133,6 +137,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB
 	for _, o := range opts {
 		o(out)
 	}
+	if out.noMigrate {
+		return out, nil
+	}
 	if err := out.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -167,15 +174,6 @@ func openSQLite(path string, tp trace.TracerProvider) (*sql.DB, error) {
 	// concurrent under WAL without piling up busy writers.
 	db.SetMaxOpenConns(4)
 	return db, nil
-}
-
-// migrateEnt creates or alters the tables to match the ent schema. ent's
-// migration is additive and idempotent, so it runs at every start.
-func (d *DB) migrateEnt(ctx context.Context) error {
-	if err := d.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		return fmt.Errorf("migrate %s schema: %w", d.Dialect, err)
-	}
-	return d.backfillLastActiveOrder(ctx)
 }
 
 // Ping checks the connection, for /readyz.

@@ -1,40 +1,18 @@
 package database
 
-import (
-	"context"
-	"fmt"
-)
-
-// Migration is the schema change of one owner of tables in the database
-// (the outbox, the API keys, the consumers, the event store…): idempotent,
-// so that it runs at every start. The owning package exports it; the
-// process lists every owner once (WithMigrations) and Migrate runs them.
-type Migration struct {
+// Tables declares the tables of one owner of tables in the database besides
+// ent (the event store, the outbox, the API keys, the consumers…): the
+// statements that create them on an empty database. The owning package
+// exports it, and internal/dbschema lists every owner once.
+//
+// The statements are not run at start: with ent's schema they are the
+// desired state that internal/cmd/migrations (go generate) diffs the
+// versioned migration directories against, writing any difference as a new
+// migration file. Open applies those files (see Migrate), so a change to an
+// owner's tables reaches a database as a migration, like a change to ent's.
+type Tables struct {
 	Owner string
-	Run   func(ctx context.Context, db *DB) error
-}
-
-// WithMigrations registers the migrations of the other schema owners, in
-// the order Migrate runs them after ent's.
-func WithMigrations(ms ...Migration) Option {
-	return func(d *DB) { d.migrations = append(d.migrations, ms...) }
-}
-
-// Migrate creates or alters the tables: ent's schema first (the other
-// owners' tables may refer to its tables), then each registered Migration
-// in order. All of them run under one hold of the migration lock, since
-// replicas start (and migrate) at the same moment and concurrent CREATE …
-// IF NOT EXISTS is not safe on PostgreSQL.
-func (d *DB) Migrate(ctx context.Context) error {
-	return d.WithMigrationLock(ctx, func(ctx context.Context) error {
-		if err := d.migrateEnt(ctx); err != nil {
-			return err
-		}
-		for _, m := range d.migrations {
-			if err := m.Run(ctx, d); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.Owner, err)
-			}
-		}
-		return nil
-	})
+	// DDL returns the statements for a dialect (dialect.SQLite or
+	// dialect.Postgres), in the order they run.
+	DDL func(dialect string) []string
 }
