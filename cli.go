@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/meridian-graphql/meridian/platform/config"
+	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // cli is what a subcommand gets: the environment, read only once its flags
@@ -37,6 +39,21 @@ func (c *cli) config() (config.Config, *slog.Logger, error) {
 	// debug.
 	redis.SetLogger(redisLogger{log})
 	return cfg, log, nil
+}
+
+// database loads the configuration and opens the configured database
+// (migrated, see openDatabase) for a command that works on it; the caller
+// closes it.
+func (c *cli) database(ctx context.Context) (config.Config, *database.DB, error) {
+	cfg, log, err := c.config()
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, db, nil
 }
 
 // spec describes a (sub)command for its usage text.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/meridian-graphql/meridian/auth"
-	"github.com/meridian-graphql/meridian/platform/database"
 )
 
 // apikeyCmd creates or revokes API keys in the configured database.
@@ -62,14 +61,10 @@ func apikeyRevokeCmd(ctx context.Context, c *cli, apikeyRevoke spec, args []stri
 
 // withKeys opens the configured database for fn's key operations.
 func withKeys(ctx context.Context, c *cli, fn func(*auth.Keys) error) error {
-	cfg, log, err := c.config()
+	_, db, err := c.database(ctx)
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer func(db *database.DB) { _ = db.Close() }(db)
+	defer db.Close()
 	return fn(auth.NewKeys(db))
 }

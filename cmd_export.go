@@ -37,11 +37,7 @@ func exportCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	cfg, log, err := c.config()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg, log)
+	cfg, db, err := c.database(ctx)
 	if err != nil {
 		return err
 	}

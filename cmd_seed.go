@@ -21,15 +21,11 @@ func seedCmd(ctx context.Context, c *cli, args []string) error {
 	if err := c.parse(sp, fs, args); err != nil {
 		return err
 	}
-	cfg, log, err := c.config()
-	if err != nil {
-		return err
-	}
-	stderr := c.stderr
 	if *users < 0 {
 		return fmt.Errorf("seed: --users must not be negative")
 	}
-	db, err := openDatabase(ctx, cfg, log)
+	stderr := c.stderr
+	cfg, db, err := c.database(ctx)
 	if err != nil {
 		return err
 	}
